@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { err, ok, ResultAsync } from 'neverthrow';
+import { z } from 'zod';
+import type { UserId } from '../domain/records.js';
+import { UserIdSchema } from '../domain/records.js';
+import { describeCause, storeUnavailable, type StoreError, type ValidationError } from '../errors.js';
+import { parseWith } from '../_internal/zod.js';
+import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
+import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './events.js';
+import { SILENT_LOGGER, type Logger } from './logger.js';
+import { comparePairKeys } from './pair.js';
+import type { SyncPlan } from './plan.js';
+import { formatShard } from './shard.js';
+import type { RunLock, SyncStore, WriteOutcome } from './sync-store.js';
+
+/** Options of {@link applyPlan}. */
+export interface ApplyOptions {
+  /** Write actions per batch; each batch is one transaction (default 1 000). A pair's actions are never split. */
+  readonly batchSize?: number;
+  /** After a failed (rolled back) batch: go on with the next one (default) or stop. */
+  readonly onBatchFailure?: 'continue' | 'stop';
+  /** Stops the run between batches. */
+  readonly signal?: AbortSignal;
+  /** Go through every step except the writes; every write action is reported `Planned`. */
+  readonly dryRun?: boolean;
+  /** Recorded as `advancedBy` on progression rows (default null: automatic). */
+  readonly actor?: UserId | null;
+  /** Clock for written timestamps (default `() => new Date()`). */
+  readonly now?: () => Date;
+  /** Run lock: fail fast with `RunInProgress` (`try`, default), `wait` for it, or `none`. */
+  readonly lock?: 'try' | 'wait' | 'none';
+  readonly logger?: Logger;
+  readonly onEvent?: (event: SyncEvent) => void;
+  /** Called after each batch with the write actions done so far. */
+  readonly onProgress?: (progress: { readonly done: number; readonly total: number; readonly batch: number }) => void;
+}
+
+/** What {@link applyPlan} did. */
+export interface ApplyReport {
+  readonly runId: string;
+  readonly dryRun: boolean;
+  readonly status: ApplyStatus;
+  readonly planFingerprint: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  /** Actions by status, and their total. */
+  readonly counts: Readonly<Record<ActionStatus, number>> & { readonly total: number };
+  readonly batches: readonly BatchReport[];
+  /** One outcome per action of the plan, in plan order. */
+  readonly outcomes: readonly ActionOutcome[];
+}
+
+const ApplyOptionsSchema = z.object({
+  batchSize: z.number().int().min(1).max(100_000).optional(),
+  onBatchFailure: z.enum(['continue', 'stop']).optional(),
+  dryRun: z.boolean().optional(),
+  actor: UserIdSchema.nullable().optional(),
+  lock: z.enum(['try', 'wait', 'none']).optional(),
+});
+
+const STATUSES: readonly ActionStatus[] = ['Applied', 'Stale', 'Failed', 'Flagged', 'Planned', 'Skipped'];
+
+/**
+ * Groups write actions (by index) into batches of about `size`, never splitting one pair's
+ * actions (they share one compare-and-set state).
+ */
+export function batchActions(actions: readonly SyncAction[], size: number): number[][] {
+  const batches: number[][] = [];
+  let current: number[] = [];
+  let previous: SyncAction | undefined;
+  actions.forEach((action, index) => {
+    if (!isWriteAction(action)) return;
+    const samePair = previous !== undefined && comparePairKeys(previous, action) === 0;
+    if (current.length >= size && !samePair) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(index);
+    previous = action;
+  });
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * Applies a plan to a store: write actions in batches, each batch one transaction, each action
+ * compare-and-set against the state it expects. An action whose records moved on is `Stale` and
+ * skipped, never overwritten; re-applying an applied plan therefore writes nothing. A failed
+ * batch is rolled back whole and reported; the run goes on (or stops, per `onBatchFailure`).
+ * Takes the store's run lock unless `lock: 'none'`. `dryRun` walks the same path without writes.
+ *
+ * Fails as a whole only for invalid options, a held run lock, or a lock that cannot be taken.
+ *
+ * ```ts
+ * const report = await applyPlan(plan, store, { batchSize: 2_000, onProgress: console.log });
+ * ```
+ */
+export function applyPlan(
+  plan: SyncPlan,
+  store: SyncStore,
+  options: ApplyOptions = {},
+): ResultAsync<ApplyReport, StoreError | ValidationError> {
+  const valid = parseWith(ApplyOptionsSchema, options, 'apply options');
+  if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
+  return new ResultAsync(run(plan, store, options));
+}
+
+async function run(
+  plan: SyncPlan,
+  store: SyncStore,
+  options: ApplyOptions,
+): Promise<import('neverthrow').Result<ApplyReport, StoreError | ValidationError>> {
+  const logger = options.logger ?? SILENT_LOGGER;
+  const emit = options.onEvent ?? (() => {});
+  const dryRun = options.dryRun ?? false;
+  const clock = options.now ?? (() => new Date());
+  const runId = randomUUID();
+  const started = Date.now();
+  const startedAt = new Date(started).toISOString();
+  const aliases = new Map(Object.entries(plan.aliases));
+
+  const statuses: ActionStatus[] = plan.actions.map((a) => (isWriteAction(a) ? 'Skipped' : 'Flagged'));
+  const batchOf: (number | null)[] = plan.actions.map(() => null);
+  const batches = batchActions(plan.actions, options.batchSize ?? 1_000);
+  batches.forEach((indexes, b) => indexes.forEach((i) => (batchOf[i] = b)));
+  const writes = batches.reduce((n, b) => n + b.length, 0);
+
+  let lock: RunLock | null = null;
+  const lockMode = options.lock ?? 'try';
+  if (!dryRun && lockMode !== 'none' && writes > 0) {
+    const scope = plan.scope.shard ? { shard: plan.scope.shard } : {};
+    const acquired = await store.acquireRunLock(scope, { wait: lockMode === 'wait' });
+    if (acquired.isErr()) {
+      logger.warn({ runId, error: acquired.error._tag }, acquired.error.message);
+      return err(acquired.error);
+    }
+    lock = acquired.value;
+  }
+
+  const reports: BatchReport[] = [];
+  let status: ApplyStatus = 'Completed';
+  let done = 0;
+  try {
+    emit({ type: 'run-started', runId, dryRun, actions: plan.actions.length, writes, batches: batches.length });
+    logger.info(
+      { runId, dryRun, actions: plan.actions.length, writes, batches: batches.length, scope: describeScope(plan) },
+      'levelsync apply started',
+    );
+    for (let b = 0; b < batches.length; b++) {
+      const indexes = batches[b]!;
+      if (options.signal?.aborted) {
+        status = 'Aborted';
+        break;
+      }
+      if (status === 'Stopped') break;
+      const batchStarted = Date.now();
+      const actions = indexes.map((i) => plan.actions[i] as WriteAction);
+      let report: BatchReport;
+      if (dryRun) {
+        indexes.forEach((i) => (statuses[i] = 'Planned'));
+        report = { index: b, size: indexes.length, status: 'Planned', applied: 0, stale: 0, durationMs: Date.now() - batchStarted };
+      } else {
+        const result = await safeApply(store, actions, { actor: options.actor ?? null, now: clock(), aliases });
+        if (result.isOk() && result.value.length === actions.length) {
+          let applied = 0;
+          let stale = 0;
+          result.value.forEach((outcome, k) => {
+            const index = indexes[k]!;
+            statuses[index] = outcome;
+            if (outcome === 'Applied') applied++;
+            else {
+              stale++;
+              emit({ type: 'action-stale', runId, index, action: plan.actions[index]! });
+              logger.debug({ runId, index, kind: actions[k]!.kind, userId: actions[k]!.userId, specializationId: actions[k]!.specializationId }, 'stale action skipped');
+            }
+          });
+          report = { index: b, size: indexes.length, status: 'Applied', applied, stale, durationMs: Date.now() - batchStarted };
+        } else {
+          const error: StoreError = result.isErr()
+            ? result.error
+            : storeUnavailable(store.name, new Error(`returned ${result.value.length} outcomes for ${actions.length} actions`));
+          indexes.forEach((i) => (statuses[i] = 'Failed'));
+          report = { index: b, size: indexes.length, status: 'Failed', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, error };
+          emit({ type: 'batch-failed', runId, batch: report, error });
+          indexes.forEach((i) => emit({ type: 'action-failed', runId, index: i, action: plan.actions[i]!, error }));
+          logger.error({ runId, batch: b, size: indexes.length, error: error._tag }, `batch ${b} rolled back: ${error.message}`);
+          status = options.onBatchFailure === 'stop' ? 'Stopped' : 'CompletedWithFailures';
+        }
+      }
+      reports.push(report);
+      done += indexes.length;
+      emit({ type: 'batch-finished', runId, batch: report, done, total: writes });
+      options.onProgress?.({ done, total: writes, batch: b });
+    }
+  } finally {
+    if (lock) await lock.release().catch((cause) => logger.warn({ runId }, `could not release the run lock: ${describeCause(cause)}`));
+  }
+
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ActionStatus, number>;
+  for (const s of statuses) counts[s]++;
+  const outcomes: ActionOutcome[] = plan.actions.map((action, index) => ({
+    index,
+    kind: action.kind,
+    status: statuses[index]!,
+    batch: batchOf[index]!,
+  }));
+  const finished = Date.now();
+  const report: ApplyReport = {
+    runId,
+    dryRun,
+    status,
+    planFingerprint: plan.fingerprint,
+    startedAt,
+    finishedAt: new Date(finished).toISOString(),
+    durationMs: finished - started,
+    counts: { ...counts, total: plan.actions.length },
+    batches: reports,
+    outcomes,
+  };
+  emit({ type: 'run-finished', runId, status, counts, durationMs: report.durationMs });
+  logger.info({ runId, status, ...counts, durationMs: report.durationMs }, 'levelsync apply finished');
+  return ok(report);
+}
+
+/** Calls the store, turning a thrown exception (a store bug) into a failed batch. */
+async function safeApply(
+  store: SyncStore,
+  actions: readonly WriteAction[],
+  context: Parameters<SyncStore['applyBatch']>[1],
+): Promise<import('neverthrow').Result<readonly WriteOutcome[], StoreError>> {
+  try {
+    return await store.applyBatch(actions, context);
+  } catch (cause) {
+    return err(storeUnavailable(store.name, cause, 'threw while applying a batch'));
+  }
+}
+
+function describeScope(plan: SyncPlan): string {
+  const parts: string[] = [];
+  if (plan.scope.specializationIds) parts.push(plan.scope.specializationIds.join(','));
+  if (plan.scope.userIds) parts.push(`${plan.scope.userIds.length} users`);
+  if (plan.scope.shard) parts.push(`shard ${formatShard(plan.scope.shard)}`);
+  return parts.length > 0 ? parts.join(' ') : 'all';
+}

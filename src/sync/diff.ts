@@ -1,0 +1,108 @@
+import { isLevel } from '../domain/level.js';
+import type { Desync, DesyncBase, DesyncKind, Side } from './desync.js';
+import { DESYNC_KINDS } from './desync.js';
+import { comparePairKeys, type SyncPair } from './pair.js';
+
+/** What the diff needs besides the pairs. */
+export interface DiffContext {
+  /** The maximum level of a canonical specialization id, or undefined when it is unknown. */
+  readonly maxLevelOf: (canonicalId: string) => number | undefined;
+}
+
+const KIND_ORDER = new Map<DesyncKind, number>(DESYNC_KINDS.map((kind, index) => [kind, index]));
+const SIDE_ORDER: Record<Side, number> = { progress: 0, license: 1 };
+
+function orderWithinPair(a: Desync, b: Desync): number {
+  const byKind = (KIND_ORDER.get(a.kind) ?? 0) - (KIND_ORDER.get(b.kind) ?? 0);
+  if (byKind !== 0) return byKind;
+  const sideA = 'side' in a ? SIDE_ORDER[a.side] : 0;
+  const sideB = 'side' in b ? SIDE_ORDER[b.side] : 0;
+  if (sideA !== sideB) return sideA - sideB;
+  const fieldA = a.kind === 'InvalidLevel' ? a.field : '';
+  const fieldB = b.kind === 'InvalidLevel' ? b.field : '';
+  return fieldA < fieldB ? -1 : fieldA > fieldB ? 1 : 0;
+}
+
+/**
+ * The desyncs of one pair, in the documented order (see {@link DESYNC_KINDS}); empty when the
+ * pair is in sync. Pure.
+ *
+ * A pair is reported when: its specialization is unknown; a side has more than one record; a
+ * level or maximum achieved level is null, below 1 or not an integer; a level is above the
+ * maximum; a license's maximum achieved level is below its level; one side is missing; both
+ * levels are valid and differ; or a record is stored under a legacy alias (information only).
+ * Level checks are skipped for unknown specializations and for duplicates (which row would
+ * they be about?).
+ */
+export function diffPair(pair: SyncPair, context: DiffContext): Desync[] {
+  const maxLevel = context.maxLevelOf(pair.specializationId);
+  const progress = pair.progress[0] ?? null;
+  const license = pair.licenses[0] ?? null;
+  const base: DesyncBase = {
+    userId: pair.userId,
+    specializationId: pair.specializationId,
+    maxLevel: maxLevel ?? null,
+    progress,
+    license,
+  };
+  const out: Desync[] = [];
+
+  const legacyProgress = pair.progress.find((row) => row.specializationId !== pair.specializationId);
+  if (legacyProgress) out.push({ ...base, kind: 'LegacySpecializationId', side: 'progress', storedAs: legacyProgress.specializationId });
+  const legacyLicense = pair.licenses.find((row) => row.specializationId !== pair.specializationId);
+  if (legacyLicense) out.push({ ...base, kind: 'LegacySpecializationId', side: 'license', storedAs: legacyLicense.specializationId });
+
+  if (maxLevel === undefined) {
+    out.push({ ...base, kind: 'UnknownSpecialization' });
+  }
+  if (pair.progress.length > 1) out.push({ ...base, kind: 'DuplicateRecord', side: 'progress', count: pair.progress.length });
+  if (pair.licenses.length > 1) out.push({ ...base, kind: 'DuplicateRecord', side: 'license', count: pair.licenses.length });
+  if (maxLevel === undefined || pair.progress.length > 1 || pair.licenses.length > 1) {
+    return out.sort(orderWithinPair);
+  }
+
+  const progressLevel = progress?.level ?? null;
+  const licenseLevel = license?.level ?? null;
+  if (progress) {
+    if (!isLevel(progressLevel)) out.push({ ...base, kind: 'InvalidLevel', side: 'progress', field: 'level', value: progressLevel });
+    else if (progressLevel > maxLevel) out.push({ ...base, kind: 'AboveMaxLevel', side: 'progress', level: progressLevel });
+  }
+  if (license) {
+    if (!isLevel(licenseLevel)) out.push({ ...base, kind: 'InvalidLevel', side: 'license', field: 'level', value: licenseLevel });
+    else if (licenseLevel > maxLevel) out.push({ ...base, kind: 'AboveMaxLevel', side: 'license', level: licenseLevel });
+    const maxAchieved = license.maxAchievedLevel;
+    if (!isLevel(maxAchieved)) {
+      out.push({ ...base, kind: 'InvalidLevel', side: 'license', field: 'maxAchievedLevel', value: maxAchieved });
+    } else if (isLevel(licenseLevel) && maxAchieved < licenseLevel) {
+      out.push({ ...base, kind: 'MaxAchievedBelowLevel', licenseLevel, maxAchievedLevel: maxAchieved });
+    }
+  }
+  if (progress && !license) out.push({ ...base, kind: 'MissingLicense', progressLevel });
+  if (license && !progress) out.push({ ...base, kind: 'MissingProgress', licenseLevel });
+  if (isLevel(progressLevel) && isLevel(licenseLevel) && progressLevel !== licenseLevel) {
+    out.push({ ...base, kind: 'LevelMismatch', progressLevel, licenseLevel, difference: progressLevel - licenseLevel });
+  }
+  return out.sort(orderWithinPair);
+}
+
+/**
+ * Every desync of the given pairs, ordered by user id, then specialization id, then kind. Pure.
+ * Pairs may come in any order; stores deliver them in key order, which makes this linear.
+ *
+ * ```ts
+ * const desyncs = diff(pairs, { maxLevelOf: (id) => table.maxLevelOf(id) });
+ * ```
+ */
+export function diff(pairs: Iterable<SyncPair>, context: DiffContext): Desync[] {
+  const list = Array.isArray(pairs) ? (pairs as readonly SyncPair[]) : [...pairs];
+  let sorted = true;
+  for (let i = 1; i < list.length && sorted; i++) {
+    if (comparePairKeys(list[i - 1]!, list[i]!) > 0) sorted = false;
+  }
+  const ordered = sorted ? list : [...list].sort(comparePairKeys);
+  const out: Desync[] = [];
+  for (const pair of ordered) {
+    for (const desync of diffPair(pair, context)) out.push(desync);
+  }
+  return out;
+}

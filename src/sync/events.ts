@@ -1,0 +1,66 @@
+import type { StoreError } from '../errors.js';
+import type { ActionKind, SyncAction } from './action.js';
+
+/** What happened to one action of a plan. */
+export type ActionStatus =
+  /** Written. */
+  | 'Applied'
+  /** Not written: the records were no longer in the expected state (or the plan was already applied). */
+  | 'Stale'
+  /** Not written: its batch failed and was rolled back. */
+  | 'Failed'
+  /** Not written: a `FlagForReview` action, for a person to decide. */
+  | 'Flagged'
+  /** Dry run: would have been sent to the store. */
+  | 'Planned'
+  /** Not attempted: the run was aborted or stopped before its batch. */
+  | 'Skipped';
+
+/** The outcome of one action. */
+export interface ActionOutcome {
+  /** Position of the action in `plan.actions`. */
+  readonly index: number;
+  readonly kind: ActionKind;
+  readonly status: ActionStatus;
+  /** Batch number (0-based), or null for flagged actions. */
+  readonly batch: number | null;
+}
+
+/** The outcome of one batch (one transaction). */
+export interface BatchReport {
+  readonly index: number;
+  /** Write actions in the batch. */
+  readonly size: number;
+  readonly status: 'Applied' | 'Failed' | 'Planned' | 'Skipped';
+  readonly applied: number;
+  readonly stale: number;
+  readonly durationMs: number;
+  /** Why the batch failed (it was rolled back whole). */
+  readonly error?: StoreError;
+}
+
+/** Progress and outcome events of a run, for dashboards and logs. */
+export type SyncEvent =
+  | { readonly type: 'run-started'; readonly runId: string; readonly dryRun: boolean; readonly actions: number; readonly writes: number; readonly batches: number }
+  | { readonly type: 'batch-finished'; readonly runId: string; readonly batch: BatchReport; readonly done: number; readonly total: number }
+  | { readonly type: 'batch-failed'; readonly runId: string; readonly batch: BatchReport; readonly error: StoreError }
+  | { readonly type: 'action-stale'; readonly runId: string; readonly index: number; readonly action: SyncAction }
+  | { readonly type: 'action-failed'; readonly runId: string; readonly index: number; readonly action: SyncAction; readonly error: StoreError }
+  | {
+      readonly type: 'run-finished';
+      readonly runId: string;
+      readonly status: ApplyStatus;
+      readonly counts: Readonly<Record<ActionStatus, number>>;
+      readonly durationMs: number;
+    };
+
+/** How a run ended. */
+export type ApplyStatus =
+  /** Every batch went through (some actions may be stale or flagged). */
+  | 'Completed'
+  /** At least one batch failed and was rolled back; the others went through. */
+  | 'CompletedWithFailures'
+  /** A batch failed and `onBatchFailure: 'stop'` stopped the run. */
+  | 'Stopped'
+  /** The `AbortSignal` fired; the run stopped between batches. */
+  | 'Aborted';

@@ -1,0 +1,71 @@
+import { err, ok, ResultAsync } from 'neverthrow';
+import type { StoreError, ValidationError } from '../errors.js';
+import { DESYNC_KINDS, isInformational, type Desync, type DesyncKind } from './desync.js';
+import { formatPairKey } from './pair.js';
+import { scanDesyncs, type ScanOptions } from './scan.js';
+import type { SyncStore } from './sync-store.js';
+
+/** `healthy` at ≥ 99 % consistent pairs, `degraded` at ≥ 95 %, else `critical`. */
+export type HealthStatus = 'healthy' | 'degraded' | 'critical';
+
+/** How consistent progress and licenses are. */
+export interface HealthReport {
+  readonly checkedAt: string;
+  /** Pairs in scope, counting orphans on both sides. */
+  readonly totalPairs: number;
+  readonly consistentPairs: number;
+  readonly inconsistentPairs: number;
+  /** Percentage of consistent pairs, two decimals; 100 when there are no pairs. */
+  readonly consistencyRate: number;
+  readonly status: HealthStatus;
+  /** Progress records without a license, and licenses without a progress record. */
+  readonly orphans: { readonly progressOnly: number; readonly licenseOnly: number };
+  /** Desyncs by kind (legacy ids included, though they do not make a pair inconsistent). */
+  readonly byKind: Readonly<Record<DesyncKind, number>>;
+  readonly requiresAttention: boolean;
+}
+
+/** The thresholds of {@link HealthStatus}, in percent. */
+export const HEALTH_THRESHOLDS = Object.freeze({ healthy: 99, degraded: 95 });
+
+/**
+ * Computes a health report from the number of pairs and the desyncs found among them. Pure.
+ * A pair is inconsistent when it has any desync other than a legacy id; orphans on both sides
+ * count (the original system missed license-only orphans).
+ */
+export function healthReport(input: { readonly totalPairs: number; readonly desyncs: readonly Desync[]; readonly now?: Date }): HealthReport {
+  const byKind = Object.fromEntries(DESYNC_KINDS.map((k) => [k, 0])) as Record<DesyncKind, number>;
+  const inconsistent = new Set<string>();
+  for (const desync of input.desyncs) {
+    byKind[desync.kind]++;
+    if (!isInformational(desync)) inconsistent.add(formatPairKey(desync));
+  }
+  const total = Math.max(input.totalPairs, inconsistent.size);
+  const consistent = total - inconsistent.size;
+  const rate = total === 0 ? 100 : Math.round((consistent / total) * 10_000) / 100;
+  const status: HealthStatus = rate >= HEALTH_THRESHOLDS.healthy ? 'healthy' : rate >= HEALTH_THRESHOLDS.degraded ? 'degraded' : 'critical';
+  return {
+    checkedAt: (input.now ?? new Date()).toISOString(),
+    totalPairs: total,
+    consistentPairs: consistent,
+    inconsistentPairs: inconsistent.size,
+    consistencyRate: rate,
+    status,
+    orphans: { progressOnly: byKind.MissingLicense, licenseOnly: byKind.MissingProgress },
+    byKind,
+    requiresAttention: status !== 'healthy',
+  };
+}
+
+/** Scans a store and reports its health (one count and one diff scan). */
+export function checkHealth(store: SyncStore, options: ScanOptions): ResultAsync<HealthReport & { readonly desyncs: readonly Desync[] }, StoreError | ValidationError> {
+  return scanDesyncs(store, options).andThen((scan) =>
+    store
+      .countPairs({
+        ...scan.scope,
+        aliases: scan.aliases,
+      })
+      .andThen((totalPairs) => ok({ ...healthReport({ totalPairs, desyncs: scan.desyncs }), desyncs: scan.desyncs }))
+      .orElse((error) => err(error)),
+  );
+}

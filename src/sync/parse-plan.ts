@@ -1,0 +1,195 @@
+import { err, ok, type Result } from 'neverthrow';
+import { z } from 'zod';
+import { LevelSchema } from '../domain/level.js';
+import { UserIdSchema } from '../domain/records.js';
+import { SpecializationIdSchema } from '../domain/specialization-id.js';
+import { validationError, type PlanParseError, type ValidationIssue } from '../errors.js';
+import { toIssues } from '../_internal/zod.js';
+import { ACTION_KINDS, type SyncAction } from './action.js';
+import { DESYNC_KINDS } from './desync.js';
+import { PLAN_FORMAT_VERSION, planFingerprint, type SyncPlan } from './plan.js';
+import { SyncPolicySchema } from './policy.js';
+
+const observedLevel = z.number({ error: 'must be a number or null' }).finite().nullable();
+const ExpectedSchema = z.strictObject({
+  progress: z.strictObject({ specializationId: SpecializationIdSchema, level: observedLevel }).nullable(),
+  license: z
+    .strictObject({ specializationId: SpecializationIdSchema, level: observedLevel, maxAchievedLevel: observedLevel })
+    .nullable(),
+});
+const base = {
+  userId: UserIdSchema,
+  specializationId: SpecializationIdSchema,
+  expected: ExpectedSchema,
+};
+const text = z.string({ error: 'must be a string' }).max(2_000, { error: 'must be at most 2000 characters' });
+
+const ActionSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      ...base,
+      kind: z.literal('CreateLicense'),
+      write: z.strictObject({ specializationId: SpecializationIdSchema, level: LevelSchema, maxAchievedLevel: LevelSchema }),
+      reason: text,
+      evidence: text,
+    }),
+    z.strictObject({
+      ...base,
+      kind: z.literal('SetLicenseLevel'),
+      write: z.strictObject({ level: LevelSchema, maxAchievedLevel: LevelSchema }),
+      reason: text,
+      evidence: text,
+    }),
+    z.strictObject({
+      ...base,
+      kind: z.literal('CreateProgress'),
+      write: z.strictObject({ specializationId: SpecializationIdSchema, level: LevelSchema }),
+      reason: text,
+    }),
+    z.strictObject({ ...base, kind: z.literal('SetProgressLevel'), write: z.strictObject({ level: LevelSchema }), reason: text }),
+    z.strictObject({
+      ...base,
+      kind: z.literal('FlagForReview'),
+      write: z.null(),
+      reasons: z.array(z.enum(DESYNC_KINDS)).min(1),
+      message: text,
+    }),
+  ],
+  { error: `must be an action with kind ${ACTION_KINDS.join(', ')}` },
+);
+
+const count = z.number().int().min(0);
+const PlanSchema = z.strictObject({
+  formatVersion: z.literal(PLAN_FORMAT_VERSION),
+  createdAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),
+  policy: SyncPolicySchema,
+  scope: z.strictObject({
+    specializationIds: z.array(SpecializationIdSchema).optional(),
+    userIds: z.array(UserIdSchema).optional(),
+    shard: z
+      .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1) })
+      .refine((s) => s.index < s.count, { message: 'index must be below count' })
+      .optional(),
+  }),
+  maxLevels: z.record(
+    SpecializationIdSchema,
+    z.strictObject({
+      maxLevel: LevelSchema,
+      source: z.enum(['repository', 'cache', 'stale-cache', 'fallback']).optional(),
+      repository: z.string().optional(),
+    }),
+  ),
+  aliases: z.record(SpecializationIdSchema, SpecializationIdSchema),
+  fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'must be sha256: followed by 64 hex digits' }),
+  summary: z.strictObject({
+    actions: z.strictObject({ ...Object.fromEntries(ACTION_KINDS.map((k) => [k, count])), total: count }),
+    desyncs: z.strictObject({ ...Object.fromEntries(DESYNC_KINDS.map((k) => [k, count])), total: count }),
+    pairs: count,
+  }),
+  warnings: z.array(text),
+  actions: z.array(ActionSchema),
+});
+
+/**
+ * Reads a saved plan (JSON text or an already parsed value) and checks it: shape (every field
+ * validated, the first bad one named, e.g. `actions[3].write.level`), format version,
+ * consistency (levels within the recorded maxima, action kinds matching their expected state,
+ * summary matching the actions) and the fingerprint (an edited file is refused).
+ *
+ * ```ts
+ * const plan = parsePlan(await readFile('plan.json', 'utf8'));
+ * if (plan.isErr()) console.error(plan.error.message);
+ * ```
+ */
+export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseError> {
+  let value: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (cause) {
+      return err(validationError('plan', [{ field: '(root)', message: `is not valid JSON (${(cause as Error).message})` }]));
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return err(validationError('plan', [{ field: '(root)', message: 'must be a JSON object' }]));
+  }
+  const version = (value as { formatVersion?: unknown }).formatVersion;
+  if (version !== PLAN_FORMAT_VERSION) {
+    if (version === undefined) return err(validationError('plan', [{ field: 'formatVersion', message: 'is required' }]));
+    return err({
+      _tag: 'UnsupportedPlanVersion',
+      formatVersion: version,
+      message: `Unsupported plan format version ${JSON.stringify(version)}: this release reads version ${PLAN_FORMAT_VERSION}`,
+    });
+  }
+  const parsed = PlanSchema.safeParse(value);
+  if (!parsed.success) return err(validationError('plan', toIssues(parsed.error)));
+  const plan = parsed.data as unknown as SyncPlan;
+
+  const issues = checkConsistency(plan);
+  if (issues.length > 0) return err(validationError('plan', issues));
+
+  const actual = planFingerprint(plan);
+  if (actual !== plan.fingerprint) {
+    return err({
+      _tag: 'PlanFingerprintMismatch',
+      expected: plan.fingerprint,
+      actual,
+      message: 'The plan does not match its fingerprint: it was edited or corrupted after it was made. Make a new plan.',
+    });
+  }
+  return ok(plan);
+}
+
+function checkConsistency(plan: SyncPlan): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const counts = new Map<string, number>();
+  plan.actions.forEach((action, index) => {
+    counts.set(action.kind, (counts.get(action.kind) ?? 0) + 1);
+    const at = (field: string, message: string) => issues.push({ field: `actions[${index}].${field}`, message });
+    const max = plan.maxLevels[action.specializationId]?.maxLevel;
+    if (action.write !== null) {
+      if (max === undefined) at('specializationId', 'has no maximum level recorded in maxLevels');
+      else if (action.write.level > max) at('write.level', `must be at most the maximum level ${max}`);
+    }
+    checkExpected(action, at);
+  });
+  for (const kind of ACTION_KINDS) {
+    if ((counts.get(kind) ?? 0) !== plan.summary.actions[kind]) {
+      issues.push({ field: `summary.actions.${kind}`, message: `must equal the number of ${kind} actions (${counts.get(kind) ?? 0})` });
+    }
+  }
+  if (plan.summary.actions.total !== plan.actions.length) {
+    issues.push({ field: 'summary.actions.total', message: `must equal the number of actions (${plan.actions.length})` });
+  }
+  return issues;
+}
+
+function checkExpected(action: SyncAction, at: (field: string, message: string) => void): void {
+  const { progress, license } = action.expected;
+  if (progress === null && license === null) at('expected', 'must describe at least one existing record');
+  switch (action.kind) {
+    case 'CreateLicense':
+      if (license !== null) at('expected.license', 'must be null for CreateLicense');
+      if (progress === null) at('expected.progress', 'must describe the progress record the license is created from');
+      if (action.write.maxAchievedLevel < action.write.level) at('write.maxAchievedLevel', 'must be at least write.level');
+      break;
+    case 'SetLicenseLevel':
+      if (license === null) at('expected.license', 'must describe the license to change');
+      if (action.write.maxAchievedLevel < action.write.level) at('write.maxAchievedLevel', 'must be at least write.level');
+      else if (license !== null && typeof license.maxAchievedLevel === 'number' && action.write.maxAchievedLevel < license.maxAchievedLevel) {
+        at('write.maxAchievedLevel', 'must not be below the expected maxAchievedLevel (it never decreases)');
+      }
+      break;
+    case 'CreateProgress':
+      if (progress !== null) at('expected.progress', 'must be null for CreateProgress');
+      if (license === null) at('expected.license', 'must describe the license the progress record is created from');
+      break;
+    case 'SetProgressLevel':
+      if (progress === null) at('expected.progress', 'must describe the progress record to change');
+      break;
+    case 'FlagForReview':
+      break;
+  }
+}

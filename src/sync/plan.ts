@@ -1,0 +1,328 @@
+import { err, ok, type Result } from 'neverthrow';
+import type { UserId } from '../domain/records.js';
+import type { ValidationError } from '../errors.js';
+import { fingerprintOf } from '../_internal/stable-json.js';
+import type { MaxLevelTable, ResolutionSource } from '../max-level/resolution.js';
+import { ACTION_KINDS, type ActionKind, type ExpectedState, type SyncAction } from './action.js';
+import { DESYNC_KINDS, type Desync, type DesyncKind } from './desync.js';
+import { comparePairKeys, formatPairKey } from './pair.js';
+import { policyFor, resolvePolicy, type PolicyRules, type SyncPolicy, type SyncPolicyInput } from './policy.js';
+import type { Shard } from './shard.js';
+
+/** The plan file format this release writes and reads. */
+export const PLAN_FORMAT_VERSION = 1;
+
+/** What part of the data a plan covers. */
+export interface PlanScope {
+  readonly specializationIds?: readonly string[];
+  readonly userIds?: readonly UserId[];
+  readonly shard?: Shard;
+}
+
+/** A maximum level used by the plan and where it came from. */
+export interface PlannedMaxLevel {
+  readonly maxLevel: number;
+  /** Absent when the plan was made from bare desyncs without their resolutions. */
+  readonly source?: ResolutionSource;
+  readonly repository?: string;
+}
+
+/** Counts of a plan's actions by kind, of the desyncs behind them by kind, and of pairs. */
+export interface PlanSummary {
+  readonly actions: Readonly<Record<ActionKind, number>> & { readonly total: number };
+  readonly desyncs: Readonly<Record<DesyncKind, number>> & { readonly total: number };
+  /** Pairs with at least one desync. */
+  readonly pairs: number;
+}
+
+/**
+ * A reviewable sync plan. Plain data: `JSON.stringify` saves it, {@link parsePlan} reads it back
+ * and checks the fingerprint, {@link renderPlan} prints it for a person.
+ */
+export interface SyncPlan {
+  readonly formatVersion: typeof PLAN_FORMAT_VERSION;
+  /** ISO 8601 time the plan was made. */
+  readonly createdAt: string;
+  readonly policy: SyncPolicy;
+  readonly scope: PlanScope;
+  /** Maximum level per canonical specialization id the plan relied on. */
+  readonly maxLevels: Readonly<Record<string, PlannedMaxLevel>>;
+  /** Legacy alias → canonical id of the catalog the diff used (apply treats them as one id). */
+  readonly aliases: Readonly<Record<string, string>>;
+  /** `sha256:…` over every other field: a saved plan that was edited no longer parses. */
+  readonly fingerprint: string;
+  readonly summary: PlanSummary;
+  readonly warnings: readonly string[];
+  /** In key order (user id, specialization id); a pair's actions are adjacent. */
+  readonly actions: readonly SyncAction[];
+}
+
+/** Options of {@link createPlan}. */
+export interface CreatePlanOptions {
+  readonly policy?: SyncPolicyInput;
+  /** Creation time (default: now). */
+  readonly now?: Date;
+  readonly scope?: PlanScope;
+  /** The resolutions used for the diff, recorded in the plan for review. */
+  readonly maxLevels?: MaxLevelTable;
+  /** Warnings from earlier steps (e.g. a maximum that came from the fallback). */
+  readonly warnings?: readonly string[];
+  /** Legacy alias → canonical id of the catalog used by the diff. */
+  readonly aliases?: ReadonlyMap<string, string>;
+}
+
+/** The result of a scan, which carries what a plan records besides the desyncs. */
+export interface PlanInput {
+  readonly desyncs: readonly Desync[];
+  readonly maxLevels?: MaxLevelTable;
+  readonly aliases?: ReadonlyMap<string, string>;
+  readonly scope?: PlanScope;
+  readonly warnings?: readonly string[];
+}
+
+/**
+ * Turns desyncs into a plan. Pure: the same desyncs, policy and time give the same plan.
+ *
+ * ```ts
+ * const plan = createPlan(desyncs, { policy: { direction: 'higher-wins' } });
+ * if (plan.isOk()) console.log(renderPlan(plan.value));
+ * ```
+ */
+export function createPlan(input: readonly Desync[] | PlanInput, options: CreatePlanOptions = {}): Result<SyncPlan, ValidationError> {
+  const scan: PlanInput = isDesyncList(input) ? { desyncs: input } : input;
+  const desyncs = scan.desyncs;
+  const scope = options.scope ?? scan.scope ?? {};
+  const maxLevelTable = options.maxLevels ?? scan.maxLevels;
+  const aliasMap = options.aliases ?? scan.aliases ?? new Map<string, string>();
+  const policyResult = resolvePolicy(options.policy ?? {});
+  if (policyResult.isErr()) return err(policyResult.error);
+  const policy = policyResult.value;
+
+  const ordered = isSorted(desyncs) ? desyncs : [...desyncs].sort(comparePairKeys);
+  const actions: SyncAction[] = [];
+  const desyncCounts = zeroCounts(DESYNC_KINDS);
+  const warnings = [...(scan.warnings ?? []), ...(options.warnings ?? [])];
+  const legacy = new Map<string, number>();
+  let pairs = 0;
+  let demotions = 0;
+
+  for (let start = 0; start < ordered.length; ) {
+    let end = start + 1;
+    while (end < ordered.length && comparePairKeys(ordered[start]!, ordered[end]!) === 0) end++;
+    const group = ordered.slice(start, end);
+    start = end;
+    pairs++;
+    for (const desync of group) {
+      desyncCounts[desync.kind]++;
+      if (desync.kind === 'LegacySpecializationId') {
+        const label = `${desync.storedAs} → ${desync.specializationId}`;
+        legacy.set(label, (legacy.get(label) ?? 0) + 1);
+      }
+    }
+    const planned = planPair(group, policyFor(policy, group[0]!.specializationId));
+    for (const action of planned) {
+      actions.push(action);
+      if (isDemotion(action)) demotions++;
+    }
+  }
+
+  for (const [label, count] of legacy) {
+    warnings.push(`${count} pair(s) have records stored under the legacy id ${label}; migrate them when convenient (no repair needs it)`);
+  }
+  if (demotions > 0) warnings.push(`${demotions} action(s) lower a level: review them before applying`);
+
+  const actionCounts = zeroCounts(ACTION_KINDS);
+  for (const action of actions) actionCounts[action.kind]++;
+  const maxLevels: Record<string, PlannedMaxLevel> = {};
+  if (maxLevelTable) {
+    for (const [id, resolution] of [...maxLevelTable.resolutions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      maxLevels[id] = {
+        maxLevel: resolution.maxLevel,
+        source: resolution.source,
+        ...(resolution.repository !== undefined ? { repository: resolution.repository } : {}),
+      };
+    }
+  }
+  for (const desync of ordered) {
+    if (desync.maxLevel !== null && maxLevels[desync.specializationId] === undefined) {
+      maxLevels[desync.specializationId] = { maxLevel: desync.maxLevel };
+    }
+  }
+
+  const body = {
+    formatVersion: PLAN_FORMAT_VERSION,
+    createdAt: (options.now ?? new Date()).toISOString(),
+    policy,
+    scope,
+    maxLevels,
+    aliases: Object.fromEntries([...aliasMap].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    summary: {
+      actions: { ...actionCounts, total: actions.length },
+      desyncs: { ...desyncCounts, total: ordered.length },
+      pairs,
+    },
+    warnings,
+    actions,
+  } as const;
+  return ok({ ...body, fingerprint: planFingerprint(body) });
+}
+
+/** The fingerprint of a plan's content (every field but `fingerprint`). */
+export function planFingerprint(plan: Omit<SyncPlan, 'fingerprint'> | SyncPlan): string {
+  const { fingerprint: _ignored, ...body } = plan as SyncPlan;
+  return fingerprintOf(body);
+}
+
+/**
+ * The actions for one pair's desyncs (all with the same key), under the given rules. Pure.
+ * A pair gets either `FlagForReview` alone, or writes that bring both records to the same level.
+ */
+export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAction[] {
+  const first = desyncs[0];
+  if (first === undefined) return [];
+  const { userId, specializationId, progress, license } = first;
+  const expected: ExpectedState = {
+    progress: progress ? { specializationId: progress.specializationId, level: progress.level } : null,
+    license: license
+      ? { specializationId: license.specializationId, level: license.level, maxAchievedLevel: license.maxAchievedLevel }
+      : null,
+  };
+  const key = { userId, specializationId, expected };
+  const kinds = new Set(desyncs.map((d) => d.kind));
+  kinds.delete('LegacySpecializationId');
+  if (kinds.size === 0) return [];
+
+  const flag = (reasons: readonly DesyncKind[], message: string): SyncAction[] => [
+    { ...key, kind: 'FlagForReview', write: null, reasons: [...new Set(reasons)], message },
+  ];
+
+  // Problems a machine must not guess about.
+  const blocking = desyncs.filter(
+    (d) => d.kind === 'UnknownSpecialization' || d.kind === 'DuplicateRecord' || d.kind === 'InvalidLevel',
+  );
+  if (blocking.length > 0) {
+    return flag(
+      blocking.map((d) => d.kind),
+      blocking.map(describeBlocking).join('; '),
+    );
+  }
+
+  const maxLevel = first.maxLevel as number; // known: no UnknownSpecialization
+  let p = progress?.level ?? null;
+  let l = license?.level ?? null;
+  const reasons: string[] = [];
+  for (const d of desyncs) {
+    if (d.kind !== 'AboveMaxLevel') continue;
+    if (rules.aboveMax === 'flag') {
+      return flag(['AboveMaxLevel'], `${d.side} level ${d.level} is above the maximum ${maxLevel} (policy: flag)`);
+    }
+    if (d.side === 'progress') p = maxLevel;
+    else l = maxLevel;
+    reasons.push(`${d.side} level ${d.level} above maximum ${maxLevel} clamped`);
+  }
+
+  const actions: SyncAction[] = [];
+  const evidence = progress
+    ? `Progress level: ${String(progress.level)}, XP: ${progress.xp}, Sessions: ${progress.sessions}`
+    : 'No progress record';
+  const setProgress = (level: number, reason: string) => {
+    if (level !== progress?.level) actions.push({ ...key, kind: 'SetProgressLevel', write: { level }, reason });
+  };
+  const setLicense = (level: number, reason: string) => {
+    const oldMax = license?.maxAchievedLevel ?? level;
+    const maxAchievedLevel = Math.max(oldMax, level);
+    if (level !== license?.level || maxAchievedLevel !== license.maxAchievedLevel) {
+      actions.push({ ...key, kind: 'SetLicenseLevel', write: { level, maxAchievedLevel }, reason, evidence });
+    }
+  };
+
+  if (progress && !license) {
+    if (rules.missing === 'flag') return flag(['MissingLicense'], 'License is missing (policy: flag)');
+    const level = p as number;
+    setProgress(level, reasons.join('; '));
+    actions.push({
+      ...key,
+      kind: 'CreateLicense',
+      write: { specializationId: progress.specializationId, level, maxAchievedLevel: level },
+      reason: `levelsync: license created from progress level ${level}`,
+      evidence,
+    });
+    return actions;
+  }
+  if (license && !progress) {
+    if (rules.missing === 'flag') return flag(['MissingProgress'], 'Progress record is missing (policy: flag)');
+    const level = l as number;
+    setLicense(level, reasons.join('; '));
+    actions.push({
+      ...key,
+      kind: 'CreateProgress',
+      write: { specializationId: license.specializationId, level },
+      reason: `levelsync: progress created from license level ${level} (no XP history)`,
+    });
+    return actions;
+  }
+
+  // Both records exist with valid levels (clamped where asked).
+  const pl = p as number;
+  const ll = l as number;
+  const target = rules.direction === 'higher-wins' ? Math.max(pl, ll) : rules.direction === 'progress-to-license' ? pl : ll;
+  const newProgress = rules.direction === 'progress-to-license' ? pl : target;
+  const newLicense = rules.direction === 'license-to-progress' ? ll : target;
+  if (!rules.allowDemotion) {
+    if (newLicense < ll) {
+      return flag(['LevelMismatch'], `Would lower the license from ${ll} to ${newLicense} (allowDemotion is off)`);
+    }
+    if (newProgress < pl) {
+      return flag(['LevelMismatch'], `Would lower the progress level from ${pl} to ${newProgress} (allowDemotion is off)`);
+    }
+  }
+  const why = (what: string) => [...reasons, what].filter((s) => s !== '').join('; ');
+  setProgress(newProgress, why(newProgress !== pl ? `levelsync ${rules.direction}: progress ${pl} → ${newProgress}` : ''));
+  let licenseWhy = newLicense !== ll ? `levelsync ${rules.direction}: license ${ll} → ${newLicense}` : '';
+  if (kinds.has('MaxAchievedBelowLevel')) licenseWhy = [licenseWhy, `max achieved level raised to at least ${newLicense}`].filter(Boolean).join('; ');
+  setLicense(newLicense, why(licenseWhy));
+  return actions;
+}
+
+function describeBlocking(d: Desync): string {
+  switch (d.kind) {
+    case 'UnknownSpecialization':
+      return `Unknown specialization ${d.specializationId}: no repository or fallback knows its maximum level`;
+    case 'DuplicateRecord':
+      return `${d.count} ${d.side} records for one pair: run the duplicate clean-up first`;
+    case 'InvalidLevel':
+      return `Invalid ${d.side} ${d.field}: ${String(d.value)}`;
+    default:
+      return d.kind;
+  }
+}
+
+function isDemotion(action: SyncAction): boolean {
+  if (action.kind === 'SetLicenseLevel') {
+    const old = action.expected.license?.level;
+    return typeof old === 'number' && action.write.level < old;
+  }
+  if (action.kind === 'SetProgressLevel') {
+    const old = action.expected.progress?.level;
+    return typeof old === 'number' && action.write.level < old;
+  }
+  return false;
+}
+
+function isDesyncList(input: readonly Desync[] | PlanInput): input is readonly Desync[] {
+  return Array.isArray(input);
+}
+
+function isSorted(desyncs: readonly Desync[]): boolean {
+  for (let i = 1; i < desyncs.length; i++) if (comparePairKeys(desyncs[i - 1]!, desyncs[i]!) > 0) return false;
+  return true;
+}
+
+function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}
+
+/** A printable key for an action: `42/LFA_COACH`. */
+export function actionKey(action: SyncAction): string {
+  return formatPairKey(action);
+}

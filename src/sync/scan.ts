@@ -1,0 +1,152 @@
+import { err, ok, ResultAsync, type Result } from 'neverthrow';
+import type { UserId } from '../domain/records.js';
+import { UserIdSchema } from '../domain/records.js';
+import { SpecializationIdSchema } from '../domain/specialization-id.js';
+import type { StoreError, ValidationError } from '../errors.js';
+import { parseWith } from '../_internal/zod.js';
+import type { MaxLevelResolver, MaxLevelTable, Resolution } from '../max-level/resolution.js';
+import { z } from 'zod';
+import type { Desync } from './desync.js';
+import { diffPair } from './diff.js';
+import { SILENT_LOGGER, type Logger } from './logger.js';
+import type { PlanScope } from './plan.js';
+import type { Shard } from './shard.js';
+import type { PairQuery, SyncStore } from './sync-store.js';
+
+/** Options of {@link scanDesyncs}. */
+export interface ScanOptions {
+  readonly resolver: MaxLevelResolver;
+  /** Canonical ids or aliases; rows stored under aliases are included. */
+  readonly specializationIds?: readonly string[];
+  readonly userIds?: readonly UserId[];
+  readonly shard?: Shard;
+  readonly pageSize?: number;
+  /** Let the store find the differing pairs itself when it can (default true). */
+  readonly nativeDiff?: boolean;
+  /** Called after each page with the number of pairs read so far. */
+  readonly onProgress?: (progress: { readonly pairsRead: number; readonly desyncs: number }) => void;
+  readonly logger?: Logger;
+}
+
+/** What a scan found: the desyncs and everything a plan records about how they were found. */
+export interface DesyncScan {
+  /** In key order, then kind order. */
+  readonly desyncs: readonly Desync[];
+  /** Pairs the store returned (only the differing ones when the store diffs natively). */
+  readonly pairsRead: number;
+  /** The maximum levels used. */
+  readonly maxLevels: MaxLevelTable;
+  readonly aliases: ReadonlyMap<string, string>;
+  readonly scope: PlanScope;
+  /** E.g. a maximum level that came from the fallback constants because the repository failed. */
+  readonly warnings: readonly string[];
+}
+
+const ScanOptionsSchema = z.object({
+  specializationIds: z.array(SpecializationIdSchema).min(1).optional(),
+  userIds: z.array(UserIdSchema).min(1).max(100_000).optional(),
+  shard: z
+    .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(1_000_000) })
+    .refine((s) => s.index < s.count, { message: 'index must be below count', path: ['index'] })
+    .optional(),
+  pageSize: z.number().int().min(1).max(100_000).optional(),
+});
+
+/**
+ * Reads pairs from a store and diffs them: resolves every maximum level once (`resolveAll`),
+ * asks the store for the differing pairs only when it can diff natively (else reads every pair),
+ * and runs the core {@link diffPair} on each. Ids the bulk resolution missed are resolved one by
+ * one as they appear. Memory holds the desyncs, never the whole tables.
+ *
+ * ```ts
+ * const scan = await scanDesyncs(store, { resolver });
+ * const plan = scan.andThen((s) => createPlan(s, { policy: {} }));
+ * ```
+ */
+export function scanDesyncs(store: SyncStore, options: ScanOptions): ResultAsync<DesyncScan, StoreError | ValidationError> {
+  const valid = parseWith(ScanOptionsSchema, options, 'scan options');
+  if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
+  return new ResultAsync(runScan(store, options, valid.value));
+}
+
+async function runScan(
+  store: SyncStore,
+  options: ScanOptions,
+  parsed: z.output<typeof ScanOptionsSchema>,
+): Promise<Result<DesyncScan, StoreError | ValidationError>> {
+  const { resolver } = options;
+  const logger = options.logger ?? SILENT_LOGGER;
+  const catalog = resolver.catalog;
+  const specializationIds = parsed.specializationIds ? [...new Set(parsed.specializationIds.map((id) => catalog.canonicalId(id)))] : undefined;
+  const scope: PlanScope = {
+    ...(specializationIds ? { specializationIds } : {}),
+    ...(options.userIds ? { userIds: options.userIds } : {}),
+    ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count } } : {}),
+  };
+
+  const bulk = await resolver.resolveAll(specializationIds);
+  const table = bulk.isOk() ? bulk.value : emptyTable();
+  const resolutions = new Map<string, Resolution>(table.resolutions);
+  const unresolved = new Map(table.unresolved);
+  const maxLevels = new Map<string, number>();
+  for (const [id, resolution] of resolutions) maxLevels.set(id, resolution.maxLevel);
+
+  const query: PairQuery = {
+    ...scope,
+    aliases: catalog.aliasMap,
+    ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+  };
+  const native = options.nativeDiff !== false && store.scanDifferingPairs !== undefined;
+  const pages = native ? store.scanDifferingPairs!({ ...query, maxLevels }) : store.scanPairs(query);
+
+  const desyncs: Desync[] = [];
+  let pairsRead = 0;
+  const tried = new Set<string>(unresolved.keys());
+  for await (const page of pages) {
+    if (page.isErr()) return err(page.error);
+    for (const pair of page.value) {
+      const id = pair.specializationId;
+      if (!maxLevels.has(id) && !tried.has(id)) {
+        tried.add(id);
+        const late = await resolver.resolve(id);
+        if (late.isOk()) {
+          resolutions.set(id, late.value);
+          maxLevels.set(id, late.value.maxLevel);
+        } else {
+          unresolved.set(id, late.error);
+        }
+      }
+      for (const desync of diffPair(pair, { maxLevelOf: (x) => maxLevels.get(x) })) desyncs.push(desync);
+    }
+    pairsRead += page.value.length;
+    options.onProgress?.({ pairsRead, desyncs: desyncs.length });
+  }
+
+  const warnings: string[] = [];
+  const seen = new Set(desyncs.map((d) => d.specializationId));
+  for (const [id, resolution] of resolutions) {
+    if (resolution.source === 'fallback' || resolution.source === 'stale-cache') {
+      const why = resolution.errors.length > 0 ? `: ${resolution.errors.map((e) => e.message).join('; ')}` : '';
+      const from = resolution.source === 'fallback' ? 'the fallback constants' : 'the last known good (stale) cached value';
+      if (resolution.errors.length > 0 || seen.has(id)) {
+        warnings.push(`Maximum level of ${id} (${resolution.maxLevel}) came from ${from}${why}`);
+      }
+    }
+  }
+  for (const [id, error] of unresolved) {
+    if (seen.has(id)) warnings.push(`${error.message}: its pairs are flagged for review`);
+  }
+  for (const warning of warnings) logger.warn({ store: store.name }, warning);
+  logger.info({ store: store.name, pairsRead, desyncs: desyncs.length, native }, 'levelsync scan finished');
+
+  const finalTable: MaxLevelTable = {
+    resolutions,
+    unresolved,
+    maxLevelOf: (id: string) => maxLevels.get(id),
+  };
+  return ok({ desyncs, pairsRead, maxLevels: finalTable, aliases: catalog.aliasMap, scope, warnings });
+}
+
+function emptyTable(): MaxLevelTable {
+  return { resolutions: new Map(), unresolved: new Map(), maxLevelOf: () => undefined };
+}

@@ -1,0 +1,83 @@
+import type { Result, ResultAsync } from 'neverthrow';
+import type { UserId } from '../domain/records.js';
+import type { StoreError } from '../errors.js';
+import type { WriteAction } from './action.js';
+import type { PairKey, SyncPair } from './pair.js';
+import type { Shard } from './shard.js';
+
+/** Which pairs to read. Every filter is optional; filters combine with AND. */
+export interface PairQuery {
+  /** Canonical specialization ids; rows stored under their aliases are included. */
+  readonly specializationIds?: readonly string[];
+  readonly userIds?: readonly UserId[];
+  /** Only users whose `shardOf(userId, count) === index`. */
+  readonly shard?: Shard;
+  /** Legacy alias → canonical id: rows stored under an alias are grouped under the canonical id. */
+  readonly aliases?: ReadonlyMap<string, string>;
+  /** Pairs per page (default chosen by the store, typically 1 000–10 000). */
+  readonly pageSize?: number;
+}
+
+/** A query for the pairs that differ, given the maximum level of each canonical id. */
+export interface DifferingPairQuery extends PairQuery {
+  /** Maximum level by canonical id; a pair whose id is missing here is reported as unknown. */
+  readonly maxLevels: ReadonlyMap<string, number>;
+}
+
+/** What a batch write needs besides the actions. */
+export interface ApplyContext {
+  /** Written as `advancedBy` on progression rows; null for automatic changes. */
+  readonly actor: UserId | null;
+  /** The time written on changed rows and progression rows. */
+  readonly now: Date;
+  /** Legacy alias → canonical id, so that "no record" means none under any id of the pair. */
+  readonly aliases: ReadonlyMap<string, string>;
+}
+
+/** The outcome of one write action in a batch. */
+export type WriteOutcome = 'Applied' | 'Stale';
+
+/** A held run lock. Release it exactly once. */
+export interface RunLock {
+  /** `all`, or `shard k/n`. */
+  readonly scope: string;
+  release(): Promise<void>;
+}
+
+/** What a bulk run covers, for locking. */
+export interface RunScope {
+  readonly shard?: Shard;
+}
+
+/**
+ * Storage as the sync engine needs it.
+ *
+ * Contract, checked by `describeSyncStoreConformance` from `levelsync/testing`:
+ * - `scanPairs` MUST yield every pair matching the query exactly once, in key order
+ *   (`comparePairKeys`), in pages; a page that cannot be read is yielded as `err` and ends the scan.
+ * - `scanDifferingPairs`, when implemented, MUST yield exactly the pairs for which `diffPair`
+ *   returns at least one desync with the same maximum levels and aliases, in key order.
+ * - `applyBatch` MUST be atomic: either every `Applied` write of the batch is committed with its
+ *   progression rows, or none is and the result is `err`. Each action is compare-and-set: it is
+ *   written only when the pair's records are exactly in the action's `expected` state at the
+ *   start of the batch (no record under any id of the pair where `expected` says null), otherwise
+ *   it is `Stale` and nothing of it is written. Every license level change, creation included,
+ *   writes exactly one progression row; `maxAchievedLevel` never decreases.
+ * - `acquireRunLock` MUST refuse a second holder of an overlapping scope with `RunInProgress`
+ *   (or wait for it when `wait` is true): `all` overlaps every shard; shards overlap only
+ *   themselves.
+ */
+export interface SyncStore {
+  /** A short name for messages, e.g. `postgres` or `memory`. */
+  readonly name: string;
+  scanPairs(query: PairQuery): AsyncIterable<Result<readonly SyncPair[], StoreError>>;
+  scanDifferingPairs?(query: DifferingPairQuery): AsyncIterable<Result<readonly SyncPair[], StoreError>>;
+  /** The number of pairs matching the query (both sides, orphans included). */
+  countPairs(query: PairQuery): ResultAsync<number, StoreError>;
+  /** One pair, or null when neither side has a record. `lock` asks to lock its rows until the caller's transaction ends. */
+  readPair(key: PairKey, options?: { readonly aliases?: ReadonlyMap<string, string>; readonly lock?: boolean }): ResultAsync<SyncPair | null, StoreError>;
+  /** Applies writes atomically with compare-and-set; returns one outcome per action, in order. */
+  applyBatch(actions: readonly WriteAction[], context: ApplyContext): ResultAsync<readonly WriteOutcome[], StoreError>;
+  /** Takes the lock that keeps two bulk runs over the same scope apart. */
+  acquireRunLock(scope: RunScope, options?: { readonly wait?: boolean }): ResultAsync<RunLock, StoreError>;
+}

@@ -1,0 +1,309 @@
+import { err, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
+import type { UserId } from '../domain/records.js';
+import { runInProgress, storeUnavailable, type StoreError } from '../errors.js';
+import type { WriteAction } from '../sync/action.js';
+import { diffPair } from '../sync/diff.js';
+import { compareCodePoints, comparePairKeys, compareUserIds, type PairKey, type SyncPair } from '../sync/pair.js';
+import { formatShard, shardOf } from '../sync/shard.js';
+import type { ApplyContext, DifferingPairQuery, PairQuery, RunLock, RunScope, SyncStore, WriteOutcome } from '../sync/sync-store.js';
+import type { LicenseRowData, ProgressionRowData, ProgressRowData, StoreSnapshot, SyncStoreSeed } from './store-snapshot.js';
+
+interface ProgressRow {
+  userId: UserId;
+  specializationId: string;
+  level: number | null;
+  xp: number;
+  sessions: number;
+}
+interface LicenseRow {
+  userId: UserId;
+  specializationId: string;
+  level: number | null;
+  maxAchievedLevel: number | null;
+}
+interface Tables {
+  progress: ProgressRow[];
+  licenses: LicenseRow[];
+  progressions: ProgressionRowData[];
+}
+
+/** Options of {@link createInMemorySyncStore}. */
+export interface InMemorySyncStoreOptions {
+  readonly name?: string;
+  /** Pairs per page (default 1 000). */
+  readonly pageSize?: number;
+}
+
+/** An in-memory `SyncStore` with the semantics of a database, plus controls for tests. */
+export interface InMemorySyncStore extends SyncStore {
+  /** Everything the store holds, in canonical order. */
+  snapshot(): StoreSnapshot;
+  /** Changes a level out of band, as a concurrent writer would (the row is found by its stored id). */
+  setLevel(side: 'progress' | 'license', userId: UserId, specializationId: string, level: number | null): void;
+  /** Inserts rows out of band (duplicates allowed, as in a table without a unique key). */
+  insert(rows: { readonly progress?: readonly ProgressRowData[]; readonly licenses?: readonly LicenseRowData[] }): void;
+  /** Makes the next `count` batches fail (and roll back) with `cause`. */
+  failNextBatches(count: number, cause?: unknown): void;
+  /** Makes every batch that contains an action matching `predicate` fail; `null` clears it. */
+  failWhen(predicate: ((action: WriteAction) => boolean) | null): void;
+  /** Number of `applyBatch` calls so far. */
+  readonly batchCalls: number;
+}
+
+/**
+ * Creates an in-memory `SyncStore` for tests and scripts. It behaves like a database: batches
+ * are atomic, writes are compare-and-set, every license level change writes one progression row,
+ * a row written under an id the store does not know violates a "foreign key" and fails its batch,
+ * levels below 1 violate a "check constraint", and run locks exclude overlapping scopes.
+ *
+ * ```ts
+ * const store = createInMemorySyncStore({ specializations: [{ id: 'INTERNSHIP', maxLevel: 3 }],
+ *   progress: [{ userId: 1, specializationId: 'INTERNSHIP', level: 2 }], licenses: [] });
+ * ```
+ */
+export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemorySyncStoreOptions = {}): InMemorySyncStore {
+  const name = options.name ?? 'memory';
+  const defaultPageSize = options.pageSize ?? 1_000;
+  const known = new Set((seed?.specializations ?? []).map((s) => s.id));
+  let tables: Tables = {
+    progress: (seed?.progress ?? []).map(toProgressRow),
+    licenses: (seed?.licenses ?? []).map((r) => ({ ...r })),
+    progressions: [],
+  };
+  let failures: { count: number; cause: unknown } = { count: 0, cause: undefined };
+  let failPredicate: ((action: WriteAction) => boolean) | null = null;
+  let batchCalls = 0;
+  const locks = createLockTable();
+
+  const canonical = (id: string, aliases: ReadonlyMap<string, string> | undefined) => aliases?.get(id) ?? id;
+
+  function allPairs(query: PairQuery): SyncPair[] {
+    const groups = new Map<string, { key: PairKey; progress: ProgressRow[]; licenses: LicenseRow[] }>();
+    const group = (userId: UserId, specializationId: string) => {
+      const spec = canonical(specializationId, query.aliases);
+      const k = `${typeof userId}:${String(userId)}\u0000${spec}`;
+      let g = groups.get(k);
+      if (!g) {
+        g = { key: { userId, specializationId: spec }, progress: [], licenses: [] };
+        groups.set(k, g);
+      }
+      return g;
+    };
+    for (const row of tables.progress) group(row.userId, row.specializationId).progress.push(row);
+    for (const row of tables.licenses) group(row.userId, row.specializationId).licenses.push(row);
+    const specs = query.specializationIds ? new Set(query.specializationIds) : null;
+    const users = query.userIds ? new Set(query.userIds.map((u) => `${typeof u}:${String(u)}`)) : null;
+    const pairs: SyncPair[] = [];
+    for (const g of groups.values()) {
+      if (specs && !specs.has(g.key.specializationId)) continue;
+      if (users && !users.has(`${typeof g.key.userId}:${String(g.key.userId)}`)) continue;
+      if (query.shard && shardOf(g.key.userId, query.shard.count) !== query.shard.index) continue;
+      pairs.push({
+        userId: g.key.userId,
+        specializationId: g.key.specializationId,
+        progress: sortRows(g.progress).map((r) => ({ specializationId: r.specializationId, level: r.level, xp: r.xp, sessions: r.sessions })),
+        licenses: sortRows(g.licenses).map((r) => ({ specializationId: r.specializationId, level: r.level, maxAchievedLevel: r.maxAchievedLevel })),
+      });
+    }
+    return pairs.sort(comparePairKeys);
+  }
+
+  async function* pages(pairs: SyncPair[], pageSize: number): AsyncGenerator<Result<readonly SyncPair[], StoreError>> {
+    for (let i = 0; i < pairs.length; i += pageSize) yield ok(pairs.slice(i, i + pageSize));
+  }
+
+  function rowsOf(key: PairKey, aliases: ReadonlyMap<string, string>, t: Tables) {
+    const match = (row: { userId: UserId; specializationId: string }) =>
+      row.userId === key.userId && canonical(row.specializationId, aliases) === key.specializationId;
+    return { progress: t.progress.filter(match), licenses: t.licenses.filter(match) };
+  }
+
+  function matchesExpected(action: WriteAction, aliases: ReadonlyMap<string, string>, t: Tables): boolean {
+    const rows = rowsOf(action, aliases, t);
+    const { progress, license } = action.expected;
+    if (progress === null ? rows.progress.length !== 0 : rows.progress.length !== 1) return false;
+    if (license === null ? rows.licenses.length !== 0 : rows.licenses.length !== 1) return false;
+    if (progress !== null) {
+      const row = rows.progress[0]!;
+      if (row.specializationId !== progress.specializationId || row.level !== progress.level) return false;
+    }
+    if (license !== null) {
+      const row = rows.licenses[0]!;
+      if (row.specializationId !== license.specializationId || row.level !== license.level || row.maxAchievedLevel !== license.maxAchievedLevel) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  function write(action: WriteAction, context: ApplyContext, t: Tables): void {
+    const rows = rowsOf(action, context.aliases, t);
+    const checkLevel = (level: number) => {
+      if (!Number.isInteger(level) || level < 1) throw new Error(`check constraint violated: level ${level} must be an integer ≥ 1`);
+    };
+    const history = (fromLevel: number | null, toLevel: number, specializationId: string, reason: string, evidence: string) =>
+      t.progressions.push({ userId: action.userId, specializationId, fromLevel, toLevel, advancedBy: context.actor, reason, evidence });
+    switch (action.kind) {
+      case 'CreateLicense': {
+        checkLevel(action.write.level);
+        if (!known.has(action.write.specializationId)) throw new Error(`foreign key violated: unknown specialization ${action.write.specializationId}`);
+        t.licenses.push({ userId: action.userId, specializationId: action.write.specializationId, level: action.write.level, maxAchievedLevel: action.write.maxAchievedLevel });
+        history(null, action.write.level, action.write.specializationId, action.reason, action.evidence);
+        return;
+      }
+      case 'SetLicenseLevel': {
+        checkLevel(action.write.level);
+        const row = rows.licenses[0]!;
+        const from = row.level;
+        row.level = action.write.level;
+        row.maxAchievedLevel = Math.max(row.maxAchievedLevel ?? action.write.maxAchievedLevel, action.write.maxAchievedLevel);
+        if (from !== action.write.level) history(from, action.write.level, row.specializationId, action.reason, action.evidence);
+        return;
+      }
+      case 'CreateProgress': {
+        checkLevel(action.write.level);
+        if (!known.has(action.write.specializationId)) throw new Error(`foreign key violated: unknown specialization ${action.write.specializationId}`);
+        t.progress.push({ userId: action.userId, specializationId: action.write.specializationId, level: action.write.level, xp: 0, sessions: 0 });
+        return;
+      }
+      case 'SetProgressLevel': {
+        checkLevel(action.write.level);
+        rows.progress[0]!.level = action.write.level;
+        return;
+      }
+    }
+  }
+
+  const store: InMemorySyncStore = {
+    name,
+    scanPairs(query) {
+      return pages(allPairs(query), query.pageSize ?? defaultPageSize);
+    },
+    scanDifferingPairs(query: DifferingPairQuery) {
+      const differing = allPairs(query).filter((pair) => diffPair(pair, { maxLevelOf: (id) => query.maxLevels.get(id) }).length > 0);
+      return pages(differing, query.pageSize ?? defaultPageSize);
+    },
+    countPairs(query) {
+      return okAsync(allPairs(query).length);
+    },
+    readPair(key, readOptions = {}) {
+      const pairs = allPairs({ userIds: [key.userId], specializationIds: [key.specializationId], ...(readOptions.aliases ? { aliases: readOptions.aliases } : {}) });
+      return okAsync(pairs[0] ?? null);
+    },
+    applyBatch(actions, context) {
+      batchCalls++;
+      return new ResultAsync(
+        (async (): Promise<Result<readonly WriteOutcome[], StoreError>> => {
+          await Promise.resolve(); // a real store answers asynchronously
+          if (failures.count > 0) {
+            failures = { count: failures.count - 1, cause: failures.cause };
+            return err(storeUnavailable(name, failures.cause ?? new Error('injected batch failure')));
+          }
+          if (failPredicate && actions.some(failPredicate)) {
+            return err(storeUnavailable(name, new Error('injected failure for a matching action')));
+          }
+          // Every compare-and-set is judged against the state at the start of the batch.
+          const verdicts = actions.map((action) => matchesExpected(action, context.aliases, tables));
+          const staged = cloneTables(tables);
+          try {
+            actions.forEach((action, i) => {
+              if (verdicts[i]) write(action, context, staged);
+            });
+          } catch (cause) {
+            return err(storeUnavailable(name, cause, 'rolled back a batch'));
+          }
+          tables = staged;
+          return ok(verdicts.map((v) => (v ? 'Applied' : 'Stale')));
+        })(),
+      );
+    },
+    acquireRunLock(scope, lockOptions = {}) {
+      return locks.acquire(scope, lockOptions.wait ?? false);
+    },
+    snapshot() {
+      return {
+        progress: sortRows(tables.progress).map((r) => ({ ...r })),
+        licenses: sortRows(tables.licenses).map((r) => ({ ...r })),
+        progressions: tables.progressions.map((r) => ({ ...r })),
+      };
+    },
+    setLevel(side, userId, specializationId, level) {
+      const list: { userId: UserId; specializationId: string; level: number | null }[] = side === 'progress' ? tables.progress : tables.licenses;
+      const row = list.find((r) => r.userId === userId && r.specializationId === specializationId);
+      if (!row) throw new Error(`no ${side} row for ${String(userId)}/${specializationId}`);
+      row.level = level;
+    },
+    insert(rows) {
+      tables.progress.push(...(rows.progress ?? []).map(toProgressRow));
+      tables.licenses.push(...(rows.licenses ?? []).map((r) => ({ ...r })));
+    },
+    failNextBatches(count, cause) {
+      failures = { count, cause };
+    },
+    failWhen(predicate) {
+      failPredicate = predicate;
+    },
+    get batchCalls() {
+      return batchCalls;
+    },
+  };
+  return store;
+}
+
+function toProgressRow(row: ProgressRowData): ProgressRow {
+  return { userId: row.userId, specializationId: row.specializationId, level: row.level, xp: row.xp ?? 0, sessions: row.sessions ?? 0 };
+}
+
+function sortRows<T extends { userId: UserId; specializationId: string }>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => compareUserIds(a.userId, b.userId) || compareCodePoints(a.specializationId, b.specializationId));
+}
+
+function cloneTables(t: Tables): Tables {
+  return {
+    progress: t.progress.map((r) => ({ ...r })),
+    licenses: t.licenses.map((r) => ({ ...r })),
+    progressions: [...t.progressions],
+  };
+}
+
+/**
+ * In-process run locks: `all` excludes everything; a shard excludes `all` and itself.
+ * Exported for stores whose database cannot hold session locks across connections (PGlite).
+ */
+export function createLockTable(): { acquire(scope: RunScope, wait: boolean): ResultAsync<RunLock, StoreError> } {
+  const held = new Set<string>();
+  const waiters: (() => void)[] = [];
+  const label = (scope: RunScope) => (scope.shard ? `shard ${formatShard(scope.shard)}` : 'all');
+  const conflicts = (key: string) => held.has(key) || held.has('all') || (key === 'all' && held.size > 0);
+  const tryTake = (key: string): RunLock | null => {
+    if (conflicts(key)) return null;
+    held.add(key);
+    let released = false;
+    return {
+      scope: key,
+      release: async () => {
+        if (released) return;
+        released = true;
+        held.delete(key);
+        waiters.splice(0).forEach((wake) => wake());
+      },
+    };
+  };
+  return {
+    acquire(scope, wait) {
+      const key = label(scope);
+      const first = tryTake(key);
+      if (first) return okAsync(first);
+      if (!wait) return new ResultAsync(Promise.resolve(err(runInProgress(key))));
+      return new ResultAsync(
+        (async () => {
+          for (;;) {
+            await new Promise<void>((resolve) => waiters.push(resolve));
+            const lock = tryTake(key);
+            if (lock) return ok(lock);
+          }
+        })(),
+      );
+    },
+  };
+}
