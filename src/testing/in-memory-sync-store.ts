@@ -1,11 +1,12 @@
 import { err, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
 import type { UserId } from '../domain/records.js';
-import { runInProgress, storeUnavailable, type StoreError } from '../errors.js';
+import { storeUnavailable, type StoreError } from '../errors.js';
+import { createLockTable } from '../_internal/lock-table.js';
 import type { WriteAction } from '../sync/action.js';
 import { diffPair } from '../sync/diff.js';
 import { compareCodePoints, comparePairKeys, compareUserIds, type PairKey, type SyncPair } from '../sync/pair.js';
-import { formatShard, shardOf } from '../sync/shard.js';
-import type { ApplyContext, DifferingPairQuery, PairQuery, RunLock, RunScope, SyncStore, WriteOutcome } from '../sync/sync-store.js';
+import { shardOf } from '../sync/shard.js';
+import type { ApplyContext, DifferingPairQuery, PairQuery, SyncStore, WriteOutcome } from '../sync/sync-store.js';
 import type { LicenseRowData, ProgressionRowData, ProgressRowData, StoreSnapshot, SyncStoreSeed } from './store-snapshot.js';
 
 interface ProgressRow {
@@ -266,44 +267,3 @@ function cloneTables(t: Tables): Tables {
   };
 }
 
-/**
- * In-process run locks: `all` excludes everything; a shard excludes `all` and itself.
- * Exported for stores whose database cannot hold session locks across connections (PGlite).
- */
-export function createLockTable(): { acquire(scope: RunScope, wait: boolean): ResultAsync<RunLock, StoreError> } {
-  const held = new Set<string>();
-  const waiters: (() => void)[] = [];
-  const label = (scope: RunScope) => (scope.shard ? `shard ${formatShard(scope.shard)}` : 'all');
-  const conflicts = (key: string) => held.has(key) || held.has('all') || (key === 'all' && held.size > 0);
-  const tryTake = (key: string): RunLock | null => {
-    if (conflicts(key)) return null;
-    held.add(key);
-    let released = false;
-    return {
-      scope: key,
-      release: async () => {
-        if (released) return;
-        released = true;
-        held.delete(key);
-        waiters.splice(0).forEach((wake) => wake());
-      },
-    };
-  };
-  return {
-    acquire(scope, wait) {
-      const key = label(scope);
-      const first = tryTake(key);
-      if (first) return okAsync(first);
-      if (!wait) return new ResultAsync(Promise.resolve(err(runInProgress(key))));
-      return new ResultAsync(
-        (async () => {
-          for (;;) {
-            await new Promise<void>((resolve) => waiters.push(resolve));
-            const lock = tryTake(key);
-            if (lock) return ok(lock);
-          }
-        })(),
-      );
-    },
-  };
-}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { diff, healthReport, type SyncPair } from 'levelsync';
+
+const max = () => 8;
+const pairs = (n: number, broken: number): SyncPair[] =>
+  Array.from({ length: n }, (_, i) => ({
+    userId: i + 1,
+    specializationId: 'LFA_COACH',
+    progress: [{ specializationId: 'LFA_COACH', level: 2, xp: 0, sessions: 0 }],
+    licenses: i < broken ? [] : [{ specializationId: 'LFA_COACH', level: 2, maxAchievedLevel: 2 }],
+  }));
+
+describe('healthReport', () => {
+  it.each([
+    [1000, 10, 'healthy', 99],
+    [1000, 11, 'degraded', 98.9],
+    [1000, 50, 'degraded', 95],
+    [1000, 51, 'critical', 94.9],
+  ])('%i pairs with %i broken is %s (%f %%)', (n, broken, status, rate) => {
+    const report = healthReport({ totalPairs: n, desyncs: diff(pairs(n, broken), { maxLevelOf: max }) });
+    expect(report).toMatchObject({ status, consistencyRate: rate, inconsistentPairs: broken, requiresAttention: status !== 'healthy' });
+  });
+
+  it('is healthy at 100 % with no pairs', () => {
+    expect(healthReport({ totalPairs: 0, desyncs: [] })).toMatchObject({ consistencyRate: 100, status: 'healthy' });
+  });
+
+  it('counts a pair with several desyncs once, and legacy ids not at all', () => {
+    const desyncs = diff(
+      [
+        {
+          userId: 1,
+          specializationId: 'INTERNSHIP',
+          progress: [{ specializationId: 'INTERNSHIP', level: 4, xp: 0, sessions: 0 }],
+          licenses: [{ specializationId: 'INTERNSHIP', level: 5, maxAchievedLevel: 1 }],
+        },
+        {
+          userId: 2,
+          specializationId: 'GANCUJU_PLAYER',
+          progress: [{ specializationId: 'PLAYER', level: 1, xp: 0, sessions: 0 }],
+          licenses: [{ specializationId: 'GANCUJU_PLAYER', level: 1, maxAchievedLevel: 1 }],
+        },
+      ],
+      { maxLevelOf: (id) => (id === 'INTERNSHIP' ? 3 : 8) },
+    );
+    const report = healthReport({ totalPairs: 2, desyncs });
+    expect(report.inconsistentPairs).toBe(1);
+    expect(report.byKind.LegacySpecializationId).toBe(1);
+    expect(report.byKind.AboveMaxLevel).toBe(2);
+  });
+});
