@@ -47,6 +47,8 @@ export type { AdvancementRequest, ProgressGain, ProgressLevelUp, ProgressTotals 
 
 // Max-level resolution
 export type { MaxLevelRecord, MaxLevelRepository } from './max-level/max-level-repository.js';
+export { MAX_LEVEL_CACHE_DEFAULTS, createMaxLevelResolver } from './max-level/create-max-level-resolver.js';
+export type { MaxLevelCacheOptions, MaxLevelResolverOptions } from './max-level/create-max-level-resolver.js';
 export type { AliasUse, MaxLevelResolver, MaxLevelTable, Resolution, ResolutionIssue, ResolutionSource } from './max-level/resolution.js';
 
 // Sync engine
