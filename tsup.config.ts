@@ -1,17 +1,32 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    'testing/index': 'src/testing/index.ts',
-    'pg/index': 'src/pg/index.ts',
+// Peers and optional peers are never bundled.
+const external = ['pg', '@electric-sql/pglite', 'vitest', 'zod', 'neverthrow', 'cli-progress'];
+
+export default defineConfig([
+  {
+    entry: {
+      index: 'src/index.ts',
+      'testing/index': 'src/testing/index.ts',
+      'pg/index': 'src/pg/index.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    splitting: false,
+    external,
   },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  splitting: false,
-  // Peers and optional peers are never bundled.
-  external: ['pg', '@electric-sql/pglite', 'vitest', 'zod', 'neverthrow', 'cli-progress'],
-});
+  {
+    // The `levelsync` command: one ESM file with a shebang.
+    entry: { cli: 'src/cli/main.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    splitting: false,
+    banner: { js: '#!/usr/bin/env node' },
+    external,
+  },
+]);
