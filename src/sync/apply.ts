@@ -3,12 +3,13 @@ import { err, ok, ResultAsync } from 'neverthrow';
 import { z } from 'zod';
 import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
-import { describeCause, storeUnavailable, type StoreError, type ValidationError } from '../errors.js';
+import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError } from '../errors.js';
 import { parseWith } from '../_internal/zod.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
 import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './events.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import { comparePairKeys } from './pair.js';
+import { checkPlanConsistency } from './parse-plan.js';
 import type { SyncPlan } from './plan.js';
 import { formatShard } from './shard.js';
 import type { RunLock, SyncStore, WriteOutcome } from './sync-store.js';
@@ -90,7 +91,9 @@ export function batchActions(actions: readonly SyncAction[], size: number): numb
  * batch is rolled back whole and reported; the run goes on (or stops, per `onBatchFailure`).
  * Takes the store's run lock unless `lock: 'none'`. `dryRun` walks the same path without writes.
  *
- * Fails as a whole only for invalid options, a held run lock, or a lock that cannot be taken.
+ * Fails as a whole, before writing anything, for invalid options, an inconsistent plan (a write
+ * above the recorded maximum, an action that does not match its expected state…), a held run
+ * lock, or a lock that cannot be taken.
  *
  * ```ts
  * const report = await applyPlan(plan, store, { batchSize: 2_000, onProgress: console.log });
@@ -103,6 +106,9 @@ export function applyPlan(
 ): ResultAsync<ApplyReport, StoreError | ValidationError> {
   const valid = parseWith(ApplyOptionsSchema, options, 'apply options');
   if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
+  // A plan built or edited in code gets the same checks as a parsed plan file, before any write.
+  const issues = checkPlanConsistency(plan);
+  if (issues.length > 0) return new ResultAsync(Promise.resolve(err(validationError('plan', issues))));
   return new ResultAsync(run(plan, store, options));
 }
 

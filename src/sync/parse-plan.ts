@@ -11,15 +11,22 @@ import { PLAN_FORMAT_VERSION, planFingerprint, type SyncPlan } from './plan.js';
 import { SyncPolicySchema } from './policy.js';
 
 const observedLevel = z.number({ error: 'must be a number or null' }).finite().nullable();
+/**
+ * A specialization id as stored in a row: kept verbatim (never upper-cased), because writes keep
+ * the id a row is stored under and compare-and-set compares it exactly. A pair stored under an id
+ * that is not canonical is flagged for review, never repaired.
+ */
+const StoredIdSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(200, { error: 'must be at most 200 characters' });
 const ExpectedSchema = z.strictObject({
-  progress: z.strictObject({ specializationId: SpecializationIdSchema, level: observedLevel }).nullable(),
-  license: z
-    .strictObject({ specializationId: SpecializationIdSchema, level: observedLevel, maxAchievedLevel: observedLevel })
-    .nullable(),
+  progress: z.strictObject({ specializationId: StoredIdSchema, level: observedLevel }).nullable(),
+  license: z.strictObject({ specializationId: StoredIdSchema, level: observedLevel, maxAchievedLevel: observedLevel }).nullable(),
 });
 const base = {
   userId: UserIdSchema,
-  specializationId: SpecializationIdSchema,
+  specializationId: StoredIdSchema,
   expected: ExpectedSchema,
 };
 const text = z.string({ error: 'must be a string' }).max(2_000, { error: 'must be at most 2000 characters' });
@@ -30,7 +37,7 @@ const ActionSchema = z.discriminatedUnion(
     z.strictObject({
       ...base,
       kind: z.literal('CreateLicense'),
-      write: z.strictObject({ specializationId: SpecializationIdSchema, level: LevelSchema, maxAchievedLevel: LevelSchema }),
+      write: z.strictObject({ specializationId: StoredIdSchema, level: LevelSchema, maxAchievedLevel: LevelSchema }),
       reason: text,
       evidence: text,
     }),
@@ -44,7 +51,7 @@ const ActionSchema = z.discriminatedUnion(
     z.strictObject({
       ...base,
       kind: z.literal('CreateProgress'),
-      write: z.strictObject({ specializationId: SpecializationIdSchema, level: LevelSchema }),
+      write: z.strictObject({ specializationId: StoredIdSchema, level: LevelSchema }),
       reason: text,
     }),
     z.strictObject({ ...base, kind: z.literal('SetProgressLevel'), write: z.strictObject({ level: LevelSchema }), reason: text }),
@@ -127,7 +134,7 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
   if (!parsed.success) return err(validationError('plan', toIssues(parsed.error)));
   const plan = parsed.data as unknown as SyncPlan;
 
-  const issues = checkConsistency(plan);
+  const issues = checkPlanConsistency(plan);
   if (issues.length > 0) return err(validationError('plan', issues));
 
   const actual = planFingerprint(plan);
@@ -142,7 +149,13 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
   return ok(plan);
 }
 
-function checkConsistency(plan: SyncPlan): ValidationIssue[] {
+/**
+ * The checks `parsePlan` makes beyond the shape, also made by `applyPlan` before any write (a plan
+ * built or edited in code gets them too): every write within the recorded maximum, action kinds
+ * matching their expected state, `maxAchievedLevel` written as the planner computes it (the
+ * higher of the old value and the new level), and the summary matching the actions.
+ */
+export function checkPlanConsistency(plan: SyncPlan): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const counts = new Map<string, number>();
   plan.actions.forEach((action, index) => {
@@ -154,6 +167,16 @@ function checkConsistency(plan: SyncPlan): ValidationIssue[] {
       else if (action.write.level > max) at('write.level', `must be at most the maximum level ${max}`);
     }
     checkExpected(action, at);
+    // Every stored id of the action must belong to the pair: a write never reaches another pair's rows.
+    const canonical = (id: string) => plan.aliases[id] ?? id;
+    const stored = [
+      action.expected.progress?.specializationId,
+      action.expected.license?.specializationId,
+      action.kind === 'CreateLicense' || action.kind === 'CreateProgress' ? action.write.specializationId : undefined,
+    ];
+    if (stored.some((id) => id !== undefined && canonical(id) !== action.specializationId)) {
+      at('specializationId', 'must be the canonical id of every specialization id the action expects or writes');
+    }
   });
   for (const kind of ACTION_KINDS) {
     if ((counts.get(kind) ?? 0) !== plan.summary.actions[kind]) {
@@ -173,15 +196,20 @@ function checkExpected(action: SyncAction, at: (field: string, message: string) 
     case 'CreateLicense':
       if (license !== null) at('expected.license', 'must be null for CreateLicense');
       if (progress === null) at('expected.progress', 'must describe the progress record the license is created from');
-      if (action.write.maxAchievedLevel < action.write.level) at('write.maxAchievedLevel', 'must be at least write.level');
+      if (action.write.maxAchievedLevel !== action.write.level) at('write.maxAchievedLevel', 'must equal write.level for a new license');
       break;
-    case 'SetLicenseLevel':
-      if (license === null) at('expected.license', 'must describe the license to change');
-      if (action.write.maxAchievedLevel < action.write.level) at('write.maxAchievedLevel', 'must be at least write.level');
-      else if (license !== null && typeof license.maxAchievedLevel === 'number' && action.write.maxAchievedLevel < license.maxAchievedLevel) {
-        at('write.maxAchievedLevel', 'must not be below the expected maxAchievedLevel (it never decreases)');
+    case 'SetLicenseLevel': {
+      if (license === null) {
+        at('expected.license', 'must describe the license to change');
+        break;
+      }
+      const old = license.maxAchievedLevel;
+      const wanted = typeof old === 'number' && Number.isInteger(old) && old >= 1 ? Math.max(old, action.write.level) : action.write.level;
+      if (action.write.maxAchievedLevel !== wanted) {
+        at('write.maxAchievedLevel', `must be ${wanted}: the higher of the expected maxAchievedLevel and write.level (it never decreases)`);
       }
       break;
+    }
     case 'CreateProgress':
       if (progress !== null) at('expected.progress', 'must be null for CreateProgress');
       if (license === null) at('expected.license', 'must describe the license the progress record is created from');

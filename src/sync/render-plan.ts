@@ -81,8 +81,9 @@ export function renderPlan(plan: SyncPlan, options: RenderPlanOptions = {}): str
   }
   lines.push('');
   const counts = ACTION_KINDS.filter((k) => plan.summary.actions[k] > 0).map((k) => `${k} ${plan.summary.actions[k]}`);
+  const pairsWithActions = new Set(plan.actions.map((a) => `${typeof a.userId}:${String(a.userId)}/${a.specializationId}`)).size;
   lines.push(
-    `summary: ${plan.summary.actions.total} action(s) for ${plan.summary.pairs} pair(s)` +
+    `summary: ${plan.summary.actions.total} action(s) for ${pairsWithActions} pair(s)` +
       (counts.length > 0 ? `: ${counts.join(', ')}` : ''),
   );
   if (plan.warnings.length > 0) {

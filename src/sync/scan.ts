@@ -1,8 +1,8 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
-import { SpecializationIdSchema } from '../domain/specialization-id.js';
-import type { StoreError, ValidationError } from '../errors.js';
+import { SPECIALIZATION_ID_PATTERN, SpecializationIdSchema } from '../domain/specialization-id.js';
+import { validationError, type StoreError, type ValidationError } from '../errors.js';
 import { parseWith } from '../_internal/zod.js';
 import type { MaxLevelResolver, MaxLevelTable, Resolution } from '../max-level/resolution.js';
 import { z } from 'zod';
@@ -108,7 +108,14 @@ async function runScan(
       const id = pair.specializationId;
       if (!maxLevels.has(id) && !tried.has(id)) {
         tried.add(id);
-        const late = await resolver.resolve(id);
+        const late = SPECIALIZATION_ID_PATTERN.test(id)
+          ? await resolver.resolve(id)
+          : // Stored ids are compared exactly: "lfa_coach" is not LFA_COACH, and guessing is not ours to do.
+            err(
+              validationError('specialization id', [
+                { field: 'specializationId', message: `stored id ${JSON.stringify(id)} is not a canonical specialization id (upper case letters, digits, _)` },
+              ]),
+            );
         if (late.isOk()) {
           resolutions.set(id, late.value);
           maxLevels.set(id, late.value.maxLevel);

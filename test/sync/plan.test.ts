@@ -127,8 +127,11 @@ describe('plan files', () => {
 
   it('refuses a plan edited after it was made (fingerprint)', () => {
     const edited = JSON.parse(text);
-    edited.actions[0].write.level = 4;
+    edited.actions[0].reason = 'approved by nobody';
     expect(parsePlan(JSON.stringify(edited))._unsafeUnwrapErr()._tag).toBe('PlanFingerprintMismatch');
+    const demoted = JSON.parse(text);
+    demoted.actions[0].write = { level: 4, maxAchievedLevel: 4 };
+    expect(parsePlan(JSON.stringify(demoted))._unsafeUnwrapErr()._tag).toBe('PlanFingerprintMismatch');
   });
 
   it.each([
@@ -156,6 +159,8 @@ describe('plan files', () => {
     [(x: any) => (x.actions[1].expected.license = { specializationId: 'INTERNSHIP', level: 1, maxAchievedLevel: 1 }), 'actions[1].expected.license'],
     [(x: any) => (x.summary.actions.total = 99), 'summary.actions.total'],
     [(x: any) => (x.extra = 1), '(root)'],
+    [(x: any) => (x.actions[0].write.maxAchievedLevel = 1_000_000_000), 'actions[0].write.maxAchievedLevel'],
+    [(x: any) => (x.actions[1].write.maxAchievedLevel = 3), 'actions[1].write.maxAchievedLevel'],
   ])('rejects a malformed plan and names the field (%#)', (mutate, field) => {
     const bad = JSON.parse(text);
     mutate(bad);
