@@ -1,0 +1,185 @@
+/**
+ * Reading pair rows into `SyncPair`s (internal: not exported from `levelsync/pg`).
+ *
+ * @internal
+ * @module
+ */
+import type { Result } from 'neverthrow';
+import { z } from 'zod';
+import type { UserId } from '../domain/records.js';
+import type { ValidationError } from '../errors.js';
+import { compareCodePoints, type LicenseState, type ProgressState, type SyncPair } from '../sync/pair.js';
+import type { PgMapping } from './pg-mapping.js';
+import { levelValue, nullableTextValue, rowReader, textValue, totalValue, userIdValue } from './row-values.js';
+
+/** A row of a pair query: one progress row × one license row of a pair (either may be absent). */
+interface JoinedRow {
+  readonly u: UserId;
+  readonly canon: string;
+  readonly p_sid: string | null;
+  readonly p_lvl: number | null;
+  readonly p_xp: number;
+  readonly p_ses: number;
+  readonly p_rid?: string | null | undefined;
+  readonly l_sid: string | null;
+  readonly l_lvl: number | null;
+  readonly l_mx: number | null;
+  readonly l_rid?: string | null | undefined;
+}
+
+function columnLabels(mapping: PgMapping): Record<string, string> {
+  const P = mapping.progress;
+  const L = mapping.licenses;
+  return {
+    u: `${P.table}.${P.userId} / ${L.table}.${L.userId}`,
+    canon: `${P.table}.${P.specializationId} / ${L.table}.${L.specializationId}`,
+    p_sid: `${P.table}.${P.specializationId}`,
+    p_lvl: `${P.table}.${P.level}`,
+    p_xp: `${P.table}.${P.xp ?? 'xp'}`,
+    p_ses: `${P.table}.${P.sessions ?? 'sessions'}`,
+    p_rid: `${P.table}.ctid`,
+    l_sid: `${L.table}.${L.specializationId}`,
+    l_lvl: `${L.table}.${L.level}`,
+    l_mx: `${L.table}.${L.maxAchievedLevel}`,
+    l_rid: `${L.table}.ctid`,
+  };
+}
+
+/** Reads joined pair rows, naming the mapped column of a bad value. */
+export function joinedRowReader(mapping: PgMapping): (row: unknown) => Result<JoinedRow, ValidationError> {
+  return rowReader(
+    {
+      u: userIdValue(mapping.userIdType),
+      canon: textValue,
+      p_sid: nullableTextValue,
+      p_lvl: levelValue,
+      p_xp: totalValue,
+      p_ses: totalValue,
+      p_rid: nullableTextValue.optional(),
+      l_sid: nullableTextValue,
+      l_lvl: levelValue,
+      l_mx: levelValue,
+      l_rid: nullableTextValue.optional(),
+    },
+    'pair row',
+    columnLabels(mapping),
+  );
+}
+
+/** A row of `readPair`: one row of either side. */
+interface SideRow {
+  readonly side: 'p' | 'l';
+  readonly sid: string;
+  readonly lvl: number | null;
+  readonly xp: number;
+  readonly ses: number;
+  readonly mx: number | null;
+  readonly rid: string;
+}
+
+/** Reads `readPair` rows. */
+export function sideRowReader(mapping: PgMapping): (row: unknown) => Result<SideRow, ValidationError> {
+  const labels = columnLabels(mapping);
+  return rowReader(
+    {
+      side: z.enum(['p', 'l']),
+      sid: textValue,
+      lvl: levelValue,
+      xp: totalValue,
+      ses: totalValue,
+      mx: levelValue,
+      rid: textValue,
+    },
+    'pair row',
+    { sid: `${labels['p_sid']} / ${labels['l_sid']}`, lvl: `${labels['p_lvl']} / ${labels['l_lvl']}`, xp: labels['p_xp']!, ses: labels['p_ses']!, mx: labels['l_mx']! },
+  );
+}
+
+interface Keyed<T> {
+  readonly identity: string;
+  readonly sid: string;
+  readonly state: T;
+}
+
+/** `(12,3)` → [12, 3]; anything else sorts first. */
+function ctidOrder(identity: string): [number, number] {
+  const match = /^\((\d+),(\d+)\)$/.exec(identity);
+  return match ? [Number(match[1]), Number(match[2])] : [-1, -1];
+}
+
+function byStoredIdThenRow<T>(a: Keyed<T>, b: Keyed<T>): number {
+  const bySid = compareCodePoints(a.sid, b.sid);
+  if (bySid !== 0) return bySid;
+  const [ab, ao] = ctidOrder(a.identity);
+  const [bb, bo] = ctidOrder(b.identity);
+  return ab - bb || ao - bo || compareCodePoints(a.identity, b.identity);
+}
+
+/**
+ * Groups joined rows, which arrive in key order, into pairs: the rows of one key become one
+ * `SyncPair`, the cross product of the join deduplicated by row identity (the stored id where a
+ * unique key makes it unique, the ctid otherwise), rows ordered by stored id then position.
+ */
+export class PairAssembler {
+  private key: { u: UserId; canon: string } | null = null;
+  private progress = new Map<string, Keyed<ProgressState>>();
+  private licenses = new Map<string, Keyed<LicenseState>>();
+
+  /** Adds a row; returns the pair it completed, if the row starts a new key. */
+  push(row: JoinedRow): SyncPair | null {
+    let done: SyncPair | null = null;
+    if (this.key === null || this.key.u !== row.u || this.key.canon !== row.canon) {
+      done = this.flush();
+      this.key = { u: row.u, canon: row.canon };
+    }
+    if (row.p_sid !== null) {
+      const identity = row.p_rid ?? row.p_sid;
+      if (!this.progress.has(identity)) {
+        this.progress.set(identity, { identity, sid: row.p_sid, state: { specializationId: row.p_sid, level: row.p_lvl, xp: row.p_xp, sessions: row.p_ses } });
+      }
+    }
+    if (row.l_sid !== null) {
+      const identity = row.l_rid ?? row.l_sid;
+      if (!this.licenses.has(identity)) {
+        this.licenses.set(identity, { identity, sid: row.l_sid, state: { specializationId: row.l_sid, level: row.l_lvl, maxAchievedLevel: row.l_mx } });
+      }
+    }
+    return done;
+  }
+
+  /** The pair being assembled, if any (call at the end of the rows). */
+  flush(): SyncPair | null {
+    if (this.key === null) return null;
+    const pair: SyncPair = {
+      userId: this.key.u,
+      specializationId: this.key.canon,
+      progress: [...this.progress.values()].sort(byStoredIdThenRow).map((row) => row.state),
+      licenses: [...this.licenses.values()].sort(byStoredIdThenRow).map((row) => row.state),
+    };
+    this.key = null;
+    this.progress = new Map();
+    this.licenses = new Map();
+    return pair;
+  }
+}
+
+/** Builds the pair of `readPair` from its side rows (null when there are none). */
+export function pairFromSideRows(
+  userId: UserId,
+  specializationId: string,
+  rows: readonly SideRow[],
+): SyncPair | null {
+  if (rows.length === 0) return null;
+  const progress: Keyed<ProgressState>[] = [];
+  const licenses: Keyed<LicenseState>[] = [];
+  for (const row of rows) {
+    if (row.side === 'p') progress.push({ identity: row.rid, sid: row.sid, state: { specializationId: row.sid, level: row.lvl, xp: row.xp, sessions: row.ses } });
+    else licenses.push({ identity: row.rid, sid: row.sid, state: { specializationId: row.sid, level: row.lvl, maxAchievedLevel: row.mx } });
+  }
+  return {
+    userId,
+    specializationId,
+    progress: progress.sort(byStoredIdThenRow).map((row) => row.state),
+    licenses: licenses.sort(byStoredIdThenRow).map((row) => row.state),
+  };
+}

@@ -1,0 +1,32 @@
+import { pgPool } from 'levelsync/pg';
+import { countingPool } from '../support/counting-client.js';
+import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
+import { defineCallerTransaction } from './suites/caller-transaction.js';
+import { defineHostileValues } from './suites/hostile-values.js';
+import { defineNativeDiffProperty, defineShardAgreement } from './suites/native-diff-property.js';
+import { defineSchemaTools } from './suites/schema-tools.js';
+import { defineStatementBudget } from './suites/statement-budget.js';
+import type { PgTestTarget } from './suites/target.js';
+
+describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
+  const database = useTestDatabase('behaviour');
+  const target: PgTestTarget = { label: 'PostgreSQL', connection: () => pgPool(database().pool), server: true };
+  defineNativeDiffProperty(target, 'srv', 30);
+  defineShardAgreement(target);
+  defineStatementBudget(target, 'srv', () => countingPool(database().pool), { pairs: 10_000, chunk: 1_000 });
+  defineHostileValues(target, 'srv');
+  defineSchemaTools(target, 'srv');
+  defineCallerTransaction(target, 'srv', async (fn, outcome) => {
+    const client = await database().pool.connect();
+    try {
+      await client.query('BEGIN');
+      await fn(client);
+      await client.query(outcome === 'commit' ? 'COMMIT' : 'ROLLBACK');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  });
+});
