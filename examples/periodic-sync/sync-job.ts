@@ -1,0 +1,172 @@
+// The original system's 6-hour sync job, rebuilt on levelsync: one bulk run under the run lock
+// (so two app instances never run it twice), a JSON job log per run, and the default policy
+// (higher wins, never demote), so an admin-advanced license is never lowered back.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  applyPlan,
+  createMaxLevelResolver,
+  createPlan,
+  describeCause,
+  isInformational,
+  scanDesyncs,
+  type MaxLevelResolver,
+  type Shard,
+  type SyncPolicyInput,
+  type SyncStore,
+} from 'levelsync';
+import { LEVELSYNC_MAPPING, createPgMaxLevelRepository, createPgSyncStore, type PgConnectionInput, type PgMapping } from 'levelsync/pg';
+
+/** One run, as written to `<logDir>/YYYYMMDD_HHMMSS_sync.json`. */
+export interface SyncJobLog {
+  /**
+   * `success`: every write applied (stale ones are left for the next run); `partial_failure`: a
+   * batch failed and was rolled back; `skipped`: another instance holds the run lock;
+   * `error`: the run could not scan or plan.
+   */
+  readonly status: 'success' | 'partial_failure' | 'skipped' | 'error';
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationSeconds: number;
+  /** Desyncs found, legacy-id notes excluded. */
+  readonly issuesFound: number;
+  readonly applied: number;
+  readonly stale: number;
+  readonly failed: number;
+  readonly flagged: number;
+  readonly planFingerprint: string | null;
+  readonly message: string;
+  readonly warnings: readonly string[];
+  /** The log file written. */
+  readonly file: string;
+}
+
+export interface SyncJobOptions {
+  /** A `pg.Pool` or a PGlite database; or give `store` and `resolver` directly. */
+  readonly pool?: PgConnectionInput;
+  readonly mapping?: PgMapping;
+  readonly store?: SyncStore;
+  readonly resolver?: MaxLevelResolver;
+  /** Folder of the JSON job logs (created if missing). */
+  readonly logDir: string;
+  /** Default: higher wins, never demote, create missing records, flag levels above the maximum. */
+  readonly policy?: SyncPolicyInput;
+  /** Split the population between workers: each worker runs its own shard under its own lock. */
+  readonly shard?: Shard;
+  readonly batchSize?: number;
+  readonly now?: () => Date;
+}
+
+/**
+ * Runs the sync once: scan → plan → apply, then writes the job log. Never throws for an
+ * expected failure: the log (also returned) says what happened.
+ *
+ * ```ts
+ * const log = await runSyncJob({ pool, logDir: 'logs/sync_jobs' });
+ * if (log.status !== 'success') alert(log.message);
+ * ```
+ */
+export async function runSyncJob(options: SyncJobOptions): Promise<SyncJobLog> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const mapping = options.mapping ?? LEVELSYNC_MAPPING;
+  const store = options.store ?? createPgSyncStore(requirePool(options), { mapping });
+  const resolver = options.resolver ?? createMaxLevelResolver({ repositories: [createPgMaxLevelRepository(requirePool(options), { mapping })] });
+  const finish = (fields: Omit<SyncJobLog, 'startedAt' | 'finishedAt' | 'durationSeconds' | 'file'>): SyncJobLog => {
+    const finished = now();
+    const file = join(options.logDir, `${stamp(started)}_sync${options.shard ? `_shard${options.shard.index + 1}of${options.shard.count}` : ''}.json`);
+    const log: SyncJobLog = {
+      ...fields,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      durationSeconds: Math.round((finished.getTime() - started.getTime())) / 1000,
+      file,
+    };
+    mkdirSync(options.logDir, { recursive: true });
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(log, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+    return log;
+  };
+  const empty = { issuesFound: 0, applied: 0, stale: 0, failed: 0, flagged: 0, planFingerprint: null, warnings: [] };
+
+  try {
+    const scan = await scanDesyncs(store, { resolver, ...(options.shard ? { shard: options.shard } : {}) });
+    if (scan.isErr()) return finish({ ...empty, status: 'error', message: scan.error.message });
+    const issuesFound = scan.value.desyncs.filter((d) => !isInformational(d)).length;
+    if (issuesFound === 0) return finish({ ...empty, status: 'success', warnings: scan.value.warnings, message: 'No desync issues' });
+
+    const plan = createPlan(scan.value, { policy: options.policy ?? {}, now: started });
+    if (plan.isErr()) return finish({ ...empty, issuesFound, status: 'error', message: plan.error.message });
+    const applied = await applyPlan(plan.value, store, { lock: 'try', ...(options.batchSize ? { batchSize: options.batchSize } : {}) });
+    if (applied.isErr()) {
+      const skipped = applied.error._tag === 'RunInProgress';
+      return finish({ ...empty, issuesFound, planFingerprint: plan.value.fingerprint, status: skipped ? 'skipped' : 'error', warnings: plan.value.warnings, message: applied.error.message });
+    }
+    const c = applied.value.counts;
+    const status = c.Failed > 0 || applied.value.status !== 'Completed' ? 'partial_failure' : 'success';
+    return finish({
+      status,
+      issuesFound,
+      applied: c.Applied,
+      stale: c.Stale,
+      failed: c.Failed,
+      flagged: c.Flagged,
+      planFingerprint: plan.value.fingerprint,
+      warnings: plan.value.warnings,
+      message: `${c.Applied} applied, ${c.Stale} stale, ${c.Failed} failed, ${c.Flagged} flagged for review`,
+    });
+  } catch (cause) {
+    // A bug or a driver that threw: still leave a log line, never a secret.
+    return finish({ ...empty, status: 'error', message: describeCause(cause) });
+  }
+}
+
+/** A running schedule: `stop()` prevents new runs and waits for the current one. */
+export interface SyncScheduler {
+  stop(): Promise<void>;
+  /** Runs now (outside the schedule), unless a run is in progress in this process. */
+  runNow(): Promise<SyncJobLog | null>;
+}
+
+/**
+ * Runs the job every `everyHours` (default 6, as the original; the first run one period after
+ * start, unless `runOnStart`). The timer is `unref`'d: it never keeps the process alive on its
+ * own. Runs never overlap in this process; the run lock keeps other processes apart.
+ */
+export function startSyncScheduler(options: SyncJobOptions & { readonly everyHours?: number; readonly runOnStart?: boolean; readonly onRun?: (log: SyncJobLog) => void }): SyncScheduler {
+  const period = (options.everyHours ?? 6) * 3_600_000;
+  let current: Promise<SyncJobLog> | null = null;
+  let stopped = false;
+  const tick = async (): Promise<SyncJobLog | null> => {
+    if (stopped || current) return null;
+    current = runSyncJob(options);
+    try {
+      const log = await current;
+      options.onRun?.(log);
+      return log;
+    } finally {
+      current = null;
+    }
+  };
+  const timer = setInterval(() => void tick(), period);
+  timer.unref();
+  if (options.runOnStart) void tick();
+  return {
+    runNow: tick,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      if (current) await current.catch(() => undefined);
+    },
+  };
+}
+
+function requirePool(options: SyncJobOptions): PgConnectionInput {
+  if (!options.pool) throw new TypeError('runSyncJob: give `pool`, or both `store` and `resolver`');
+  return options.pool;
+}
+
+/** 2026-11-25T21:05:09Z → 20261125_210509 (the original's log name). */
+function stamp(date: Date): string {
+  return date.toISOString().slice(0, 19).replace(/-/g, '').replace('T', '_').replace(/:/g, '');
+}

@@ -1,0 +1,109 @@
+import { err, ok, type Result } from 'neverthrow';
+import { applyPlan, describeAction, type ApplyReport, type SyncPlan } from '../index.js';
+import { storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
+import { EXIT, type CliFailure, type ExitCode } from './cli-failure.js';
+import type { CliOutput } from './cli-io.js';
+import { errorToJson, formatCount, formatDuration, formatTable } from './format.js';
+import { createProgress } from './progress-bar.js';
+
+/** Applies a plan (or walks it, for a dry run) with a progress bar on a terminal. */
+export async function applyStep(
+  plan: SyncPlan,
+  backend: CliBackend,
+  ctx: CommandContext,
+  options: { readonly batchSize?: number; readonly waitForLock?: boolean; readonly dryRun?: boolean },
+): Promise<Result<ApplyReport, CliFailure>> {
+  const writes = plan.summary.actions.total - plan.summary.actions.FlagForReview;
+  const progress = options.dryRun || writes === 0 ? undefined : createProgress(ctx.out, 'Applying', 'actions', writes);
+  ctx.onApplying?.(true);
+  try {
+    const report = await applyPlan(plan, backend.store, {
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      lock: options.waitForLock ? 'wait' : 'try',
+      dryRun: options.dryRun ?? false,
+      signal: ctx.signal,
+      onProgress: ({ done }) => progress?.update(done),
+    });
+    if (report.isErr()) return err(storeFailure(report.error, backend));
+    return ok(report.value);
+  } finally {
+    ctx.onApplying?.(false);
+    progress?.stop();
+  }
+}
+
+/** Exit code of an apply: 1 when anything went stale, failed, or was not attempted. */
+export function applyExitCode(report: ApplyReport): ExitCode {
+  const c = report.counts;
+  if (c.Stale > 0 || c.Failed > 0 || c.Skipped > 0 || report.status === 'Stopped' || report.status === 'Aborted') return EXIT.attention;
+  return EXIT.ok;
+}
+
+/** An apply report for `--json`: counts, batches and the actions that need a look (not every outcome). */
+export function applyReportJson(plan: SyncPlan, report: ApplyReport) {
+  const notable = report.outcomes
+    .filter((o) => o.status === 'Stale' || o.status === 'Failed' || o.status === 'Flagged' || o.status === 'Skipped')
+    .map((o) => {
+      const action = plan.actions[o.index]!;
+      return {
+        index: o.index,
+        status: o.status,
+        kind: o.kind,
+        userId: action.userId,
+        specializationId: action.specializationId,
+        ...(action.kind === 'FlagForReview' ? { reasons: action.reasons, message: action.message } : { change: describeAction(action) }),
+      };
+    });
+  return {
+    runId: report.runId,
+    dryRun: report.dryRun,
+    status: report.status,
+    planFingerprint: report.planFingerprint,
+    startedAt: report.startedAt,
+    finishedAt: report.finishedAt,
+    durationMs: report.durationMs,
+    counts: report.counts,
+    batches: report.batches.map((b) => ({ ...b, ...(b.error ? { error: errorToJson(b.error) } : {}) })),
+    actions: notable,
+  };
+}
+
+/** Prints what an apply did: one line of counts, then the stale, failed and flagged actions. */
+export function printApplyReport(out: CliOutput, plan: SyncPlan, report: ApplyReport, limit: number, indent = ''): void {
+  const c = out.color;
+  const n = report.counts;
+  const batches = report.batches.length;
+  if (report.dryRun) {
+    out.out(
+      `${indent}${c.bold('DRY RUN')}: nothing was written. ${formatCount(n.Planned)} write action(s) would run in ${batches} batch(es); ${formatCount(n.Flagged)} flagged for review.`,
+    );
+    return;
+  }
+  const parts = [
+    `${c.green(`applied ${formatCount(n.Applied)}`)}`,
+    n.Stale > 0 ? c.yellow(`stale ${formatCount(n.Stale)}`) : `stale 0`,
+    n.Failed > 0 ? c.red(`failed ${formatCount(n.Failed)}`) : `failed 0`,
+    `flagged for review ${formatCount(n.Flagged)}`,
+    ...(n.Skipped > 0 ? [c.yellow(`not attempted ${formatCount(n.Skipped)}`)] : []),
+  ];
+  out.out(`${indent}${parts.join(' · ')}  (${batches} batch(es), ${formatDuration(report.durationMs)}, status ${report.status})`);
+  for (const batch of report.batches) {
+    if (batch.status === 'Failed') out.out(`${indent}${c.red('batch')} ${batch.index + 1} rolled back (${batch.size} actions): ${batch.error?.message ?? 'unknown error'}`);
+  }
+  const show = (status: string, title: string) => {
+    const rows = report.outcomes.filter((o) => o.status === status);
+    if (rows.length === 0) return;
+    out.out(`${indent}${title}:`);
+    const table = rows.slice(0, limit).map((o) => {
+      const a = plan.actions[o.index]!;
+      return [String(a.userId), a.specializationId, a.kind === 'FlagForReview' ? a.message : `${a.kind}: ${describeAction(a)}`];
+    });
+    for (const line of formatTable(table, { indent: `${indent}  ` })) out.out(line);
+    if (rows.length > limit) out.out(`${indent}  … and ${formatCount(rows.length - limit)} more (--json lists all)`);
+  };
+  show('Stale', 'Stale (the records changed after the plan was made; nothing written; make a new plan)');
+  show('Failed', 'Failed (their batch was rolled back)');
+  show('Skipped', 'Not attempted (the run stopped first)');
+  show('Flagged', 'Left for review (never written by levelsync)');
+  if (report.status === 'Aborted') out.out(`${indent}${c.yellow('Stopped by Ctrl-C')} between batches; applied batches stay committed.`);
+}

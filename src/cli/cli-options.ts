@@ -1,0 +1,284 @@
+import { parseArgs } from 'node:util';
+import { err, ok, type Result } from 'neverthrow';
+import { z } from 'zod';
+import {
+  SYNC_DIRECTIONS,
+  SpecializationIdSchema,
+  UserIdSchema,
+  parseShard,
+  type Shard,
+  type SyncDirection,
+  type SyncPolicyInput,
+  type UserId,
+} from '../index.js';
+import { usageFailure, type CliFailure } from './cli-failure.js';
+
+/** The subcommands, in the order `--help` lists them. */
+export const COMMANDS = ['check', 'plan', 'apply', 'sync', 'health', 'max-level', 'migrate', 'demo'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+export const MAPPINGS = ['levelsync', 'original'] as const;
+export type MappingName = (typeof MAPPINGS)[number];
+
+type OptionSpec = { readonly type: 'string' | 'boolean'; readonly multiple?: boolean; readonly short?: string };
+
+const connection = {
+  'database-url': { type: 'string' },
+  'data-dir': { type: 'string' },
+  mapping: { type: 'string' },
+  schema: { type: 'string' },
+} as const satisfies Record<string, OptionSpec>;
+const output = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const satisfies Record<string, OptionSpec>;
+const filters = {
+  specialization: { type: 'string', multiple: true },
+  user: { type: 'string', multiple: true },
+  shard: { type: 'string' },
+} as const satisfies Record<string, OptionSpec>;
+const policy = {
+  direction: { type: 'string' },
+  'allow-demotion': { type: 'boolean' },
+  missing: { type: 'string' },
+  'above-max': { type: 'string' },
+} as const satisfies Record<string, OptionSpec>;
+const applying = { 'batch-size': { type: 'string' }, 'wait-for-lock': { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
+const limit = { limit: { type: 'string' } } as const satisfies Record<string, OptionSpec>;
+
+/** The options each subcommand accepts (anything else is a usage error), and its positionals. */
+export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Record<string, OptionSpec>; readonly positionals: readonly string[] }>> = {
+  check: { options: { ...connection, ...output, ...filters, ...limit }, positionals: [] },
+  plan: { options: { ...connection, ...output, ...filters, ...policy, ...limit, out: { type: 'string', short: 'o' } }, positionals: [] },
+  apply: { options: { ...connection, ...output, ...applying }, positionals: ['plan-file'] },
+  sync: { options: { ...connection, ...output, ...filters, ...policy, ...applying, ...limit, apply: { type: 'boolean' } }, positionals: [] },
+  health: { options: { ...connection, ...output, ...filters }, positionals: [] },
+  'max-level': { options: { ...connection, ...output }, positionals: ['specialization-id'] },
+  migrate: { options: { ...connection, ...output }, positionals: [] },
+  demo: {
+    options: { 'database-url': connection['database-url'], 'data-dir': connection['data-dir'], schema: connection.schema, ...output, users: { type: 'string' }, seed: { type: 'string' } },
+    positionals: [],
+  },
+};
+
+/** Every option value of a subcommand, validated. Only the options the subcommand accepts are ever set. */
+export interface CommandArgs {
+  readonly command: CommandName;
+  readonly positionals: readonly string[];
+  readonly json: boolean;
+  readonly help: boolean;
+  readonly databaseUrl?: string;
+  readonly dataDir?: string;
+  readonly mapping: MappingName;
+  readonly schema?: string;
+  readonly specializationIds?: readonly string[];
+  readonly userIds?: readonly UserId[];
+  readonly shard?: Shard;
+  readonly policy: SyncPolicyInput;
+  readonly batchSize?: number;
+  readonly waitForLock: boolean;
+  readonly limit: number;
+  readonly out?: string;
+  readonly apply: boolean;
+  readonly users?: number;
+  readonly seed?: number;
+}
+
+const SchemaNameSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: 'must be a PostgreSQL identifier: a letter or _ then letters, digits or _ (at most 63)' });
+const positiveInt = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().int().min(1, { error: 'must be at least 1' }).max(max, { error: `must be at most ${max}` }));
+
+/** The first problem of a zod parse as `--option 'value': problem`. */
+function bad(option: string, value: string, problem: string): CliFailure {
+  return usageFailure(`--${option} ${JSON.stringify(value)}: ${problem}`);
+}
+
+function check<T>(option: string, value: string, schema: z.ZodType<T>): Result<T, CliFailure> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return ok(parsed.data);
+  return err(bad(option, value, parsed.error.issues[0]?.message ?? 'is invalid'));
+}
+
+/** Splits repeated and comma-separated values: `--user 1,2 --user 3` → 1, 2, 3. */
+function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/** A user id as typed: digits are a number (serial keys), anything else a string (uuid/text keys). */
+export function parseUserId(text: string): Result<UserId, CliFailure> {
+  const candidate: unknown = /^-?\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : text;
+  const parsed = UserIdSchema.safeParse(candidate);
+  return parsed.success ? ok(parsed.data) : err(bad('user', text, parsed.error.issues[0]?.message ?? 'is invalid'));
+}
+
+/**
+ * Parses a subcommand's arguments strictly (`node:util` parseArgs): an unknown option, a missing
+ * value or a surplus argument is a usage error naming it; then every value is validated.
+ */
+export function parseCommandArgs(command: CommandName, argv: readonly string[]): Result<CommandArgs, CliFailure> {
+  const spec = COMMAND_SPECS[command];
+  let parsed: { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options: spec.options, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (cause) {
+    return err(describeParseError(command, cause));
+  }
+  const v = parsed.values;
+  if (v.help === true) return ok(defaults(command, parsed.positionals, { help: true, json: v.json === true }));
+
+  const expected = spec.positionals;
+  if (parsed.positionals.length > expected.length) {
+    const extra = parsed.positionals[expected.length]!;
+    return err(usageFailure(`unexpected argument ${JSON.stringify(extra)} for \`levelsync ${command}\` (see levelsync ${command} --help)`));
+  }
+  if (parsed.positionals.length < expected.length) {
+    return err(usageFailure(`\`levelsync ${command}\` needs <${expected[parsed.positionals.length]}> (see levelsync ${command} --help)`));
+  }
+  const str = (name: string) => v[name] as string | undefined;
+  const result: { -readonly [K in keyof CommandArgs]: CommandArgs[K] } = defaults(command, parsed.positionals, { help: false, json: v.json === true });
+
+  const url = str('database-url');
+  if (url !== undefined) {
+    if (url.trim() === '') return err(usageFailure('--database-url is empty: give a URL such as postgres://user:password@host:5432/database'));
+    result.databaseUrl = url;
+  }
+  const dataDir = str('data-dir');
+  if (dataDir !== undefined) {
+    if (dataDir.trim() === '') return err(usageFailure('--data-dir is empty: give a folder for the embedded database'));
+    result.dataDir = dataDir;
+  }
+  if (url !== undefined && dataDir !== undefined) {
+    return err(usageFailure('--database-url and --data-dir exclude each other: pick the server or the embedded database'));
+  }
+  const mapping = str('mapping');
+  if (mapping !== undefined) {
+    const m = check('mapping', mapping, z.enum(MAPPINGS, { error: `must be ${MAPPINGS.join(' or ')}` }));
+    if (m.isErr()) return err(m.error);
+    result.mapping = m.value;
+  }
+  const schema = str('schema');
+  if (schema !== undefined) {
+    const s = check('schema', schema, SchemaNameSchema);
+    if (s.isErr()) return err(s.error);
+    result.schema = s.value;
+  }
+
+  const specs = splitList(v.specialization as string[] | undefined);
+  if (v.specialization !== undefined && specs.length === 0) return err(usageFailure('--specialization is empty: give an id such as LFA_COACH'));
+  if (specs.length > 0) {
+    const ids: string[] = [];
+    for (const raw of specs) {
+      const id = check('specialization', raw, SpecializationIdSchema);
+      if (id.isErr()) return err(id.error);
+      if (!ids.includes(id.value)) ids.push(id.value);
+    }
+    result.specializationIds = ids;
+  }
+  const users = splitList(v.user as string[] | undefined);
+  if (v.user !== undefined && users.length === 0) return err(usageFailure('--user is empty: give a user id such as 42'));
+  if (users.length > 0) {
+    const ids: UserId[] = [];
+    for (const raw of users) {
+      const id = parseUserId(raw);
+      if (id.isErr()) return err(id.error);
+      if (!ids.includes(id.value)) ids.push(id.value);
+    }
+    result.userIds = ids;
+  }
+  const shard = str('shard');
+  if (shard !== undefined) {
+    const parsedShard = parseShard(shard);
+    if (parsedShard === undefined) return err(bad('shard', shard, 'expected k/n with 1 ≤ k ≤ n (e.g. 2/8 for the second of eight workers)'));
+    result.shard = parsedShard;
+  }
+
+  const policyInput: { -readonly [K in keyof SyncPolicyInput]: SyncPolicyInput[K] } = {};
+  const direction = str('direction');
+  if (direction !== undefined) {
+    const d = check('direction', direction, z.enum(SYNC_DIRECTIONS, { error: `must be one of ${SYNC_DIRECTIONS.join(', ')}` }));
+    if (d.isErr()) return err(d.error);
+    policyInput.direction = d.value as SyncDirection;
+  }
+  if (v['allow-demotion'] === true) policyInput.allowDemotion = true;
+  const missing = str('missing');
+  if (missing !== undefined) {
+    const m = check('missing', missing, z.enum(['create', 'flag'], { error: 'must be create or flag' }));
+    if (m.isErr()) return err(m.error);
+    policyInput.missing = m.value;
+  }
+  const aboveMax = str('above-max');
+  if (aboveMax !== undefined) {
+    const a = check('above-max', aboveMax, z.enum(['flag', 'clamp'], { error: 'must be flag or clamp' }));
+    if (a.isErr()) return err(a.error);
+    policyInput.aboveMax = a.value;
+  }
+  result.policy = policyInput;
+
+  const batchSize = str('batch-size');
+  if (batchSize !== undefined) {
+    const b = check('batch-size', batchSize, positiveInt(100_000));
+    if (b.isErr()) return err(b.error);
+    result.batchSize = b.value;
+  }
+  result.waitForLock = v['wait-for-lock'] === true;
+  const limitText = str('limit');
+  if (limitText !== undefined) {
+    const l = check('limit', limitText, positiveInt(1_000_000));
+    if (l.isErr()) return err(l.error);
+    result.limit = l.value;
+  }
+  const out = str('out');
+  if (out !== undefined) {
+    if (out.trim() === '') return err(usageFailure('--out is empty: give a file name such as levelsync-plan.json'));
+    result.out = out;
+  }
+  result.apply = v.apply === true;
+  const usersText = str('users');
+  if (usersText !== undefined) {
+    const n = check('users', usersText, positiveInt(200_000));
+    if (n.isErr()) return err(n.error);
+    result.users = n.value;
+  }
+  const seed = str('seed');
+  if (seed !== undefined) {
+    const s = check('seed', seed, z.string().regex(/^\d+$/, { error: 'must be a whole number' }).transform(Number).pipe(z.number().int().min(0).max(2 ** 32 - 1, { error: 'must be below 2^32' })));
+    if (s.isErr()) return err(s.error);
+    result.seed = s.value;
+  }
+  return ok(result);
+}
+
+function defaults(command: CommandName, positionals: readonly string[], flags: { help: boolean; json: boolean }) {
+  return {
+    command,
+    positionals,
+    help: flags.help,
+    json: flags.json,
+    mapping: 'levelsync' as MappingName,
+    policy: {},
+    waitForLock: false,
+    limit: 20,
+    apply: false,
+  } as { -readonly [K in keyof CommandArgs]: CommandArgs[K] };
+}
+
+/** Turns a `parseArgs` exception into one line that names the option and where to look. */
+function describeParseError(command: CommandName, cause: unknown): CliFailure {
+  const code = (cause as { code?: unknown }).code;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
+  const see = `(see levelsync ${command} --help)`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return usageFailure(`unknown option ${quoted} for \`levelsync ${command}\` ${see}`);
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const option = /--[a-z][a-z-]*/.exec(quoted)?.[0] ?? quoted.split(' ')[0] ?? quoted;
+    if (/argument missing/.test(message)) return usageFailure(`${option} needs a value ${see}`);
+    if (/does not take an argument/.test(message)) return usageFailure(`${option} is a switch and takes no value ${see}`);
+    return usageFailure(`bad value for ${option} ${see}`);
+  }
+  return usageFailure(`${message} ${see}`);
+}

@@ -1,0 +1,39 @@
+import { err, ok, type Result } from 'neverthrow';
+import { HEALTH_THRESHOLDS, checkHealth, type HealthReport } from '../../index.js';
+import { storeFailure, withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
+import { EXIT, type CliFailure } from '../cli-failure.js';
+import type { CliOutput } from '../cli-io.js';
+import type { CommandArgs } from '../cli-options.js';
+import { formatCount, plural } from '../format.js';
+import { checkSpecializations, scopeOf } from '../scan-step.js';
+
+/** `levelsync health`: exit 0 when healthy, 1 when degraded or critical. */
+export function healthCommand(args: CommandArgs, ctx: CommandContext): Promise<Result<number, CliFailure>> {
+  return withBackend(args, ctx, { create: false }, (backend) => healthWith(args, ctx, backend));
+}
+
+async function healthWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend): Promise<Result<number, CliFailure>> {
+  const known = await checkSpecializations(args, backend);
+  if (known.isErr()) return err(known.error);
+  const checked = await checkHealth(backend.store, { resolver: backend.resolver, ...scopeOf(args) });
+  if (checked.isErr()) return err(storeFailure(checked.error, backend));
+  const { desyncs: _desyncs, ...report } = checked.value;
+  const exitCode = report.status === 'healthy' ? EXIT.ok : EXIT.attention;
+  if (ctx.out.jsonMode) {
+    ctx.out.json({ command: 'health', target: backend.target, mapping: backend.mapping, scope: scopeOf(args), thresholds: HEALTH_THRESHOLDS, ...report, exitCode });
+  } else {
+    printHealth(ctx.out, report);
+  }
+  return ok(exitCode);
+}
+
+/** The health report as a few lines. */
+export function printHealth(out: CliOutput, report: HealthReport, indent = ''): void {
+  const c = out.color;
+  const status = report.status === 'healthy' ? c.green(report.status) : report.status === 'degraded' ? c.yellow(report.status) : c.red(report.status);
+  out.out(`${indent}Health: ${c.bold(status)}: ${report.consistencyRate.toFixed(2)} % of ${plural(report.totalPairs, 'pair')} consistent (healthy ≥ ${HEALTH_THRESHOLDS.healthy} %, degraded ≥ ${HEALTH_THRESHOLDS.degraded} %)`);
+  out.out(`${indent}  consistent ${formatCount(report.consistentPairs)}, inconsistent ${formatCount(report.inconsistentPairs)}`);
+  out.out(`${indent}  orphans: ${plural(report.orphans.progressOnly, 'progress record')} without a license, ${plural(report.orphans.licenseOnly, 'license')} without a progress record`);
+  const kinds = Object.entries(report.byKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${formatCount(n)}`);
+  if (kinds.length > 0) out.out(`${indent}  by kind: ${kinds.join(', ')}`);
+}

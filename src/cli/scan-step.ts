@@ -1,0 +1,74 @@
+import { err, ok, type Result } from 'neverthrow';
+import { scanDesyncs, type DesyncScan, type PlanScope } from '../index.js';
+import { storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
+import { usageFailure, type CliFailure } from './cli-failure.js';
+import type { CommandArgs } from './cli-options.js';
+import { createProgress } from './progress-bar.js';
+
+/**
+ * Checks that every `--specialization` names a specialization the resolver knows (a
+ * repository or the fallback constants); an unknown one is a usage error listing the known ids.
+ */
+export async function checkSpecializations(args: CommandArgs, backend: CliBackend): Promise<Result<void, CliFailure>> {
+  if (args.specializationIds === undefined) return ok(undefined);
+  for (const id of args.specializationIds) {
+    const resolved = await backend.resolver.resolve(id);
+    if (resolved.isOk()) continue;
+    if (resolved.error._tag === 'UnknownSpecialization') {
+      const table = await backend.resolver.resolveAll();
+      const known = table.isOk() ? [...table.value.resolutions.keys()] : [];
+      const aliases = [...backend.resolver.catalog.aliasMap.keys()];
+      return err(
+        usageFailure(
+          `unknown specialization ${id} in --specialization: known ids are ${known.join(', ')}` +
+            (aliases.length > 0 ? ` (legacy ids ${aliases.join(', ')} also work)` : ''),
+        ),
+      );
+    }
+    return err(usageFailure(`--specialization ${id}: ${resolved.error.message}`));
+  }
+  return ok(undefined);
+}
+
+/** The scope a command's filters describe. */
+export function scopeOf(args: CommandArgs): PlanScope {
+  return {
+    ...(args.specializationIds ? { specializationIds: args.specializationIds } : {}),
+    ...(args.userIds ? { userIds: args.userIds } : {}),
+    ...(args.shard ? { shard: args.shard } : {}),
+  };
+}
+
+/** Scans with the command's filters, showing a running count on a terminal. */
+export async function scanStep(args: CommandArgs, backend: CliBackend, ctx: CommandContext): Promise<Result<DesyncScan, CliFailure>> {
+  const known = await checkSpecializations(args, backend);
+  if (known.isErr()) return err(known.error);
+  const progress = createProgress(ctx.out, 'Scanning', 'differing pairs read');
+  try {
+    const scan = await scanDesyncs(backend.store, {
+      resolver: backend.resolver,
+      ...scopeOf(args),
+      onProgress: ({ pairsRead }) => progress.update(pairsRead),
+    });
+    if (scan.isErr()) return err(storeFailure(scan.error, backend));
+    return ok(scan.value);
+  } finally {
+    progress.stop();
+  }
+}
+
+/** The number of pairs in scope (orphans on both sides included). */
+export async function countStep(args: CommandArgs, backend: CliBackend, scan: DesyncScan): Promise<Result<number, CliFailure>> {
+  const counted = await backend.store.countPairs({ ...scan.scope, aliases: scan.aliases });
+  if (counted.isErr()) return err(storeFailure(counted.error, backend));
+  return ok(Math.max(counted.value, 0));
+}
+
+/** Where the maximum levels came from, for JSON output. */
+export function maxLevelsOf(scan: DesyncScan): Record<string, { maxLevel: number; source: string; repository?: string }> {
+  const out: Record<string, { maxLevel: number; source: string; repository?: string }> = {};
+  for (const [id, r] of scan.maxLevels.resolutions) {
+    out[id] = { maxLevel: r.maxLevel, source: r.source, ...(r.repository !== undefined ? { repository: r.repository } : {}) };
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLevelsyncMapping, createPgSyncStore } from 'levelsync/pg';
+import { runSyncJob, startSyncScheduler, type SyncJobLog } from '../../examples/periodic-sync/sync-job.js';
+import { removeTempDirs, tempDir } from '../cli/in-process.js';
+import { SAMPLE, levels, reset, useExampleDatabase } from './example-database.js';
+
+describe('examples/periodic-sync', () => {
+  afterAll(removeTempDirs);
+  const database = useExampleDatabase('periodic_sync');
+  let logDir = '';
+  let clock = 0;
+  // A clock one second apart per call, so that each run gets its own log name.
+  const now = () => new Date(Date.UTC(2026, 0, 2, 6, 0, 0) + 1000 * clock++);
+
+  beforeEach(async () => {
+    logDir = join(tempDir(), 'sync_jobs');
+    await reset(database().run, SAMPLE);
+  });
+
+  const readLog = (log: SyncJobLog) => JSON.parse(readFileSync(log.file, 'utf8'));
+
+  it('repairs, writes a JSON job log, and never lowers a license staff advanced', async () => {
+    const log = await runSyncJob({ pool: database().connection, logDir, now });
+    expect(log).toMatchObject({ status: 'success', issuesFound: 4, applied: 4, stale: 0, failed: 0, flagged: 0 });
+    expect(log.file).toBe(join(logDir, '20260102_060000_sync.json'));
+    expect(readLog(log)).toEqual(JSON.parse(JSON.stringify(log)));
+    const after = await levels(database().run);
+    expect(after.licenses['2/GANCUJU_PLAYER']).toBe(3); // the original's job lowered it to 2
+    expect(after.progress['2/GANCUJU_PLAYER']).toBe(3); // levelsync raised the progress instead
+
+    const again = await runSyncJob({ pool: database().connection, logDir, now });
+    expect(again).toMatchObject({ status: 'success', issuesFound: 0, applied: 0, message: 'No desync issues' });
+    expect(readdirSync(logDir)).toHaveLength(2);
+  });
+
+  it('partial_failure when a batch fails: that batch is rolled back, the others are applied', async () => {
+    await database().run(`CREATE OR REPLACE FUNCTION levelsync.refuse_user_4() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.user_id = 4 THEN RAISE EXCEPTION 'refused by a trigger'; END IF; RETURN NEW; END $$`);
+    await database().run(`CREATE TRIGGER refuse_user_4 BEFORE INSERT ON levelsync.progress FOR EACH ROW EXECUTE FUNCTION levelsync.refuse_user_4()`);
+    try {
+      const log = await runSyncJob({ pool: database().connection, logDir, now, batchSize: 1 });
+      expect(log).toMatchObject({ status: 'partial_failure', issuesFound: 4, applied: 3, failed: 1 });
+      expect(readLog(log).status).toBe('partial_failure');
+      expect((await levels(database().run)).progress['4/LFA_FOOTBALL_PLAYER']).toBeUndefined();
+    } finally {
+      await database().run('DROP TRIGGER IF EXISTS refuse_user_4 ON levelsync.progress');
+    }
+  });
+
+  it('skipped, writing nothing, when another instance holds the run lock', async () => {
+    const other = createPgSyncStore(database().other());
+    const held = (await other.acquireRunLock({}))._unsafeUnwrap();
+    const before = await levels(database().run);
+    try {
+      const log = await runSyncJob({ pool: database().connection, logDir, now });
+      expect(log).toMatchObject({ status: 'skipped', issuesFound: 4, applied: 0 });
+      expect(log.message).toMatch(/Another levelsync run holds the lock/);
+    } finally {
+      await held.release();
+    }
+    expect(await levels(database().run)).toEqual(before);
+  });
+
+  it('error, with a log, when the tables cannot be read', async () => {
+    const mapping = createLevelsyncMapping({ schema: 'no_such_schema' })._unsafeUnwrap();
+    const log = await runSyncJob({ pool: database().connection, mapping, logDir, now });
+    expect(log.status).toBe('error');
+    expect(log.message).toMatch(/no_such_schema/);
+    expect(existsSync(log.file)).toBe(true);
+  });
+
+  it('the scheduler runs every N hours without keeping the process alive, and stops cleanly', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const runs: SyncJobLog[] = [];
+      let ran: (log: SyncJobLog) => void = () => {};
+      const first = new Promise<SyncJobLog>((resolve) => (ran = resolve));
+      const scheduler = startSyncScheduler({ pool: database().connection, logDir, now, everyHours: 6, onRun: (log) => (runs.push(log), ran(log)) });
+      vi.advanceTimersByTime(6 * 3_600_000 - 1);
+      expect(runs).toHaveLength(0); // no run on boot, as the original
+      vi.advanceTimersByTime(1);
+      expect((await first).status).toBe('success');
+      expect(await scheduler.runNow()).toMatchObject({ status: 'success', issuesFound: 0 });
+      await scheduler.stop();
+      vi.advanceTimersByTime(24 * 3_600_000);
+      expect(runs).toHaveLength(2);
+      expect(await scheduler.runNow()).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
