@@ -81,6 +81,11 @@ export interface StoreUnavailable {
   readonly _tag: 'StoreUnavailable';
   readonly store: string;
   readonly message: string;
+  /**
+   * True when the database rolled the transaction back for a reason that a retry can cure: a
+   * deadlock or a serialization failure (SQLSTATE class 40). `applyPlan` retries such batches.
+   */
+  readonly transient: boolean;
   readonly cause?: unknown;
 }
 
@@ -159,8 +164,19 @@ export function storeUnavailable(store: string, cause: unknown, what = 'failed')
     _tag: 'StoreUnavailable',
     store,
     message: `Store "${store}" ${what}: ${describeCause(cause)}`,
+    transient: isTransientCause(cause),
     cause,
   });
+}
+
+/**
+ * True for a driver error whose SQLSTATE is in class 40 (transaction rollback: `40P01` deadlock
+ * detected, `40001` serialization failure): the transaction was rolled back and may simply be
+ * retried.
+ */
+export function isTransientCause(cause: unknown): boolean {
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^40[0-9A-Z]{3}$/.test(code);
 }
 
 export function runInProgress(scope: string): RunInProgress {

@@ -20,6 +20,12 @@ export interface ApplyOptions {
   readonly batchSize?: number;
   /** After a failed (rolled back) batch: go on with the next one (default) or stop. */
   readonly onBatchFailure?: 'continue' | 'stop';
+  /**
+   * How many times a batch the database rolled back for a transient reason (a deadlock with
+   * concurrent writers, a serialization failure) is sent again before it counts as failed
+   * (default 2). Safe: the batch was rolled back whole and every action is compare-and-set.
+   */
+  readonly transientRetries?: number;
   /** Stops the run between batches. */
   readonly signal?: AbortSignal;
   /** Go through every step except the writes; every write action is reported `Planned`. */
@@ -55,6 +61,7 @@ export interface ApplyReport {
 const ApplyOptionsSchema = z.object({
   batchSize: z.number().int().min(1).max(100_000).optional(),
   onBatchFailure: z.enum(['continue', 'stop']).optional(),
+  transientRetries: z.number().int().min(0).max(10).optional(),
   dryRun: z.boolean().optional(),
   actor: UserIdSchema.nullable().optional(),
   lock: z.enum(['try', 'wait', 'none']).optional(),
@@ -165,9 +172,16 @@ async function run(
       let report: BatchReport;
       if (dryRun) {
         indexes.forEach((i) => (statuses[i] = 'Planned'));
-        report = { index: b, size: indexes.length, status: 'Planned', applied: 0, stale: 0, durationMs: Date.now() - batchStarted };
+        report = { index: b, size: indexes.length, status: 'Planned', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, attempts: 0 };
       } else {
-        const result = await safeApply(store, actions, { actor: options.actor ?? null, now: clock(), aliases });
+        let attempts = 1;
+        let result = await safeApply(store, actions, { actor: options.actor ?? null, now: clock(), aliases });
+        while (result.isErr() && isTransient(result.error) && attempts <= (options.transientRetries ?? 2)) {
+          emit({ type: 'batch-retried', runId, index: b, attempt: attempts, error: result.error });
+          logger.warn({ runId, batch: b, attempt: attempts }, `batch ${b} rolled back for a transient reason, retrying: ${result.error.message}`);
+          attempts++;
+          result = await safeApply(store, actions, { actor: options.actor ?? null, now: clock(), aliases });
+        }
         if (result.isOk() && result.value.length === actions.length) {
           let applied = 0;
           let stale = 0;
@@ -181,13 +195,13 @@ async function run(
               logger.debug({ runId, index, kind: actions[k]!.kind, userId: actions[k]!.userId, specializationId: actions[k]!.specializationId }, 'stale action skipped');
             }
           });
-          report = { index: b, size: indexes.length, status: 'Applied', applied, stale, durationMs: Date.now() - batchStarted };
+          report = { index: b, size: indexes.length, status: 'Applied', applied, stale, durationMs: Date.now() - batchStarted, attempts };
         } else {
           const error: StoreError = result.isErr()
             ? result.error
             : storeUnavailable(store.name, new Error(`returned ${result.value.length} outcomes for ${actions.length} actions`));
           indexes.forEach((i) => (statuses[i] = 'Failed'));
-          report = { index: b, size: indexes.length, status: 'Failed', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, error };
+          report = { index: b, size: indexes.length, status: 'Failed', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, attempts, error };
           emit({ type: 'batch-failed', runId, batch: report, error });
           indexes.forEach((i) => emit({ type: 'action-failed', runId, index: i, action: plan.actions[i]!, error }));
           logger.error({ runId, batch: b, size: indexes.length, error: error._tag }, `batch ${b} rolled back: ${error.message}`);
@@ -227,6 +241,10 @@ async function run(
   emit({ type: 'run-finished', runId, status, counts, durationMs: report.durationMs });
   logger.info({ runId, status, ...counts, durationMs: report.durationMs }, 'levelsync apply finished');
   return ok(report);
+}
+
+function isTransient(error: StoreError): boolean {
+  return error._tag === 'StoreUnavailable' && error.transient;
 }
 
 /** Calls the store, turning a thrown exception (a store bug) into a failed batch. */

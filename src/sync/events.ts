@@ -35,6 +35,8 @@ export interface BatchReport {
   readonly applied: number;
   readonly stale: number;
   readonly durationMs: number;
+  /** Store calls made for this batch: 1, or more when a transient failure (deadlock) was retried. */
+  readonly attempts: number;
   /** Why the batch failed (it was rolled back whole). */
   readonly error?: StoreError;
 }
@@ -44,6 +46,7 @@ export type SyncEvent =
   | { readonly type: 'run-started'; readonly runId: string; readonly dryRun: boolean; readonly actions: number; readonly writes: number; readonly batches: number }
   | { readonly type: 'batch-finished'; readonly runId: string; readonly batch: BatchReport; readonly done: number; readonly total: number }
   | { readonly type: 'batch-failed'; readonly runId: string; readonly batch: BatchReport; readonly error: StoreError }
+  | { readonly type: 'batch-retried'; readonly runId: string; readonly index: number; readonly attempt: number; readonly error: StoreError }
   | { readonly type: 'action-stale'; readonly runId: string; readonly index: number; readonly action: SyncAction }
   | { readonly type: 'action-failed'; readonly runId: string; readonly index: number; readonly action: SyncAction; readonly error: StoreError }
   | {

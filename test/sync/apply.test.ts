@@ -72,6 +72,34 @@ describe('applyPlan', () => {
     expect(s.snapshot().progressions).toHaveLength(0);
   });
 
+  it('retries a batch the database rolled back for a transient reason (deadlock), then counts it failed', async () => {
+    const deadlock = () => Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    const s = behind(6);
+    const plan = await planFor(s);
+    s.failNextBatches(2, deadlock());
+    const events: SyncEvent[] = [];
+    const report = (await applyPlan(plan, s, { batchSize: 3, onEvent: (e) => events.push(e) }))._unsafeUnwrap();
+    expect(report.status).toBe('Completed');
+    expect(report.batches.map((b) => [b.status, b.attempts])).toEqual([
+      ['Applied', 3],
+      ['Applied', 1],
+    ]);
+    expect(events.filter((e) => e.type === 'batch-retried')).toHaveLength(2);
+    expect(report.counts.Applied).toBe(6);
+
+    const t = behind(3);
+    t.failNextBatches(1, deadlock());
+    const noRetry = (await applyPlan(await planFor(t), t, { transientRetries: 0 }))._unsafeUnwrap();
+    expect(noRetry.batches[0]).toMatchObject({ status: 'Failed', attempts: 1, error: { _tag: 'StoreUnavailable', transient: true } });
+  });
+
+  it('does not retry a batch that failed for a lasting reason', async () => {
+    const s = behind(3);
+    s.failNextBatches(1, new Error('permission denied for table licenses'));
+    const report = (await applyPlan(await planFor(s), s))._unsafeUnwrap();
+    expect(report.batches[0]).toMatchObject({ status: 'Failed', attempts: 1, error: { transient: false } });
+  });
+
   it('stops between batches when the AbortSignal fires', async () => {
     const s = behind(10);
     const plan = await planFor(s);
