@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMaxLevelResolver } from 'levelsync';
 import { createInMemoryMaxLevelRepository } from 'levelsync/testing';
 
-// The original system's max-level helper (reference/original-system.md §2.2, §3.3): hard-coded
+// The original system's max-level helper (as its deployment report and code describe it): hard-coded
 // INTERNSHIP 5 until 2025-10-25; `.get(spec, 1)` for unknown ids (so every renamed specialization
 // got 1 once the DB column was dropped); `.get(spec, 8)` from 2026-01-23.
 describe('bugs of the original system, reproduced and shown fixed', () => {

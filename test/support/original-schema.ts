@@ -25,7 +25,7 @@ export interface OriginalSchemaOptions {
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /**
- * Recreates the original system's tables (reference/original-system.md §1) in `schema`:
+ * Recreates the original system's tables (as its late-2025 migrations left them) in `schema`:
  * `users`, `specializations` (with `max_levels`), `specialization_progress`, `user_licenses`
  * and `license_progressions`, with the constraints of the 2025-10/11 era: both unique keys
  * (`uq_student_specialization` and `uq_specialization_progress_user_spec` on progress, the
