@@ -31,7 +31,11 @@ export interface PgSyncStoreOptions {
   readonly mapping?: PgMapping;
   /** Pairs per page when a query gives none (default 1 000). */
   readonly pageSize?: number;
-  /** Rows per cursor FETCH (default the larger of 1 000 and the page size). */
+  /**
+   * Rows per cursor FETCH (default the larger of 10 000 and the page size). Each FETCH is a round
+   * trip with a fixed cost of a few milliseconds on top of the rows: measured on 110 k differing
+   * pairs, 1 000-row FETCHes cost 5–10 µs per row on the client, 10 000-row FETCHes about 4.
+   */
   readonly fetchSize?: number;
   /**
    * Write actions per apply statement (default 2 000). Keep it in the 1 000–5 000 range: far
@@ -73,6 +77,7 @@ export interface PgSyncStore extends SyncStore {
 const DEFAULT_PAGE_SIZE = 1_000;
 const DEFAULT_CHUNK_SIZE = 2_000;
 const MIN_FETCH_SIZE = 1_000;
+const DEFAULT_FETCH_SIZE = 10_000;
 
 const ShardSchema = z
   .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(1_000_000) })
@@ -153,7 +158,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
     pageSize: number,
     what: string,
   ): AsyncGenerator<Result<readonly SyncPair[], StoreError>> {
-    const fetchSize = fetchOption ?? Math.max(MIN_FETCH_SIZE, pageSize);
+    const fetchSize = fetchOption ?? Math.max(DEFAULT_FETCH_SIZE, pageSize);
     const cursor = `levelsync_${randomUUID().replace(/-/g, '')}`;
     let session: PgSession | undefined;
     let inTransaction = false;

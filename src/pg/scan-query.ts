@@ -134,14 +134,11 @@ class PairSql {
   }
 
   /**
-   * The rows of a side stored under a non-alias id, keyed by that id as is (no CASE): the join
-   * key is then a plain column, as in a hand-written diff.
+   * Every row of a side (filtered), keyed by its stored id as is (no CASE): the join key is then
+   * a plain column, as in a hand-written diff.
    */
-  plainSideSelect(side: Side, aliasIds: string | undefined): string {
-    const m = this.mapping[side];
-    // The one-time EXISTS spares the per-row test when no row is stored under an alias.
-    const extra = aliasIds ? [`NOT (EXISTS (SELECT 1 FROM special a WHERE a.alias) AND t.${q(m.specializationId)}::text = ANY (${aliasIds}))`] : [];
-    return `SELECT ${this.sideColumns(side, null)} FROM ${this.table(side)} t${this.where(side, extra)}`;
+  plainSideSelect(side: Side): string {
+    return `SELECT ${this.sideColumns(side, null)} FROM ${this.table(side)} t${this.where(side)}`;
   }
 
   /**
@@ -200,16 +197,18 @@ ${sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.canon, l.canon)')}`;
  * both rows exist, the levels are equal, at least 1, integral and within the (known) maximum,
  * and the maximum achieved level is not below the level; every other such pair differs (see
  * `diffPair`). The main part is therefore the hand-written diff: a FULL JOIN of the two tables
- * (filtered before the join, rows under alias ids left out) on plain columns, the maximum levels
- * hash-joined from bound arrays, and a row kept unless that conjunction is TRUE — four
- * comparisons per row in the common, in-sync case.
+ * (filtered before the join) on plain columns, the maximum levels hash-joined from bound
+ * arrays, and a row kept unless that conjunction is TRUE — four comparisons per row in the
+ * common, in-sync case (five with an alias map: a row under an alias id is never in sync).
  *
  * Every other pair has a row under a legacy alias or, where a table has no unique key, two rows
- * under one id: it always differs, and must come back whole. Its key is collected once into a
- * CTE (a scan of the alias rows, only when there are aliases; a GROUP BY … HAVING count(*) > 1,
- * only for a table without a unique key); the main part leaves those keys out (a one-time EXISTS
- * skips the test when there are none, the usual case) and a second part returns all their rows
- * through the (user, stored id) keys.
+ * under one id: it always differs, and must come back whole. A row under an alias id never
+ * joins a row under its canonical id, so the main part returns it (as an orphan, or beside a
+ * row under the same alias); the alias keys are therefore read from the main part's result,
+ * with no extra pass over the tables. Keys with two rows under one id come from a GROUP BY …
+ * HAVING count(*) > 1, only for a table without a unique key. The rows of those keys are then
+ * left out of the main part's result (a one-time EXISTS skips the test when there are none, the
+ * usual case), and a second part returns all their rows through the (user, stored id) keys.
  */
 export function buildDifferingPairsQuery(
   mapping: PgMapping,
@@ -231,41 +230,40 @@ export function buildDifferingPairsQuery(
     'l.mx >= l.lvl',
     ...(isIntegerColumn(facts.progress, p.level) ? [] : ['p.lvl = trunc(p.lvl::numeric)']),
     ...(isIntegerColumn(facts.licenses, l.maxAchievedLevel) ? [] : ['l.mx = trunc(l.mx::numeric)']),
+    // Both rows exist and share the stored id here, so one test covers the pair.
+    ...(aliasIds ? [`p.sid <> ALL (${aliasIds})`] : []),
   ];
+
+  const main = `SELECT ${selectList(sql, 'sid')}
+  FROM (${sql.plainSideSelect('progress')}) p
+  FULL JOIN (${sql.plainSideSelect('licenses')}) l ON l.u = p.u AND l.sid = p.sid
+  LEFT JOIN unnest(${ids}, ${maxima}) AS m(id, max_level) ON m.id = coalesce(p.sid, l.sid)
+  WHERE NOT coalesce(${inSync.join(' AND ')}, false)`;
 
   const special: string[] = [];
   if (aliasIds) {
-    for (const side of ['progress', 'licenses'] as const) {
-      const m = mapping[side];
-      special.push(
-        `SELECT t.${q(m.userId)} AS u, ${sql.canonical(`t.${q(m.specializationId)}`)} AS canon, true AS alias FROM ${sql.table(side)} t${sql.where(side, [
-          `t.${q(m.specializationId)}::text = ANY (${aliasIds})`,
-        ])}`,
-      );
+    for (const column of ['p_sid', 'l_sid']) {
+      special.push(`SELECT d.u, ${sql.canonical(`d.${column}`)} AS canon FROM d WHERE d.${column} = ANY (${aliasIds})`);
     }
   }
   for (const side of ['progress', 'licenses'] as const) {
     if (facts[side].uniqueKey) continue;
     const m = mapping[side];
     special.push(
-      `SELECT t.${q(m.userId)} AS u, ${sql.canonical(`t.${q(m.specializationId)}`)} AS canon, false AS alias FROM ${sql.table(side)} t${sql.where(side)} GROUP BY t.${q(m.userId)}, t.${q(m.specializationId)} HAVING count(*) > 1`,
+      `SELECT t.${q(m.userId)} AS u, ${sql.canonical(`t.${q(m.specializationId)}`)} AS canon FROM ${sql.table(side)} t${sql.where(side)} GROUP BY t.${q(m.userId)}, t.${q(m.specializationId)} HAVING count(*) > 1`,
     );
   }
-
-  const main = `SELECT ${selectList(sql, 'sid')}
-  FROM (${sql.plainSideSelect('progress', aliasIds)}) p
-  FULL JOIN (${sql.plainSideSelect('licenses', aliasIds)}) l ON l.u = p.u AND l.sid = p.sid
-  LEFT JOIN unnest(${ids}, ${maxima}) AS m(id, max_level) ON m.id = coalesce(p.sid, l.sid)
-  WHERE NOT coalesce(${inSync.join(' AND ')}, false)`;
   if (special.length === 0) {
     return { text: [main, sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.sid, l.sid)')].join('\n'), values: sql.params.values };
   }
   const aliasArrays = aliasIds ? { aliases: aliasIds, canonicals: sql.params.add([...filter.aliases.values()], 'text[]') } : undefined;
   const keys = '(SELECT DISTINCT k.u, k.canon FROM special k)';
-  const text = `WITH special AS MATERIALIZED (${special.join(' UNION ALL ')})
-SELECT * FROM (
+  const text = `WITH d AS MATERIALIZED (
   ${main}
-    AND NOT (EXISTS (SELECT 1 FROM special) AND (coalesce(p.u, l.u), coalesce(p.sid, l.sid)) IN (SELECT s.u, s.canon FROM special s))
+), special AS MATERIALIZED (${special.join(' UNION ALL ')})
+SELECT * FROM (
+  SELECT d.* FROM d
+  WHERE NOT (EXISTS (SELECT 1 FROM special) AND (d.u, ${sql.canonical('d.canon')}) IN (SELECT s.u, s.canon FROM special s))
   UNION ALL
   SELECT ${selectList(sql)}
   FROM (${sql.keyedSideSelect('progress', keys, aliasArrays)}) p
