@@ -1,36 +1,83 @@
 import { createHash } from 'node:crypto';
 
-/** Writes the stable JSON of `value` (object keys sorted, undefined members left out) to `emit`. */
-function writeStable(value: unknown, emit: (text: string) => void): void {
-  if (value === null || typeof value !== 'object') {
-    emit(JSON.stringify(value) ?? 'null');
-    return;
+/** Where stable JSON text goes: appended to `text`, handed to `flush` in pieces when given. */
+interface Sink {
+  text: string;
+  readonly flush?: (text: string) => void;
+}
+
+const FLUSH_AT = 65_536;
+const quotedKeys = new Map<string, string>();
+
+/** `"key":`, remembered: plans repeat a few dozen keys hundreds of thousands of times. */
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size < 1_000) quotedKeys.set(key, quoted);
   }
-  if (Array.isArray(value)) {
-    emit('[');
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) emit(',');
-      writeStable(value[i], emit);
+  return quoted;
+}
+
+/**
+ * Writes the stable JSON of `value` (object keys sorted by UTF-16 code units, undefined members
+ * left out, as JSON.stringify would write everything else) to `sink`.
+ */
+function writeStable(value: unknown, sink: Sink): void {
+  switch (typeof value) {
+    case 'string':
+      sink.text += JSON.stringify(value);
+      break;
+    case 'number':
+      sink.text += Number.isFinite(value) ? String(value) : 'null';
+      break;
+    case 'boolean':
+      sink.text += value ? 'true' : 'false';
+      break;
+    case 'object': {
+      if (value === null) {
+        sink.text += 'null';
+        break;
+      }
+      if (Array.isArray(value)) {
+        sink.text += '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) sink.text += ',';
+          writeStable(value[i], sink);
+        }
+        sink.text += ']';
+        break;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      if (keys.length > 1) keys.sort();
+      sink.text += '{';
+      let first = true;
+      for (const key of keys) {
+        const member = record[key];
+        if (member === undefined) continue;
+        sink.text += first ? quotedKey(key) : `,${quotedKey(key)}`;
+        first = false;
+        writeStable(member, sink);
+      }
+      sink.text += '}';
+      break;
     }
-    emit(']');
-    return;
+    default:
+      // undefined (in an array), functions, symbols: what JSON.stringify writes there; bigint throws as there.
+      sink.text += JSON.stringify(value) ?? 'null';
   }
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  emit('{');
-  entries.forEach(([key, v], i) => {
-    emit(i > 0 ? `,${JSON.stringify(key)}:` : `${JSON.stringify(key)}:`);
-    writeStable(v, emit);
-  });
-  emit('}');
+  if (sink.flush && sink.text.length >= FLUSH_AT) {
+    sink.flush(sink.text);
+    sink.text = '';
+  }
 }
 
 /** JSON with object keys sorted, so equal values always give equal text. */
 export function stableStringify(value: unknown): string {
-  const parts: string[] = [];
-  writeStable(value, (text) => parts.push(text));
-  return parts.join('');
+  const sink: Sink = { text: '' };
+  writeStable(value, sink);
+  return sink.text;
 }
 
 /**
@@ -39,14 +86,8 @@ export function stableStringify(value: unknown): string {
  */
 export function fingerprintOf(value: unknown): string {
   const hash = createHash('sha256');
-  let buffer = '';
-  writeStable(value, (text) => {
-    buffer += text;
-    if (buffer.length >= 65_536) {
-      hash.update(buffer, 'utf8');
-      buffer = '';
-    }
-  });
-  hash.update(buffer, 'utf8');
+  const sink: Sink = { text: '', flush: (text) => hash.update(text, 'utf8') };
+  writeStable(value, sink);
+  hash.update(sink.text, 'utf8');
   return `sha256:${hash.digest('hex')}`;
 }
