@@ -1,0 +1,376 @@
+// levelsync benchmark (issue 6): levelsync vs a port of the original per-row sync service vs
+// hand-written SQL, on native PostgreSQL, in one run. See docs/benchmarks.md.
+//
+//   npm run bench                      data set M (200 k users × 5), a table on stdout
+//   npm run bench -- --dataset L       data set L (1 M users × 5)
+//   npm run bench -- --json            ONE JSON object on stdout (progress goes to stderr)
+//   npm run bench -- --keep            keep the bench database (its URL is printed)
+//   options: --url <server url> (default $LEVELSYNC_BENCH_DATABASE_URL, $LEVELSYNC_TEST_DATABASE_URL,
+//            or postgres://postgres@127.0.0.1:5432/postgres), --reps 3, --naive-sample 3000, --seed 0.42,
+//            --batch-size / --chunk-size (levelsync apply options; defaults are the library's)
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { WriteAction } from 'levelsync';
+import { measureColdResolves, type ColdResolves } from './cold-resolves.js';
+import type { CoreScaling } from './core-scaling.js';
+import { generateDataset, resetDrift, type DatasetFacts } from './dataset.js';
+import { explainApplyStatements, type ExplainFinding } from './explain.js';
+import { FLOOR_CHUNK, floorApply, floorCasApply, floorDetect, readRepairs } from './floor.js';
+import type { LevelsyncDetection, LevelsyncRun } from './levelsync-child.js';
+import type { NaiveRun } from './naive-child.js';
+import { DATASETS, DEFAULT_SERVER_URL, log, median, round, runChild, secondsSince, withDatabase, type DatasetName } from './support.js';
+
+const { values: args } = parseArgs({
+  options: {
+    dataset: { type: 'string', default: 'M' },
+    json: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    url: { type: 'string', default: DEFAULT_SERVER_URL },
+    reps: { type: 'string', default: '3' },
+    'naive-sample': { type: 'string', default: '3000' },
+    seed: { type: 'string', default: '0.42' },
+    'batch-size': { type: 'string' },
+    'chunk-size': { type: 'string' },
+    // Smoke tests only: another user count under the data set's name.
+    users: { type: 'string' },
+  },
+});
+const datasetName = args.dataset.toUpperCase() as DatasetName;
+if (!(datasetName in DATASETS)) throw new Error(`--dataset must be M or L (got ${args.dataset})`);
+const users = args.users ? Number(args.users) : DATASETS[datasetName].users;
+const reps = Number(args.reps);
+const naiveSample = Number(args['naive-sample']);
+if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
+const childApplyArgs = [
+  ...(args['batch-size'] ? ['--batch-size', args['batch-size']] : []),
+  ...(args['chunk-size'] ? ['--chunk-size', args['chunk-size']] : []),
+];
+
+type Contender = 'levelsync' | 'floor' | 'floor-cas' | 'naive';
+
+interface Target {
+  readonly metric: string;
+  readonly target: string;
+  readonly value: number;
+  readonly pass: boolean;
+  readonly note?: string;
+}
+
+const started = process.hrtime.bigint();
+const databaseName = `levelsync_bench_${datasetName.toLowerCase()}_${randomBytes(4).toString('hex')}`;
+const databaseUrl = withDatabase(args.url, databaseName);
+const admin = new pg.Client({ connectionString: args.url });
+await admin.connect();
+await admin.query(`CREATE DATABASE "${databaseName}"`);
+log(`created database ${databaseName}`);
+const scratch = mkdtempSync(join(tmpdir(), 'levelsync-bench-'));
+const client = new pg.Client({ connectionString: databaseUrl });
+const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+pool.on('error', () => {});
+
+let interrupted = false;
+const onSignal = () => {
+  interrupted = true;
+  log('interrupted: cleaning up');
+};
+process.once('SIGINT', onSignal);
+
+try {
+  await client.connect();
+  const settings = (
+    await client.query(
+      `SELECT current_setting('server_version') AS version, current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem,
+              current_setting('jit') AS jit, current_setting('max_parallel_workers_per_gather') AS parallel_workers, current_setting('synchronous_commit') AS synchronous_commit`,
+    )
+  ).rows[0] as Record<string, string>;
+
+  log(`generating data set ${datasetName} (${users.toLocaleString('en')} users × 5 specializations)`);
+  const facts: DatasetFacts = await generateDataset(client, users, Number(args.seed));
+  log(
+    `generated in ${facts.generateSeconds.toFixed(1)} s: ${facts.progressRows} progress rows (${facts.progressMb.toFixed(0)} MB), ${facts.licenseRows} license rows (${facts.licensesMb.toFixed(0)} MB); ` +
+      `${facts.levelMismatch} level mismatches, ${facts.aboveMax} above max, ${facts.missingLicense} missing licenses, ${facts.missingProgress} missing progress`,
+  );
+  const repairs = await readRepairs(client);
+
+  // Warm-up: both detection queries once, untimed (tables into the caches).
+  await floorDetect(client);
+
+  const floorDetects: number[] = [];
+  const floorDetectRows: number[] = [];
+  const floorApplies: { seconds: number; rows: number; statements: number }[] = [];
+  const floorCasApplies: { seconds: number; rows: number; statements: number }[] = [];
+  const levelsyncRuns: LevelsyncRun[] = [];
+  const levelsyncDetects: LevelsyncDetection[] = [];
+  const naiveRuns: NaiveRun[] = [];
+  const resetSeconds: number[] = [];
+  const dumpFile = join(scratch, 'actions.json');
+  const contenders: Contender[] = ['levelsync', 'floor', 'floor-cas', 'naive'];
+
+  for (let rep = 0; rep < reps && !interrupted; rep++) {
+    // Rotate the order so that no contender always runs first after generation.
+    const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length]!);
+    log(`repetition ${rep + 1}/${reps}: ${order.join(' → ')}`);
+    for (const contender of order) {
+      if (interrupted) break;
+      resetSeconds.push(await resetDrift(client));
+      if (contender === 'levelsync') {
+        // Detection side by side on the same drifted state: the floor's count and a detection-only
+        // levelsync process, in alternating order (both only read).
+        const detectOnly = () => runChild<LevelsyncDetection>('./levelsync-child.ts', ['--url', databaseUrl, '--detect-only']);
+        let floor: { seconds: number; rows: number };
+        let detection: LevelsyncDetection;
+        if (rep % 2 === 0) {
+          floor = await floorDetect(client);
+          detection = await detectOnly();
+        } else {
+          detection = await detectOnly();
+          floor = await floorDetect(client);
+        }
+        floorDetects.push(floor.seconds);
+        floorDetectRows.push(floor.rows);
+        levelsyncDetects.push(detection);
+        log(`detect: floor ${floor.seconds.toFixed(2)} s (${floor.rows} differing pairs), levelsync ${detection.detectSeconds.toFixed(2)} s (${detection.pairsRead} pairs)`);
+        // Then the whole run (detect → plan → apply) for apply throughput, statements and peak RSS.
+        const run = await runChild<LevelsyncRun>('./levelsync-child.ts', ['--url', databaseUrl, ...(rep === 0 ? ['--dump-actions', dumpFile] : []), ...childApplyArgs]);
+        levelsyncRuns.push(run);
+        log(
+          `levelsync: detect ${run.detectSeconds.toFixed(2)} s (${run.pairsRead} pairs), plan ${run.planSeconds.toFixed(2)} s, apply ${run.applySeconds.toFixed(2)} s ` +
+            `(${run.applied} applied, ${run.stale} stale, ${run.failed} failed, ${run.applyStatements} statements), peak RSS ${run.peakRssMiB.toFixed(0)} MiB`,
+        );
+      } else if (contender === 'floor') {
+        const run = await floorApply(client, repairs);
+        floorApplies.push(run);
+        log(`floor apply: ${run.rows} rows in ${run.seconds.toFixed(2)} s (${Math.round(run.rows / run.seconds)} rows/s)`);
+      } else if (contender === 'floor-cas') {
+        const run = await floorCasApply(client, repairs);
+        floorCasApplies.push(run);
+        log(`compare-and-set floor apply: ${run.rows} rows in ${run.seconds.toFixed(2)} s (${Math.round(run.rows / run.seconds)} rows/s)`);
+      } else {
+        const run = await runChild<NaiveRun>('./naive-child.ts', ['--url', databaseUrl, '--sample', String(naiveSample)]);
+        naiveRuns.push(run);
+        log(
+          `naive: find_desync_issues ${run.detectSeconds.toFixed(2)} s (${run.issues} issues), ${run.synced} synced in ${run.loopSeconds.toFixed(2)} s ` +
+            `(${Math.round(run.rowsPerSecond)} rows/s, ${run.statements} statements)`,
+        );
+      }
+    }
+  }
+  if (interrupted) throw new Error('interrupted');
+
+  // EXPLAIN of the apply statements on the restored tables, with the plan's own actions.
+  resetSeconds.push(await resetDrift(client));
+  const dumped = JSON.parse(readFileSync(dumpFile, 'utf8')) as { aliases: Record<string, string>; actions: WriteAction[] };
+  const batchSize = levelsyncRuns[0]!.batchSize;
+  const chunkSize = levelsyncRuns[0]!.chunkSize;
+  const explained: ExplainFinding[] = await explainApplyStatements(client, dumped.actions, new Map(Object.entries(dumped.aliases)), {
+    sizes: [...new Set([Math.min(batchSize, chunkSize), chunkSize])],
+    floorSizes: [FLOOR_CHUNK],
+  });
+  for (const f of explained) log(`EXPLAIN ${f.statement} @ ${f.keys}: ${f.tableNodes.join(', ')}`);
+  const ownExplained = explained.filter((f) => f.statement.startsWith('levelsync'));
+
+  const cold: ColdResolves = await measureColdResolves(pool);
+  log(`cold resolves: ${cold.concurrent} concurrent, ${cold.repositoryCalls} repository call(s)`);
+  const core = await runChild<CoreScaling>('./core-scaling.ts', ['--reps', '5']);
+  log(`core diff+plan: 100 k ${core.smallMedian.toFixed(3)} s, 1 M ${core.largeMedian.toFixed(3)} s (×${core.scaling.toFixed(2)})`);
+
+  // Consistency: every contender worked on the same repairs.
+  const checks: string[] = [];
+  for (const run of levelsyncRuns) {
+    if (run.applied !== repairs.length || run.actions['SetLicenseLevel'] !== repairs.length) {
+      checks.push(`levelsync applied ${run.applied} of ${run.actions['SetLicenseLevel']} planned, the floor list has ${repairs.length}`);
+    }
+    if (run.pairsRead !== floorDetectRows[0]) checks.push(`levelsync read ${run.pairsRead} differing pairs, the floor counted ${floorDetectRows[0]}`);
+  }
+  for (const run of levelsyncDetects) {
+    if (run.pairsRead !== floorDetectRows[0]) checks.push(`levelsync (detect only) read ${run.pairsRead} differing pairs, the floor counted ${floorDetectRows[0]}`);
+  }
+  for (const run of floorApplies) if (run.rows !== repairs.length) checks.push(`the floor wrote ${run.rows} of ${repairs.length}`);
+  for (const run of floorCasApplies) if (run.rows !== repairs.length) checks.push(`the compare-and-set floor wrote ${run.rows} of ${repairs.length}`);
+  for (const run of naiveRuns) if (run.failed > 0) checks.push(`the naive loop failed ${run.failed} issues`);
+  if (new Set(floorDetectRows).size > 1) checks.push(`the floor counts differ between repetitions: ${floorDetectRows.join(', ')}`);
+
+  const repairsN = repairs.length;
+  const applyRates = levelsyncRuns.map((r) => r.applied / r.applySeconds);
+  const floorRates = floorApplies.map((r) => r.rows / r.seconds);
+  const floorCasRates = floorCasApplies.map((r) => r.rows / r.seconds);
+  const floor_cas_apply_rows_per_s = median(floorCasRates);
+  const naiveRates = naiveRuns.map((r) => r.rowsPerSecond);
+  const detectTimes = levelsyncDetects.map((r) => r.detectSeconds);
+  const apply_rows_per_s = median(applyRates);
+  const floor_apply_rows_per_s = median(floorRates);
+  const naive_rows_per_s = median(naiveRates);
+  const detect_s = median(detectTimes);
+  const floor_detect_s = median(floorDetects);
+  const chunkForBound = Math.min(batchSize, chunkSize);
+  const statement_bound = 2 * Math.ceil(repairsN / chunkForBound) + 5;
+  const apply_statements = Math.max(...levelsyncRuns.map((r) => r.applyStatements));
+  const peak_rss_mib = Math.max(...levelsyncRuns.map((r) => r.peakRssMiB));
+
+  const result = {
+    dataset: datasetName,
+    pairs: facts.pairs,
+    repairs: repairsN,
+    naive_rows_per_s: round(naive_rows_per_s, 1),
+    apply_rows_per_s: round(apply_rows_per_s, 0),
+    floor_apply_rows_per_s: round(floor_apply_rows_per_s, 0),
+    apply_speedup_vs_naive: round(apply_rows_per_s / naive_rows_per_s, 1),
+    apply_vs_floor: round(apply_rows_per_s / floor_apply_rows_per_s, 3),
+    detect_s: round(detect_s, 3),
+    floor_detect_s: round(floor_detect_s, 3),
+    detect_vs_floor: round(detect_s / floor_detect_s, 3),
+    apply_statements,
+    statement_bound,
+    peak_rss_mib: round(peak_rss_mib, 1),
+    core_diff_scaling: round(core.scaling, 2),
+    cold_resolves_repository_calls: cold.repositoryCalls,
+    floor_cas_apply_rows_per_s: round(floor_cas_apply_rows_per_s, 0),
+    apply_vs_cas_floor: round(apply_rows_per_s / floor_cas_apply_rows_per_s, 3),
+    targets: [] as Target[],
+    medians_of: `${reps} repetitions per contender; medians of the per-run rows/s or seconds, ratios are ratios of the medians (per-repetition ratios in details.paired_ratios); detection: the floor count and a detection-only levelsync process side by side, in alternating order; core_diff_scaling: median of 5 runs per size`,
+    details: {
+      database: args.keep ? databaseName : undefined,
+      server: settings,
+      data: facts,
+      repetitions: reps,
+      levelsync: {
+        batch_size: batchSize,
+        chunk_size: chunkSize,
+        policy: 'progress-to-license, allowDemotion, missing: flag, aboveMax: flag',
+        detect_s: detectTimes.map((v) => round(v, 3)),
+        detect_in_full_run_s: levelsyncRuns.map((r) => round(r.detectSeconds, 3)),
+        detect_only_peak_rss_mib: levelsyncDetects.map((r) => round(r.peakRssMiB, 1)),
+        plan_s: levelsyncRuns.map((r) => round(r.planSeconds, 3)),
+        apply_s: levelsyncRuns.map((r) => round(r.applySeconds, 3)),
+        apply_rows_per_s: applyRates.map((v) => round(v, 0)),
+        pairs_read: levelsyncRuns[0]!.pairsRead,
+        desyncs: levelsyncRuns[0]!.desyncs,
+        actions: levelsyncRuns[0]!.actions,
+        scan_statements: levelsyncRuns[0]!.scanStatements,
+        apply_statement_kinds: levelsyncRuns[0]!.applyStatementKinds,
+        peak_rss_mib: levelsyncRuns.map((r) => round(r.peakRssMiB, 1)),
+        peak_rss_after_mib: levelsyncRuns.map((r) => ({ scan: round(r.peakRssAfterMiB.scan, 0), plan: round(r.peakRssAfterMiB.plan, 0), apply: round(r.peakRssAfterMiB.apply, 0) })),
+        detect_plus_plan_plus_apply_s: round(median(levelsyncRuns.map((r) => r.detectSeconds + r.planSeconds + r.applySeconds)), 3),
+      },
+      floor: {
+        detect_s: floorDetects.map((v) => round(v, 3)),
+        detect_rows: floorDetectRows[0],
+        apply_s: floorApplies.map((r) => round(r.seconds, 3)),
+        apply_rows_per_s: floorRates.map((v) => round(v, 0)),
+        chunk: FLOOR_CHUNK,
+        statements: floorApplies[0]!.statements,
+        cas_apply_s: floorCasApplies.map((r) => round(r.seconds, 3)),
+        cas_apply_rows_per_s: floorCasRates.map((v) => round(v, 0)),
+      },
+      naive: {
+        sample: naiveRuns[0]!.sample,
+        rows_per_s: naiveRates.map((v) => round(v, 1)),
+        loop_s: naiveRuns.map((r) => round(r.loopSeconds, 2)),
+        statements: naiveRuns[0]!.statements,
+        find_desync_issues_s: naiveRuns.map((r) => round(r.detectSeconds, 2)),
+        issues: naiveRuns[0]!.issues,
+        peak_rss_mib: naiveRuns.map((r) => round(r.peakRssMiB, 1)),
+      },
+      paired_ratios: {
+        apply_vs_floor: levelsyncRuns.map((_, i) => round((applyRates[i] ?? NaN) / (floorRates[i] ?? NaN), 3)),
+        apply_vs_cas_floor: levelsyncRuns.map((_, i) => round((applyRates[i] ?? NaN) / (floorCasRates[i] ?? NaN), 3)),
+        detect_vs_floor: levelsyncRuns.map((_, i) => round((detectTimes[i] ?? NaN) / (floorDetects[i] ?? NaN), 3)),
+      },
+      explain: explained,
+      cold_resolves: cold,
+      core_scaling: core,
+      reset_s: round(median(resetSeconds), 2),
+      consistency: checks.length === 0 ? 'ok' : checks,
+      total_s: 0,
+    },
+  };
+
+  const t = (metric: string, target: string, value: number, pass: boolean, note?: string): Target => ({ metric, target, value, pass, ...(note ? { note } : {}) });
+  result.targets.push(
+    t('apply_speedup_vs_naive', '>= 200', result.apply_speedup_vs_naive, result.apply_speedup_vs_naive >= 200),
+    t('apply_vs_floor', '>= 0.8', result.apply_vs_floor, result.apply_vs_floor >= 0.8),
+    t('detect_vs_floor', '<= 1.2', result.detect_vs_floor, result.detect_vs_floor <= 1.2),
+    t('apply_statements', `<= statement_bound (${statement_bound})`, apply_statements, apply_statements <= statement_bound),
+    t('peak_rss_mib', '<= 512 (on L)', result.peak_rss_mib, result.peak_rss_mib <= 512, datasetName === 'L' ? undefined : 'the target is set on L; measured here on M'),
+    t('core_diff_scaling', '<= 11', result.core_diff_scaling, result.core_diff_scaling <= 11),
+    t('cold_resolves_repository_calls', '= 1', cold.repositoryCalls, cold.repositoryCalls === 1),
+    t(
+      'explain: no whole-table scan',
+      'every levelsync apply statement keyed',
+      ownExplained.filter((f) => f.keyedOnly).length,
+      ownExplained.every((f) => f.keyedOnly),
+      `${ownExplained.length} levelsync statements (${ownExplained.map((f) => f.keys).join(', ')} keys); the floors are shown for information`,
+    ),
+  );
+  result.details.total_s = round(secondsSince(started), 1);
+
+  if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else printTable(result);
+  if (checks.length > 0) log(`CONSISTENCY PROBLEMS: ${checks.join('; ')}`);
+} finally {
+  process.removeListener('SIGINT', onSignal);
+  await client.end().catch(() => undefined);
+  await pool.end().catch(() => undefined);
+  rmSync(scratch, { recursive: true, force: true });
+  if (args.keep) {
+    log(`kept database ${databaseName}: ${databaseUrl}`);
+  } else {
+    await admin.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`).catch((error: Error) => log(`could not drop ${databaseName}: ${error.message}`));
+    log(`dropped database ${databaseName}`);
+  }
+  await admin.end();
+}
+
+function printTable(r: {
+  dataset: string;
+  pairs: number;
+  repairs: number;
+  targets: Target[];
+  medians_of: string;
+  details: { data: DatasetFacts; server: Record<string, string>; explain: ExplainFinding[]; levelsync: { batch_size: number; chunk_size: number }; total_s: number };
+  [key: string]: unknown;
+}): void {
+  const d = r.details;
+  const lines: string[] = [];
+  lines.push(`levelsync benchmark — data set ${r.dataset}: ${r.pairs.toLocaleString('en')} pairs, ${r.repairs.toLocaleString('en')} repairs (level mismatches)`);
+  lines.push(
+    `PostgreSQL ${d.server['version']}, shared_buffers ${d.server['shared_buffers']}, work_mem ${d.server['work_mem']}, jit ${d.server['jit']}; ` +
+      `levelsync batch ${d.levelsync.batch_size}, chunk ${d.levelsync.chunk_size}`,
+  );
+  lines.push(`${r.medians_of}`);
+  lines.push('');
+  const rows: [string, string][] = [
+    ['naive_rows_per_s', String(r['naive_rows_per_s'])],
+    ['apply_rows_per_s', String(r['apply_rows_per_s'])],
+    ['floor_apply_rows_per_s', String(r['floor_apply_rows_per_s'])],
+    ['apply_speedup_vs_naive', String(r['apply_speedup_vs_naive'])],
+    ['apply_vs_floor', String(r['apply_vs_floor'])],
+    ['detect_s', String(r['detect_s'])],
+    ['floor_detect_s', String(r['floor_detect_s'])],
+    ['detect_vs_floor', String(r['detect_vs_floor'])],
+    ['apply_statements', String(r['apply_statements'])],
+    ['statement_bound', String(r['statement_bound'])],
+    ['peak_rss_mib', String(r['peak_rss_mib'])],
+    ['core_diff_scaling', String(r['core_diff_scaling'])],
+    ['cold_resolves_repository_calls', String(r['cold_resolves_repository_calls'])],
+    ['floor_cas_apply_rows_per_s (info)', String(r['floor_cas_apply_rows_per_s'])],
+    ['apply_vs_cas_floor (info)', String(r['apply_vs_cas_floor'])],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v.padStart(10)}`);
+  lines.push('');
+  lines.push('Targets');
+  for (const target of r.targets) {
+    lines.push(`  ${target.pass ? 'pass' : 'MISS'}  ${target.metric.padEnd(width)}  ${String(target.value).padStart(10)}  (${target.target})${target.note ? ` — ${target.note}` : ''}`);
+  }
+  lines.push('');
+  lines.push('EXPLAIN of the apply statements (nodes on the progress and license tables)');
+  for (const f of d.explain) lines.push(`  ${f.statement} @ ${f.keys} keys: ${f.keyedOnly ? 'keyed' : 'WHOLE-TABLE SCAN'} — ${f.tableNodes.join(', ')}`);
+  lines.push('');
+  lines.push(`total ${d.total_s} s (generation ${d.data.generateSeconds.toFixed(1)} s)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
