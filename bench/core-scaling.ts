@@ -8,6 +8,8 @@
 // Prints one JSON object on stdout.
 import { parseArgs } from 'node:util';
 import { createPlan, diff, type SyncPair } from 'levelsync';
+// The demo's seeded PRNG (mulberry32), so every run diffs the same pairs.
+import { createPrng } from '../src/cli/demo/prng.js';
 import { BENCH_SPECIALIZATIONS, DRIFT } from './dataset.js';
 import { BENCH_POLICY, median, peakRssMiB, secondsSince } from './support.js';
 
@@ -24,21 +26,9 @@ export interface CoreScaling {
   readonly peakRssMiB: number;
 }
 
-/** mulberry32: a small seeded PRNG, so every run diffs the same pairs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` pairs in key order (user, specialization), drifted as the database data set. */
 export function generatePairs(count: number, seed = 42): SyncPair[] {
-  const random = prng(seed);
+  const random = createPrng(seed).next;
   const specs = BENCH_SPECIALIZATIONS;
   const pairs: SyncPair[] = [];
   for (let i = 0; i < count; i++) {

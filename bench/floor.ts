@@ -108,20 +108,30 @@ export function floorValues(chunk: readonly Repair[], now: Date): unknown[] {
   ];
 }
 
-/** Runs the apply floor over every repair: seconds, rows written and statements sent. */
-export async function floorApply(client: pg.Client, repairs: readonly Repair[]): Promise<{ seconds: number; rows: number; statements: number }> {
+/** Runs an apply statement over every repair in FLOOR_CHUNK chunks, BEGIN/COMMIT around each. */
+async function applyInChunks(
+  client: pg.Client,
+  repairs: readonly Repair[],
+  sql: string,
+  values: (chunk: readonly Repair[], now: Date) => unknown[],
+): Promise<{ seconds: number; rows: number; statements: number }> {
   const started = process.hrtime.bigint();
   let rows = 0;
   let statements = 0;
   for (let i = 0; i < repairs.length; i += FLOOR_CHUNK) {
     const chunk = repairs.slice(i, i + FLOOR_CHUNK);
     await client.query('BEGIN');
-    const result = await client.query(FLOOR_APPLY_SQL, floorValues(chunk, new Date()));
+    const result = await client.query(sql, values(chunk, new Date()));
     await client.query('COMMIT');
     rows += result.rowCount ?? 0;
     statements += 3;
   }
   return { seconds: secondsSince(started), rows, statements };
+}
+
+/** Runs the apply floor over every repair: seconds, rows written and statements sent. */
+export function floorApply(client: pg.Client, repairs: readonly Repair[]): Promise<{ seconds: number; rows: number; statements: number }> {
+  return applyInChunks(client, repairs, FLOOR_APPLY_SQL, floorValues);
 }
 
 /**
@@ -163,17 +173,6 @@ export function floorCasValues(chunk: readonly Repair[], now: Date): unknown[] {
 }
 
 /** Runs the compare-and-set floor over every repair. */
-export async function floorCasApply(client: pg.Client, repairs: readonly Repair[]): Promise<{ seconds: number; rows: number; statements: number }> {
-  const started = process.hrtime.bigint();
-  let rows = 0;
-  let statements = 0;
-  for (let i = 0; i < repairs.length; i += FLOOR_CHUNK) {
-    const chunk = repairs.slice(i, i + FLOOR_CHUNK);
-    await client.query('BEGIN');
-    const result = await client.query(FLOOR_CAS_APPLY_SQL, floorCasValues(chunk, new Date()));
-    await client.query('COMMIT');
-    rows += result.rowCount ?? 0;
-    statements += 3;
-  }
-  return { seconds: secondsSince(started), rows, statements };
+export function floorCasApply(client: pg.Client, repairs: readonly Repair[]): Promise<{ seconds: number; rows: number; statements: number }> {
+  return applyInChunks(client, repairs, FLOOR_CAS_APPLY_SQL, floorCasValues);
 }

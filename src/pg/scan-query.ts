@@ -199,7 +199,7 @@ ${sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.canon, l.canon)')}`;
  * `diffPair`). The main part is therefore the hand-written diff: a FULL JOIN of the two tables
  * (filtered before the join) on plain columns, the maximum levels hash-joined from bound
  * arrays, and a row kept unless that conjunction is TRUE — four comparisons per row in the
- * common, in-sync case (five with an alias map: a row under an alias id is never in sync).
+ * common, in-sync case (a row under an alias id finds no maximum level, so it is never in sync).
  *
  * Every other pair has a row under a legacy alias or, where a table has no unique key, two rows
  * under one id: it always differs, and must come back whole. A row under an alias id never
@@ -217,9 +217,12 @@ export function buildDifferingPairsQuery(
   maxLevels: ReadonlyMap<string, number>,
 ): BuiltStatement {
   const sql = new PairSql(mapping, facts, filter);
-  const ids = sql.params.add([...maxLevels.keys()], 'text[]');
-  const integral = [...maxLevels.values()].every((v) => Number.isInteger(v) && Math.abs(v) <= 2_147_483_647);
-  const maxima = sql.params.add([...maxLevels.values()], integral ? 'int4[]' : 'numeric[]');
+  // Maximum levels of canonical ids only: a row stored under an alias id then finds no maximum,
+  // so the in-sync test below is never TRUE for it (such a row always differs) at no cost per row.
+  const known = [...maxLevels].filter(([id]) => !filter.aliases.has(id));
+  const ids = sql.params.add(known.map(([id]) => id), 'text[]');
+  const integral = known.every(([, v]) => Number.isInteger(v) && Math.abs(v) <= 2_147_483_647);
+  const maxima = sql.params.add(known.map(([, v]) => v), integral ? 'int4[]' : 'numeric[]');
   const aliasIds = sql.hasAliases ? sql.params.add([...filter.aliases.keys()], 'text[]') : undefined;
   const p = mapping.progress;
   const l = mapping.licenses;
@@ -230,8 +233,6 @@ export function buildDifferingPairsQuery(
     'l.mx >= l.lvl',
     ...(isIntegerColumn(facts.progress, p.level) ? [] : ['p.lvl = trunc(p.lvl::numeric)']),
     ...(isIntegerColumn(facts.licenses, l.maxAchievedLevel) ? [] : ['l.mx = trunc(l.mx::numeric)']),
-    // Both rows exist and share the stored id here, so one test covers the pair.
-    ...(aliasIds ? [`p.sid <> ALL (${aliasIds})`] : []),
   ];
 
   const main = `SELECT ${selectList(sql, 'sid')}

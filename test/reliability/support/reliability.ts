@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { SqlRunner } from 'levelsync/pg';
+import { createPrng } from '../../../src/cli/demo/prng.js';
 
 /**
  * Settings of the reliability suite. Short by default (the whole folder in about three minutes
@@ -46,37 +47,15 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+  // The demo's mulberry32 (a seed of 0 counts as 1, as the first runs of this suite did).
+  const { next, int, chance, weighted, shuffle } = createPrng(seed >>> 0 || 1);
   return {
     next,
     int,
+    chance,
     pick: (items) => items[int(0, items.length - 1)]!,
-    weighted(entries) {
-      const total = entries.reduce((n, [, w]) => n + w, 0);
-      let x = next() * total;
-      for (const [item, weight] of entries) {
-        x -= weight;
-        if (x < 0) return item;
-      }
-      return entries[entries.length - 1]![0];
-    },
-    sample(items, k) {
-      const copy = [...items];
-      for (let i = copy.length - 1; i > 0; i--) {
-        const j = int(0, i);
-        [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-      }
-      return copy.slice(0, Math.min(k, copy.length));
-    },
-    chance: (p) => next() < p,
+    weighted: (entries) => entries[weighted(entries.map(([, weight]) => weight))]![0],
+    sample: (items, k) => shuffle(items).slice(0, Math.min(k, items.length)),
   };
 }
 
