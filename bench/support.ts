@@ -94,8 +94,9 @@ export function countingPool(pool: pg.Pool): { connection: PgConnection; stateme
 export function runChild<T>(script: string, args: readonly string[]): Promise<T> {
   const path = fileURLToPath(new URL(script, import.meta.url));
   return new Promise((resolve, reject) => {
-    // The children, like run.ts, measure the built package: bench/tsconfig.json has no path mapping.
-    const env = { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) };
+    // The children, like run.ts, measure the built package: bench/tsconfig.json has no path
+    // mapping. A caller that set TSX_TSCONFIG_PATH (the bench's smoke test: the sources) keeps it.
+    const env = { ...process.env, TSX_TSCONFIG_PATH: process.env['TSX_TSCONFIG_PATH'] ?? fileURLToPath(new URL('./tsconfig.json', import.meta.url)) };
     const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.setEncoding('utf8');
