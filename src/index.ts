@@ -95,8 +95,8 @@ export { collectPlan, createPlanStream, streamPlan } from './sync/plan-stream.js
 export type { CreatePlanStreamOptions, DesyncPageSource, PlanHeader, PlanPage, PlanSourceError, PlanStream, PlanTrailer } from './sync/plan-stream.js';
 export { PlanLineReader, encodePlanLines, looksLikePlanLines, parsePlanLines, readPlanLines, readPlanLinesToPlan, verifyPlanLines } from './sync/plan-lines.js';
 export type { VerifiedPlanFile } from './sync/plan-lines.js';
-export { describeAction, renderPlan } from './sync/render-plan.js';
-export type { RenderPlanOptions } from './sync/render-plan.js';
+export { describeAction, overviewOf, previewPlanStream, renderPlan } from './sync/render-plan.js';
+export type { PlanOverview, RenderPlanOptions } from './sync/render-plan.js';
 export { applyPlan, batchActions } from './sync/apply.js';
 export type { ApplyOptions, ApplyReport } from './sync/apply.js';
 export type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './sync/events.js';

@@ -97,7 +97,7 @@ The file is fingerprinted: an edited plan is refused.
 
 Exit code: 0 when the plan was written (even an empty one), 2 on bad usage or configuration.
 
-  -o, --out <file>       Where to write the plan (default: levelsync-plan.json)
+  -o, --out <file>       Where to write the plan (default: levelsync-plan.jsonl)
   --limit <n>            Rows shown in the review table (default 20)
 
 ${POLICY}

@@ -118,11 +118,11 @@ if (!SERVER_URL) {
       const planned = await ls('plan', ...conn, '--json');
       expect(planned.code).toBe(0);
       const summary = JSON.parse(planned.stdout);
-      expect(summary).toMatchObject({ command: 'plan', file: 'levelsync-plan.json', summary: { actions: { total: 5, FlagForReview: 1 } } });
-      const plan = parsePlan(readFileSync(join(cwd, 'levelsync-plan.json'), 'utf8'))._unsafeUnwrap();
+      expect(summary).toMatchObject({ command: 'plan', file: 'levelsync-plan.jsonl', summary: { actions: { total: 5, FlagForReview: 1 } } });
+      const plan = parsePlan(readFileSync(join(cwd, 'levelsync-plan.jsonl'), 'utf8'))._unsafeUnwrap();
       expect(plan.fingerprint).toBe(summary.fingerprint);
 
-      const applied = await ls('apply', 'levelsync-plan.json', ...conn, '--json', '--batch-size', '2');
+      const applied = await ls('apply', 'levelsync-plan.jsonl', ...conn, '--json', '--batch-size', '2');
       expect(applied.code).toBe(0);
       const doc = JSON.parse(applied.stdout);
       expect(doc.report).toMatchObject({ status: 'Completed', counts: { Applied: 4, Stale: 0, Failed: 0, Flagged: 1 } });
@@ -138,7 +138,7 @@ if (!SERVER_URL) {
 
     it('re-applying the same plan changes nothing: every action is stale (exit 1)', async () => {
       const before = await snapshot();
-      const r = await ls('apply', 'levelsync-plan.json', ...conn);
+      const r = await ls('apply', 'levelsync-plan.jsonl', ...conn);
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/applied 0 · stale 4 · failed 0 · flagged for review 1/);
       expect(await snapshot()).toEqual(before);

@@ -95,13 +95,13 @@ describe('plan and apply', () => {
     const store = sampleStore();
     const { open } = memoryBackend(store);
     await run(['plan'], { openBackend: open, cwd });
-    const first = await run(['apply', 'levelsync-plan.json'], { openBackend: open, cwd });
+    const first = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: open, cwd });
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/applied 4 · stale 0 · failed 0 · flagged for review 1/);
     expect(first.stdout).toContain('license level 5 is above the maximum 3');
     expect(store.snapshot().licenses.find((l) => l.userId === 2)?.level).toBe(4);
     expect(store.snapshot().progress.find((p) => p.userId === 3)?.level).toBe(3);
-    const again = await run(['apply', 'levelsync-plan.json', '--json'], { openBackend: open, cwd });
+    const again = await run(['apply', 'levelsync-plan.jsonl', '--json'], { openBackend: open, cwd });
     expect(again.code).toBe(1);
     const doc = JSON.parse(again.stdout);
     expect(doc.report.counts).toMatchObject({ Applied: 0, Stale: 4, Flagged: 1 });
@@ -114,10 +114,10 @@ describe('plan and apply', () => {
     const store = sampleStore();
     const { open, stats } = memoryBackend(store);
     await run(['plan'], { openBackend: open, cwd });
-    const file = join(cwd, 'levelsync-plan.json');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('"level": 4', '"level": 5'));
+    const file = join(cwd, 'levelsync-plan.jsonl');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"level":4', '"level":5'));
     const before = store.snapshot();
-    const r = await run(['apply', 'levelsync-plan.json'], { openBackend: open, cwd });
+    const r = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: open, cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('was refused: The plan does not match its fingerprint');
     expect(store.snapshot()).toEqual(before);
@@ -146,7 +146,7 @@ describe('plan and apply', () => {
     const { open } = memoryBackend(store);
     await run(['plan'], { openBackend: open, cwd });
     const lock = (await store.acquireRunLock({}))._unsafeUnwrap();
-    const r = await run(['apply', 'levelsync-plan.json'], { openBackend: open, cwd });
+    const r = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: open, cwd });
     await lock.release();
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Another levelsync run holds the lock for all.*--wait-for-lock/);
@@ -264,7 +264,7 @@ describe('usage', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toBe('');
     expect(stats.opened).toBe(0);
-    expect(existsSync(join(cwd, 'levelsync-plan.json'))).toBe(false);
+    expect(existsSync(join(cwd, 'levelsync-plan.jsonl'))).toBe(false);
   });
 
   it('prints help for the command and for every subcommand, with the exit codes', async () => {
@@ -295,10 +295,10 @@ describe('usage', () => {
     const cwd = tempDir();
     const planStore = sampleStore();
     await run(['plan'], { openBackend: memoryBackend(planStore).open, cwd });
-    const onTty = await run(['apply', 'levelsync-plan.json'], { openBackend: memoryBackend(sampleStore()).open, cwd, tty: true });
+    const onTty = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: memoryBackend(sampleStore()).open, cwd, tty: true });
     expect(onTty.code).toBe(0);
     expect(onTty.stderr).toContain('Applying [');
-    const piped = await run(['apply', 'levelsync-plan.json'], { openBackend: memoryBackend(sampleStore()).open, cwd, tty: false });
+    const piped = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: memoryBackend(sampleStore()).open, cwd, tty: false });
     expect(piped.code).toBe(0);
     expect(piped.stderr).toBe('');
   });
