@@ -97,20 +97,24 @@ if (!SERVER_URL) {
       const original = readFileSync(file, 'utf8');
       const before = await snapshot();
 
-      const reworded = JSON.parse(original);
-      reworded.actions[0].reason = 'edited by hand';
-      writeFileSync(file, JSON.stringify(reworded));
+      // A plan file is JSON Lines: the header, one action per line (line 2 is the first), the trailer.
+      const editLine = (n: number, edit: (action: any) => void) => {
+        const lines = original.split('\n');
+        const action = JSON.parse(lines[n - 1]!);
+        edit(action);
+        lines[n - 1] = JSON.stringify(action);
+        return lines.join('\n');
+      };
+      writeFileSync(file, editLine(2, (a) => (a.reason = 'edited by hand')));
       const r = await ls('apply', 'edited.json', ...conn);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/plan file edited.json was refused: The plan does not match its fingerprint/);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
 
-      const raised = JSON.parse(original);
-      raised.actions[0].write.level = 8;
-      writeFileSync(file, JSON.stringify(raised));
+      writeFileSync(file, editLine(2, (a) => (a.write.level = 8)));
       const invalid = await ls('apply', 'edited.json', ...conn, '--json');
       expect(invalid.code).toBe(2);
-      expect(JSON.parse(invalid.stdout).error.message).toMatch(/Invalid plan: actions\[0\]\.write\.maxAchievedLevel/);
+      expect(JSON.parse(invalid.stdout).error.message).toMatch(/Invalid plan file: line 2: write\.maxAchievedLevel/);
       expect(await snapshot()).toEqual(before);
     });
 
