@@ -144,7 +144,10 @@ export function createPlan(input: readonly Desync[] | PlanInput, options: Create
 export function planFingerprint(plan: Omit<SyncPlan, 'fingerprint'> | SyncPlan): string {
   const hasher = createLineHasher();
   hasher.line(fingerprintHeader(plan));
-  for (const action of plan.actions) hasher.line(action);
+  // Any value is fingerprinted (a hand-edited plan may hold anything there); parsing refuses it later.
+  const actions: unknown = plan.actions;
+  if (Array.isArray(actions)) for (const action of actions) hasher.line(action);
+  else hasher.line({ type: 'actions', actions });
   hasher.line(fingerprintTrailer(plan));
   return hasher.digest();
 }
