@@ -255,8 +255,11 @@ export function buildDifferingPairsQuery(
   WHERE NOT coalesce(${inSync.join(' AND ')}, false)`;
 
   const special: string[] = [];
-  const aliasIds = aliased ? sql.params.add([...filter.aliases.keys()], 'text[]') : undefined;
-  const groupIds = aliased ? sql.params.add([...new Set([...filter.aliases.keys(), ...filter.aliases.values()])], 'text[]') : undefined;
+  // Bound on first use: a statement must use every parameter it binds.
+  let aliasIdsParam: string | undefined;
+  let groupIdsParam: string | undefined;
+  const aliasIdsOf = () => (aliasIdsParam ??= sql.params.add([...filter.aliases.keys()], 'text[]'));
+  const groupIdsOf = () => (groupIdsParam ??= sql.params.add([...new Set([...filter.aliases.keys(), ...filter.aliases.values()])], 'text[]'));
   for (const side of ['progress', 'licenses'] as const) {
     const m = mapping[side];
     const sid = (t: string) => `${t}.${q(m.specializationId)}`;
@@ -264,11 +267,11 @@ export function buildDifferingPairsQuery(
       special.push(
         `SELECT t.${q(m.userId)} AS u, ${sql.canonical(sid('t'))} AS canon FROM ${sql.table(side)} t${sql.where(side)} GROUP BY 1, 2 HAVING count(*) > 1`,
       );
-    } else if (aliasIds && groupIds) {
+    } else if (aliased) {
       // One row per stored id (unique key): two rows of a pair are under two ids of one group.
       special.push(
-        `SELECT a.u, a.canon FROM (SELECT t.${q(m.userId)} AS u, ${sql.canonical(sid('t'))} AS canon, ${sid('t')}::text AS sid FROM ${sql.table(side)} t${sql.where(side, [`${sid('t')}::text = ANY (${aliasIds})`])}) a
-    JOIN (SELECT t.${q(m.userId)} AS u, ${sql.canonical(sid('t'))} AS canon, ${sid('t')}::text AS sid FROM ${sql.table(side)} t${sql.where(side, [`${sid('t')}::text = ANY (${groupIds})`])}) b
+        `SELECT a.u, a.canon FROM (SELECT t.${q(m.userId)} AS u, ${sql.canonical(sid('t'))} AS canon, ${sid('t')}::text AS sid FROM ${sql.table(side)} t${sql.where(side, [`${sid('t')}::text = ANY (${aliasIdsOf()})`])}) a
+    JOIN (SELECT t.${q(m.userId)} AS u, ${sql.canonical(sid('t'))} AS canon, ${sid('t')}::text AS sid FROM ${sql.table(side)} t${sql.where(side, [`${sid('t')}::text = ANY (${groupIdsOf()})`])}) b
       ON b.u = a.u AND b.canon = a.canon AND b.sid <> a.sid`,
       );
     }
@@ -276,7 +279,7 @@ export function buildDifferingPairsQuery(
   if (special.length === 0) {
     return { text: [main, aliased ? sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.canon, l.canon)') : sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.sid, l.sid)')].join('\n'), values: sql.params.values };
   }
-  const aliasArrays = aliasIds ? { aliases: aliasIds, canonicals: sql.params.add([...filter.aliases.values()], 'text[]') } : undefined;
+  const aliasArrays = aliased ? { aliases: aliasIdsOf(), canonicals: sql.params.add([...filter.aliases.values()], 'text[]') } : undefined;
   const keys = '(SELECT DISTINCT k.u, k.canon FROM special k)';
   const text = `WITH d AS MATERIALIZED (
   ${main}
