@@ -116,6 +116,8 @@ async function runScan(
   // Legacy-id use: counted by the store in one statement, or here from the pairs read.
   const summarize = store.summarizeLegacyIds !== undefined && aliases.size > 0;
   let counted: LegacyIdUsage[] = [];
+  // Started before the pages are read: on a pool it runs on another connection, beside the diff.
+  const usagePromise = summarize ? store.summarizeLegacyIds!(query) : undefined;
 
   const desyncs: Desync[] = [];
   let pairsRead = 0;
@@ -149,8 +151,8 @@ async function runScan(
   }
 
   const warnings: string[] = [];
-  if (summarize) {
-    const usage = await store.summarizeLegacyIds!(query);
+  if (usagePromise) {
+    const usage = await usagePromise;
     if (usage.isErr()) return err(usage.error);
     counted = [...usage.value];
   } else if (native && aliases.size > 0 && counted.length > 0) {
