@@ -25,8 +25,18 @@ describe('check', () => {
     expect(r.code).toBe(1);
     for (const kind of ['LevelMismatch', 'MissingLicense', 'MissingProgress', 'AboveMaxLevel']) expect(r.stdout).toContain(kind);
     expect(r.stdout).toMatch(/in 5 of 7 pairs need a repair or a review/);
-    expect(r.stdout).toContain('legacy id (PLAYER → GANCUJU_PLAYER: 2)');
+    // Legacy ids: one summary line per stored id with pairs and rows counted apart, no per-record rows.
+    expect(r.stdout).toContain('PLAYER → GANCUJU_PLAYER: 1 pair(s) with 1 progress row(s) and 1 license row(s) stored under PLAYER (deprecated after 2026-05-18)');
+    expect(r.stdout).not.toContain('LegacySpecializationId');
     expect(stats).toEqual({ opened: 1, closed: 1 });
+  });
+
+  it('--list-legacy lists one LegacySpecializationId per record stored under a legacy id', async () => {
+    const r = await run(['check', '--json', '--list-legacy'], { openBackend: memoryBackend(sampleStore()).open });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.counts.LegacySpecializationId).toBe(2);
+    expect(doc.desyncs.filter((d: { kind: string }) => d.kind === 'LegacySpecializationId').map((d: { side: string }) => d.side)).toEqual(['progress', 'license']);
+    expect(doc).toMatchObject({ inSync: false, pairsNeedingWork: 5, totalPairs: 7 });
   });
 
   it('exits 0 on a store in sync', async () => {
@@ -40,7 +50,8 @@ describe('check', () => {
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ command: 'check', inSync: false, pairsNeedingWork: 5, totalPairs: 7, exitCode: 1 });
-    expect(doc.counts).toMatchObject({ LevelMismatch: 3, MissingLicense: 1, MissingProgress: 1, AboveMaxLevel: 1, LegacySpecializationId: 2 });
+    expect(doc.counts).toMatchObject({ LevelMismatch: 3, MissingLicense: 1, MissingProgress: 1, AboveMaxLevel: 1, LegacySpecializationId: 0 });
+    expect(doc.legacyIds).toEqual([{ storedId: 'PLAYER', canonicalId: 'GANCUJU_PLAYER', progressRows: 1, licenseRows: 1, pairs: 1, deprecatedAfter: '2026-05-18' }]);
     expect(doc.desyncs).toHaveLength(doc.counts.total);
     expect(doc.maxLevels.INTERNSHIP).toEqual({ maxLevel: 3, source: 'repository', repository: 'db' });
   });
