@@ -101,6 +101,47 @@ describe('plan and apply', () => {
     expect(stats.opened).toBe(0);
   });
 
+  it('--user takes ids beyond 2^53: planned into the file, applied, ids unchanged, never rounded', async () => {
+    const cwd = tempDir();
+    const big = '9223372036854775807';
+    const beyond = '9007199254740993';
+    const store = createInMemorySyncStore(
+      {
+        specializations: SPECIALIZATIONS,
+        progress: [
+          { userId: 1, specializationId: 'LFA_COACH', level: 3 },
+          { userId: beyond, specializationId: 'LFA_COACH', level: 4 },
+          { userId: '9007199254740992', specializationId: 'LFA_COACH', level: 5 },
+          { userId: big, specializationId: 'LFA_COACH', level: 6 },
+        ],
+        licenses: [
+          { userId: 1, specializationId: 'LFA_COACH', level: 1, maxAchievedLevel: 1 },
+          { userId: beyond, specializationId: 'LFA_COACH', level: 2, maxAchievedLevel: 2 },
+          { userId: '9007199254740992', specializationId: 'LFA_COACH', level: 2, maxAchievedLevel: 2 },
+          { userId: big, specializationId: 'LFA_COACH', level: 2, maxAchievedLevel: 2 },
+        ],
+      },
+      { userIds: 'integer' },
+    );
+    const { open } = memoryBackend(store);
+    const planned = await run(['plan', '--user', `${big},${beyond}`, '--out', 'big.json', '--json'], { openBackend: open, cwd });
+    expect(planned.code).toBe(0);
+    const file = readFileSync(join(cwd, 'big.json'), 'utf8');
+    const plan = parsePlan(file)._unsafeUnwrap();
+    expect(plan.scope.userIds).toEqual([big, beyond]);
+    expect(plan.actions.map((a) => [a.userId, a.kind])).toEqual([
+      [beyond, 'SetLicenseLevel'],
+      [big, 'SetLicenseLevel'],
+    ]);
+    const applied = await run(['apply', 'big.json'], { openBackend: open, cwd });
+    expect(applied.code).toBe(0);
+    const levels = Object.fromEntries(store.snapshot().licenses.map((l) => [String(l.userId), l.level]));
+    expect(levels).toEqual({ '1': 1, [beyond]: 4, '9007199254740992': 2, [big]: 6 });
+    const bad = await run(['check', '--user', '9223372036854775808'], { openBackend: open, cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/userIds\[0\].*64-bit/);
+  });
+
   it('applies a plan (exit 0, flagged actions left), then re-applying it is all stale (exit 1)', async () => {
     const cwd = tempDir();
     const store = sampleStore();
