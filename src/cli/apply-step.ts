@@ -1,7 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
-import { applyPlan, describeAction, type ApplyReport, type SyncPlan } from '../index.js';
-import { storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
-import { EXIT, type CliFailure, type ExitCode } from './cli-failure.js';
+import { applyPlan, describeAction, isWriteAction, type ApplyReport, type RunLock, type SyncPlan } from '../index.js';
+import { isMissingTables, storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
+import { EXIT, interruptedExitCode, type CliFailure, type ExitCode } from './cli-failure.js';
 import type { CliOutput } from './cli-io.js';
 import { errorToJson, formatCount, formatDuration, formatTable } from './format.js';
 import { createProgress } from './progress-bar.js';
@@ -11,20 +11,42 @@ export async function applyStep(
   plan: SyncPlan,
   backend: CliBackend,
   ctx: CommandContext,
-  options: { readonly batchSize?: number; readonly waitForLock?: boolean; readonly dryRun?: boolean },
+  options: {
+    readonly batchSize?: number;
+    readonly waitForLock?: boolean;
+    readonly dryRun?: boolean;
+    /** The run lock the command took before scanning (applyPlan then takes none). */
+    readonly runLock?: RunLock;
+    readonly lockTimeoutMs?: number;
+    /** The fingerprint a reviewer approved (`--expect-fingerprint`). */
+    readonly expectFingerprint?: string;
+  },
 ): Promise<Result<ApplyReport, CliFailure>> {
   const writes = plan.summary.actions.total - plan.summary.actions.FlagForReview;
+  if (!options.dryRun && writes > 0) {
+    // Missing tables are a configuration problem (exit 2), found before any batch: one read of
+    // the first pair the plan writes.
+    const first = plan.actions.find(isWriteAction)!;
+    const probe = await backend.store.readPair(first, { aliases: new Map(Object.entries(plan.aliases)) });
+    if (probe.isErr()) return err(storeFailure(probe.error, backend));
+  }
   const progress = options.dryRun || writes === 0 ? undefined : createProgress(ctx.out, 'Applying', 'actions', writes);
   ctx.onApplying?.(true);
   try {
     const report = await applyPlan(plan, backend.store, {
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       lock: options.waitForLock ? 'wait' : 'try',
+      ...(options.runLock ? { runLock: options.runLock } : {}),
+      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+      ...(options.expectFingerprint !== undefined ? { expectFingerprint: options.expectFingerprint } : {}),
       dryRun: options.dryRun ?? false,
       signal: ctx.signal,
       onProgress: ({ done }) => progress?.update(done),
     });
     if (report.isErr()) return err(storeFailure(report.error, backend));
+    // Tables dropped while the run went on: still a configuration problem, not "work remains".
+    const missing = report.value.batches.find((b) => b.status === 'Failed' && isMissingTables(b.error));
+    if (missing?.error) return err(storeFailure(missing.error, backend));
     return ok(report.value);
   } finally {
     ctx.onApplying?.(false);
@@ -32,10 +54,14 @@ export async function applyStep(
   }
 }
 
-/** Exit code of an apply: 1 when anything went stale, failed, or was not attempted. */
-export function applyExitCode(report: ApplyReport): ExitCode {
+/**
+ * Exit code of an apply: 130/143 when a signal stopped it, 1 when anything went stale, failed,
+ * or was not attempted (or the run lock was lost), else 0 (flagged actions do not count).
+ */
+export function applyExitCode(report: ApplyReport, signal?: AbortSignal): ExitCode {
   const c = report.counts;
-  if (c.Stale > 0 || c.Failed > 0 || c.Skipped > 0 || report.status === 'Stopped' || report.status === 'Aborted') return EXIT.attention;
+  if (report.status === 'Aborted') return signal ? interruptedExitCode(signal) : EXIT.sigint;
+  if (c.Stale > 0 || c.Failed > 0 || c.Skipped > 0 || report.status === 'Stopped' || report.status === 'LockLost') return EXIT.attention;
   return EXIT.ok;
 }
 
@@ -58,6 +84,7 @@ export function applyReportJson(plan: SyncPlan, report: ApplyReport) {
     runId: report.runId,
     dryRun: report.dryRun,
     status: report.status,
+    interrupted: report.status === 'Aborted',
     planFingerprint: report.planFingerprint,
     startedAt: report.startedAt,
     finishedAt: report.finishedAt,
@@ -105,5 +132,8 @@ export function printApplyReport(out: CliOutput, plan: SyncPlan, report: ApplyRe
   show('Failed', 'Failed (their batch was rolled back)');
   show('Skipped', 'Not attempted (the run stopped first)');
   show('Flagged', 'Left for review (never written by levelsync)');
-  if (report.status === 'Aborted') out.out(`${indent}${c.yellow('Stopped by Ctrl-C')} between batches; applied batches stay committed.`);
+  if (report.status === 'Aborted') out.out(`${indent}${c.yellow('Stopped by a signal')} between batches; applied batches stay committed.`);
+  if (report.status === 'LockLost') {
+    out.out(`${indent}${c.red('The run lock was lost')} (its database session ended): stopped before the next batch; applied batches stay committed. Run again.`);
+  }
 }

@@ -48,7 +48,7 @@ export async function openPgBackend(
   if (numericIds && textId !== undefined) {
     return err(usageFailure(`--user ${JSON.stringify(textId)}: user ids are integers in this mapping (${mapping.value.userIdType})`));
   }
-  const opened = await openDatabase(target.value, out, options);
+  const opened = await openDatabase(target.value, out, { ...options, ...(args.lockTimeoutMs !== undefined ? { lockTimeoutMs: args.lockTimeoutMs } : {}) });
   if (opened.isErr()) return err(opened.error);
   const db = opened.value;
   const connection = db.kind === 'server' ? pgPool(db.pool) : pglite(db.db);

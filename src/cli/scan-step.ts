@@ -1,7 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
-import { scanDesyncs, type DesyncScan, type PlanScope } from '../index.js';
+import { scanDesyncs, type DesyncScan, type PlanScope, type SyncStore } from '../index.js';
 import { storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
-import { usageFailure, type CliFailure } from './cli-failure.js';
+import { interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';
 import type { CommandArgs } from './cli-options.js';
 import { createProgress } from './progress-bar.js';
 
@@ -45,16 +45,43 @@ export async function scanStep(args: CommandArgs, backend: CliBackend, ctx: Comm
   if (known.isErr()) return err(known.error);
   const progress = createProgress(ctx.out, 'Scanning', 'differing pairs read');
   try {
-    const scan = await scanDesyncs(backend.store, {
+    const scan = await scanDesyncs(stopOnAbort(backend.store, ctx.signal), {
       resolver: backend.resolver,
       ...scopeOf(args),
       onProgress: ({ pairsRead }) => progress.update(pairsRead),
     });
+    if (ctx.signal.aborted) return err(interruptedFailure(ctx.signal, 'while scanning'));
     if (scan.isErr()) return err(storeFailure(scan.error, backend));
     return ok(scan.value);
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * The store, with scans that end after the current page once the signal fires (the scan's
+ * cursor is closed as on any early end); the caller then reports the interruption.
+ */
+function stopOnAbort(store: SyncStore, signal: AbortSignal): SyncStore {
+  const stopping = <T>(pages: AsyncIterable<T>): AsyncIterable<T> => ({
+    async *[Symbol.asyncIterator]() {
+      if (signal.aborted) return;
+      for await (const page of pages) {
+        yield page;
+        if (signal.aborted) return;
+      }
+    },
+  });
+  const differing = store.scanDifferingPairs;
+  return {
+    name: store.name,
+    scanPairs: (query) => stopping(store.scanPairs(query)),
+    ...(differing ? { scanDifferingPairs: (query: Parameters<typeof differing>[0]) => stopping(differing.call(store, query)) } : {}),
+    countPairs: (query) => store.countPairs(query),
+    readPair: (key, options) => store.readPair(key, options),
+    applyBatch: (actions, context) => store.applyBatch(actions, context),
+    acquireRunLock: (scope, options) => store.acquireRunLock(scope, options),
+  };
 }
 
 /** The number of pairs in scope (orphans on both sides included). */

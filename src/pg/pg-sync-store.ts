@@ -369,9 +369,13 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       const f = connection.kind === 'pglite' ? undefined : await loadFacts();
       const locks = chunks.map((chunk) => (f ? pairLocksFor(chunk.actions, f) : []));
       statements = chunks.length + locks.filter((l) => l.length > 0).length;
-      if (chunks.length === 1 && locks[0]!.length === 0) await runChunk(connection.run, chunks[0]!, []);
+      // A lock timeout needs a transaction of ours (SET LOCAL): never on a caller's session,
+      // where it would outlive the batch; PGlite has one session and never waits.
+      const lockTimeout = context.lockTimeoutMs !== undefined && context.lockTimeoutMs > 0 && connection.kind === 'pool' ? context.lockTimeoutMs : undefined;
+      if (chunks.length === 1 && locks[0]!.length === 0 && lockTimeout === undefined) await runChunk(connection.run, chunks[0]!, []);
       else {
         await connection.transaction(async (run) => {
+          if (lockTimeout !== undefined) await run(`SELECT set_config('lock_timeout', $1::text, true)`, [`${lockTimeout}ms`]);
           for (let i = 0; i < chunks.length; i++) await runChunk(run, chunks[i]!, locks[i]!);
         });
       }

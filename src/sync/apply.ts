@@ -10,7 +10,7 @@ import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent }
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import { comparePairKeys } from './pair.js';
 import { checkPlanConsistency } from './parse-plan.js';
-import type { SyncPlan } from './plan.js';
+import { planFingerprint, type SyncPlan } from './plan.js';
 import { formatShard } from './shard.js';
 import type { RunLock, SyncStore, WriteOutcome } from './sync-store.js';
 
@@ -36,6 +36,23 @@ export interface ApplyOptions {
   readonly now?: () => Date;
   /** Run lock: fail fast with `RunInProgress` (`try`, default), `wait` for it, or `none`. */
   readonly lock?: 'try' | 'wait' | 'none';
+  /**
+   * A run lock the caller already holds (taken before scanning, so that nothing is planned
+   * under another run): `applyPlan` takes no lock of its own, never releases this one, and
+   * stops with status `LockLost` before the next batch when the store reports it lost.
+   */
+  readonly runLock?: RunLock;
+  /**
+   * The fingerprint of the plan a reviewer approved: the plan is applied only if its content
+   * (recomputed, not the `fingerprint` field it claims) has exactly this fingerprint.
+   */
+  readonly expectFingerprint?: string;
+  /**
+   * Longest wait for one row lock, per statement, in ms (`SET LOCAL lock_timeout`), where the
+   * store owns the transaction; 0 or undefined: the store's session default. A batch that times
+   * out is rolled back and retried like a deadlock (`transientRetries`), then reported failed.
+   */
+  readonly lockTimeoutMs?: number;
   readonly logger?: Logger;
   readonly onEvent?: (event: SyncEvent) => void;
   /** Called after each batch with the write actions done so far. */
@@ -65,6 +82,8 @@ const ApplyOptionsSchema = z.object({
   dryRun: z.boolean().optional(),
   actor: UserIdSchema.nullable().optional(),
   lock: z.enum(['try', 'wait', 'none']).optional(),
+  expectFingerprint: z.string().optional(),
+  lockTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
 });
 
 const STATUSES: readonly ActionStatus[] = ['Applied', 'Stale', 'Failed', 'Flagged', 'Planned', 'Skipped'];
@@ -116,6 +135,20 @@ export function applyPlan(
   // A plan built or edited in code gets the same checks as a parsed plan file, before any write.
   const issues = checkPlanConsistency(plan);
   if (issues.length > 0) return new ResultAsync(Promise.resolve(err(validationError('plan', issues))));
+  if (options.expectFingerprint !== undefined) {
+    const actual = planFingerprint(plan);
+    if (actual !== options.expectFingerprint || plan.fingerprint !== actual) {
+      return new ResultAsync(
+        Promise.resolve(
+          err(
+            validationError('plan', [
+              { field: 'fingerprint', message: `is ${actual}, not the approved ${options.expectFingerprint}: this is not the plan that was approved` },
+            ]),
+          ),
+        ),
+      );
+    }
+  }
   return new ResultAsync(run(plan, store, options));
 }
 
@@ -132,6 +165,12 @@ async function run(
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
   const aliases = new Map(Object.entries(plan.aliases));
+  const context = (now: Date) => ({
+    actor: options.actor ?? null,
+    now,
+    aliases,
+    ...(options.lockTimeoutMs ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+  });
 
   const statuses: ActionStatus[] = plan.actions.map((a) => (isWriteAction(a) ? 'Skipped' : 'Flagged'));
   const batchOf: (number | null)[] = plan.actions.map(() => null);
@@ -140,7 +179,7 @@ async function run(
   const writes = batches.reduce((n, b) => n + b.length, 0);
 
   let lock: RunLock | null = null;
-  const lockMode = options.lock ?? 'try';
+  const lockMode = options.runLock ? 'none' : (options.lock ?? 'try');
   if (!dryRun && lockMode !== 'none' && writes > 0) {
     const scope = plan.scope.shard ? { shard: plan.scope.shard } : {};
     const acquired = await store.acquireRunLock(scope, { wait: lockMode === 'wait' });
@@ -167,6 +206,12 @@ async function run(
         break;
       }
       if (status === 'Stopped') break;
+      const held = options.runLock ?? lock;
+      if (!dryRun && held?.lost?.aborted) {
+        status = 'LockLost';
+        logger.error({ runId, batch: b }, `the run lock (${held.scope}) was lost: its database session ended; stopping before batch ${b}`);
+        break;
+      }
       const batchStarted = Date.now();
       const actions = indexes.map((i) => plan.actions[i] as WriteAction);
       let report: BatchReport;
@@ -175,12 +220,12 @@ async function run(
         report = { index: b, size: indexes.length, status: 'Planned', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, attempts: 0 };
       } else {
         let attempts = 1;
-        let result = await safeApply(store, actions, { actor: options.actor ?? null, now: clock(), aliases });
+        let result = await safeApply(store, actions, context(clock()));
         while (result.isErr() && isTransient(result.error) && attempts <= (options.transientRetries ?? 2)) {
           emit({ type: 'batch-retried', runId, index: b, attempt: attempts, error: result.error });
           logger.warn({ runId, batch: b, attempt: attempts }, `batch ${b} rolled back for a transient reason, retrying: ${result.error.message}`);
           attempts++;
-          result = await safeApply(store, actions, { actor: options.actor ?? null, now: clock(), aliases });
+          result = await safeApply(store, actions, context(clock()));
         }
         if (result.isOk() && result.value.length === actions.length) {
           let applied = 0;

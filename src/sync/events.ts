@@ -66,4 +66,6 @@ export type ApplyStatus =
   /** A batch failed and `onBatchFailure: 'stop'` stopped the run. */
   | 'Stopped'
   /** The `AbortSignal` fired; the run stopped between batches. */
-  | 'Aborted';
+  | 'Aborted'
+  /** The run lock was lost (its session ended): the run stopped before the next batch. */
+  | 'LockLost';

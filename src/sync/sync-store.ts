@@ -32,6 +32,11 @@ export interface ApplyContext {
   readonly now: Date;
   /** Legacy alias → canonical id, so that "no record" means none under any id of the pair. */
   readonly aliases: ReadonlyMap<string, string>;
+  /**
+   * Longest wait for one row lock per statement, in ms, where the store owns the transaction
+   * (PostgreSQL: `SET LOCAL lock_timeout`); absent: the session's default.
+   */
+  readonly lockTimeoutMs?: number;
 }
 
 /** The outcome of one write action in a batch. */
@@ -42,6 +47,11 @@ export interface RunLock {
   /** `all`, or `shard k/n`. */
   readonly scope: string;
   release(): Promise<void>;
+  /**
+   * When the store can tell: aborted when the lock is lost while held (its database session
+   * ended, e.g. `pg_terminate_backend`). `applyPlan` checks it before every batch and stops.
+   */
+  readonly lost?: AbortSignal;
 }
 
 /** What a bulk run covers, for locking. */
