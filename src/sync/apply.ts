@@ -10,6 +10,7 @@ import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent }
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import { comparePairKeys } from './pair.js';
 import { checkPlanConsistency } from './parse-plan.js';
+import { checkPlanPolicy } from './plan-trust.js';
 import { planFingerprint, type SyncPlan } from './plan.js';
 import { formatShard } from './shard.js';
 import type { RunLock, SyncStore, WriteOutcome } from './sync-store.js';
@@ -133,7 +134,8 @@ export function applyPlan(
   const valid = parseWith(ApplyOptionsSchema, options, 'apply options');
   if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
   // A plan built or edited in code gets the same checks as a parsed plan file, before any write.
-  const issues = checkPlanConsistency(plan);
+  const consistency = checkPlanConsistency(plan);
+  const issues = consistency.length > 0 ? consistency : checkPlanPolicy(plan);
   if (issues.length > 0) return new ResultAsync(Promise.resolve(err(validationError('plan', issues))));
   if (options.expectFingerprint !== undefined) {
     const actual = planFingerprint(plan);

@@ -8,6 +8,7 @@ import { toIssues } from '../_internal/zod.js';
 import { ACTION_KINDS, type SyncAction } from './action.js';
 import { DESYNC_KINDS } from './desync.js';
 import { PLAN_FORMAT_VERSION, planFingerprint, type SyncPlan } from './plan.js';
+import { checkPlanPolicy } from './plan-trust.js';
 import { SyncPolicySchema } from './policy.js';
 
 const observedLevel = z.number({ error: 'must be a number or null' }).finite().nullable();
@@ -146,6 +147,9 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
       message: 'The plan does not match its fingerprint: it was edited or corrupted after it was made. Make a new plan.',
     });
   }
+  // Last: what the plan's own policy allows (a re-fingerprinted edit cannot demote).
+  const policyIssues = checkPlanPolicy(plan);
+  if (policyIssues.length > 0) return err(validationError('plan', policyIssues));
   return ok(plan);
 }
 
@@ -153,7 +157,10 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
  * The checks `parsePlan` makes beyond the shape, also made by `applyPlan` before any write (a plan
  * built or edited in code gets them too): every write within the recorded maximum, action kinds
  * matching their expected state, `maxAchievedLevel` written as the planner computes it (the
- * higher of the old value and the new level), and the summary matching the actions.
+ * higher of the old value and the new level), and the summary matching the actions. Both
+ * functions then also run {@link checkPlanPolicy} (every write being what the plan's own policy
+ * gives its expected state: no demotion unless allowed, the direction followed, no creation
+ * under `missing: flag`).
  */
 export function checkPlanConsistency(plan: SyncPlan): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
