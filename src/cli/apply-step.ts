@@ -78,6 +78,7 @@ export function applyReportJson(plan: SyncPlan, report: ApplyReport) {
         userId: action.userId,
         specializationId: action.specializationId,
         ...(action.kind === 'FlagForReview' ? { reasons: action.reasons, message: action.message } : { change: describeAction(action) }),
+        ...(o.refusal ? { refusal: o.refusal } : {}),
       };
     });
   return {
@@ -108,6 +109,7 @@ export function printApplyReport(out: CliOutput, plan: SyncPlan, report: ApplyRe
   }
   const parts = [
     `${c.green(`applied ${formatCount(n.Applied)}`)}`,
+    ...(n.AlreadyApplied > 0 ? [`already applied ${formatCount(n.AlreadyApplied)}`] : []),
     n.Stale > 0 ? c.yellow(`stale ${formatCount(n.Stale)}`) : `stale 0`,
     n.Failed > 0 ? c.red(`failed ${formatCount(n.Failed)}`) : `failed 0`,
     `flagged for review ${formatCount(n.Flagged)}`,
@@ -116,6 +118,7 @@ export function printApplyReport(out: CliOutput, plan: SyncPlan, report: ApplyRe
   out.out(`${indent}${parts.join(' · ')}  (${batches} batch(es), ${formatDuration(report.durationMs)}, status ${report.status})`);
   for (const batch of report.batches) {
     if (batch.status === 'Failed') out.out(`${indent}${c.red('batch')} ${batch.index + 1} rolled back (${batch.size} actions): ${batch.error?.message ?? 'unknown error'}`);
+    if (batch.refused) out.out(`${indent}${c.red('batch')} ${batch.index + 1}: ${batch.refused} action(s) refused by the database, isolated; the other ${batch.size - batch.refused} went through`);
   }
   const show = (status: string, title: string) => {
     const rows = report.outcomes.filter((o) => o.status === status);
@@ -123,15 +126,18 @@ export function printApplyReport(out: CliOutput, plan: SyncPlan, report: ApplyRe
     out.out(`${indent}${title}:`);
     const table = rows.slice(0, limit).map((o) => {
       const a = plan.actions[o.index]!;
-      return [String(a.userId), a.specializationId, a.kind === 'FlagForReview' ? a.message : `${a.kind}: ${describeAction(a)}`];
+      const refused = o.refusal ? ` (refused: ${[o.refusal.sqlState, o.refusal.constraint].filter(Boolean).join(' ')})` : '';
+      return [String(a.userId), a.specializationId, a.kind === 'FlagForReview' ? a.message : `${a.kind}: ${describeAction(a)}${refused}`];
     });
     for (const line of formatTable(table, { indent: `${indent}  ` })) out.out(line);
     if (rows.length > limit) out.out(`${indent}  … and ${formatCount(rows.length - limit)} more (--json lists all)`);
   };
   show('Stale', 'Stale (the records changed after the plan was made; nothing written; make a new plan)');
-  show('Failed', 'Failed (their batch was rolled back)');
+  show('Failed', 'Failed (refused by the database, or their batch was rolled back)');
   show('Skipped', 'Not attempted (the run stopped first)');
   show('Flagged', 'Left for review (never written by levelsync)');
+  if (n.AlreadyApplied > 0 && n.Applied === 0 && n.Stale === 0 && n.Failed === 0) out.out(`${indent}This plan was already applied: nothing to write.`);
+  if (n.AlreadyApplied > 0 && n.Applied === 0 && n.Stale === 0 && n.Failed === 0) out.out(`${indent}This plan was already applied: nothing to write.`);
   if (report.status === 'Aborted') out.out(`${indent}${c.yellow('Stopped by a signal')} between batches; applied batches stay committed.`);
   if (report.status === 'LockLost') {
     out.out(`${indent}${c.red('The run lock was lost')} (its database session ended): stopped before the next batch; applied batches stay committed. Run again.`);

@@ -96,7 +96,7 @@ const DifferingQuerySchema = PairQuerySchema.extend({
 });
 
 const readCount = rowReader({ n: countValue }, 'count row', {});
-const readApplied = rowReader({ idx: countValue }, 'apply result row', {});
+const readApplied = rowReader({ idx: countValue, done: z.boolean({ error: 'must be a boolean' }) }, 'apply result row', {});
 
 /**
  * A `SyncStore` over PostgreSQL (through `pg`) or PGlite, for levelsync's own schema or an
@@ -361,7 +361,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
         const row = readApplied(raw);
         if (row.isErr()) throw new Error(row.error.message);
         const index = chunk.indexes[row.value.idx];
-        if (index !== undefined) outcomes[index] = 'Applied';
+        if (index !== undefined) outcomes[index] = row.value.done ? 'AlreadyApplied' : 'Applied';
       }
     };
     let statements = 0;

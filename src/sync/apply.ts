@@ -11,6 +11,7 @@ import { SILENT_LOGGER, type Logger } from './logger.js';
 import { comparePairKeys } from './pair.js';
 import { checkPlanConsistency } from './parse-plan.js';
 import { checkPlanPolicy } from './plan-trust.js';
+import { isolateRefusals, isRefusal, type ActionRefusal, type Isolation } from './isolate-refusals.js';
 import { planFingerprint, type SyncPlan } from './plan.js';
 import { formatShard } from './shard.js';
 import type { RunLock, SyncStore, WriteOutcome } from './sync-store.js';
@@ -19,6 +20,13 @@ import type { RunLock, SyncStore, WriteOutcome } from './sync-store.js';
 export interface ApplyOptions {
   /** Write actions per batch; each batch is one transaction (default 1 000). A pair's actions are never split. */
   readonly batchSize?: number;
+  /**
+   * A batch the database refuses because of what some actions write (a foreign key, a check
+   * constraint: SQLSTATE class 22 or 23) is split in halves until the refusing actions are
+   * alone; they are reported `Failed` with their SQLSTATE and constraint (`outcome.refusal`),
+   * the others applied (default true). False: the whole batch fails, as before.
+   */
+  readonly isolateRefusals?: boolean;
   /** After a failed (rolled back) batch: go on with the next one (default) or stop. */
   readonly onBatchFailure?: 'continue' | 'stop';
   /**
@@ -80,6 +88,7 @@ const ApplyOptionsSchema = z.object({
   batchSize: z.number().int().min(1).max(100_000).optional(),
   onBatchFailure: z.enum(['continue', 'stop']).optional(),
   transientRetries: z.number().int().min(0).max(10).optional(),
+  isolateRefusals: z.boolean().optional(),
   dryRun: z.boolean().optional(),
   actor: UserIdSchema.nullable().optional(),
   lock: z.enum(['try', 'wait', 'none']).optional(),
@@ -87,7 +96,7 @@ const ApplyOptionsSchema = z.object({
   lockTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
 });
 
-const STATUSES: readonly ActionStatus[] = ['Applied', 'Stale', 'Failed', 'Flagged', 'Planned', 'Skipped'];
+const STATUSES: readonly ActionStatus[] = ['Applied', 'AlreadyApplied', 'Stale', 'Failed', 'Flagged', 'Planned', 'Skipped'];
 
 /**
  * Groups write actions (by index) into batches of about `size`, never splitting one pair's
@@ -193,6 +202,7 @@ async function run(
   }
 
   const reports: BatchReport[] = [];
+  const refusals = new Map<number, ActionRefusal>();
   let status: ApplyStatus = 'Completed';
   let done = 0;
   try {
@@ -229,20 +239,56 @@ async function run(
           attempts++;
           result = await safeApply(store, actions, context(clock()));
         }
-        if (result.isOk() && result.value.length === actions.length) {
+        let isolation: Isolation | null = null;
+        if (result.isErr() && isRefusal(result.error) && options.isolateRefusals !== false) {
+          // Poison isolation: bisect until the refusing actions are alone, apply the others.
+          const first = result.error;
+          logger.warn({ runId, batch: b, size: indexes.length }, `batch ${b} refused by the database, isolating the refusing actions: ${first.message}`);
+          isolation = await isolateRefusals(indexes, (i) => plan.actions[i] as WriteAction, (part) => safeApply(store, part, context(clock())), first);
+          attempts += isolation.calls;
+        }
+        const outcomesOf = isolation
+          ? indexes.map((i) => isolation!.outcomes.get(i))
+          : result.isOk() && result.value.length === actions.length
+            ? result.value
+            : null;
+        if (outcomesOf !== null) {
           let applied = 0;
           let stale = 0;
-          result.value.forEach((outcome, k) => {
+          let already = 0;
+          outcomesOf.forEach((outcome, k) => {
             const index = indexes[k]!;
+            if (outcome === undefined) {
+              const refusal = isolation!.refused.get(index)!;
+              statuses[index] = 'Failed';
+              refusals.set(index, refusal);
+              emit({ type: 'action-failed', runId, index, action: plan.actions[index]!, error: storeUnavailable(store.name, Object.assign(new Error(refusal.message), { code: refusal.sqlState, constraint: refusal.constraint }), 'refused an action') });
+              logger.error({ runId, index, kind: actions[k]!.kind, userId: actions[k]!.userId, specializationId: actions[k]!.specializationId, sqlState: refusal.sqlState, constraint: refusal.constraint }, `action refused: ${refusal.message}`);
+              return;
+            }
             statuses[index] = outcome;
             if (outcome === 'Applied') applied++;
+            else if (outcome === 'AlreadyApplied') already++;
             else {
               stale++;
               emit({ type: 'action-stale', runId, index, action: plan.actions[index]! });
               logger.debug({ runId, index, kind: actions[k]!.kind, userId: actions[k]!.userId, specializationId: actions[k]!.specializationId }, 'stale action skipped');
             }
           });
-          report = { index: b, size: indexes.length, status: 'Applied', applied, stale, durationMs: Date.now() - batchStarted, attempts };
+          const refused = isolation ? isolation.refused.size : 0;
+          report = {
+            index: b,
+            size: indexes.length,
+            status: 'Applied',
+            applied,
+            stale,
+            ...(already > 0 ? { alreadyApplied: already } : {}),
+            ...(refused > 0 ? { refused } : {}),
+            durationMs: Date.now() - batchStarted,
+            attempts,
+            ...(refused > 0 && result.isErr() ? { error: result.error } : {}),
+          };
+          if (refused > 0) status = options.onBatchFailure === 'stop' ? 'Stopped' : 'CompletedWithFailures';
         } else {
           const error: StoreError = result.isErr()
             ? result.error
@@ -266,12 +312,10 @@ async function run(
 
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ActionStatus, number>;
   for (const s of statuses) counts[s]++;
-  const outcomes: ActionOutcome[] = plan.actions.map((action, index) => ({
-    index,
-    kind: action.kind,
-    status: statuses[index]!,
-    batch: batchOf[index]!,
-  }));
+  const outcomes: ActionOutcome[] = plan.actions.map((action, index) => {
+    const refusal = refusals.get(index);
+    return { index, kind: action.kind, status: statuses[index]!, batch: batchOf[index]!, ...(refusal ? { refusal } : {}) };
+  });
   const finished = Date.now();
   const report: ApplyReport = {
     runId,

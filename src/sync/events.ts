@@ -1,12 +1,15 @@
 import type { StoreError } from '../errors.js';
 import type { ActionKind, SyncAction } from './action.js';
+import type { ActionRefusal } from './isolate-refusals.js';
 
 /** What happened to one action of a plan. */
 export type ActionStatus =
   /** Written. */
   | 'Applied'
-  /** Not written: the records were no longer in the expected state (or the plan was already applied). */
+  /** Not written: the records were no longer in the expected state. */
   | 'Stale'
+  /** Not written: the records already hold what the plan writes (a re-applied plan). */
+  | 'AlreadyApplied'
   /** Not written: its batch failed and was rolled back. */
   | 'Failed'
   /** Not written: a `FlagForReview` action, for a person to decide. */
@@ -24,6 +27,8 @@ export interface ActionOutcome {
   readonly status: ActionStatus;
   /** Batch number (0-based), or null for flagged actions. */
   readonly batch: number | null;
+  /** Why the database refused it (a `Failed` action isolated from its batch): SQLSTATE, constraint. */
+  readonly refusal?: ActionRefusal;
 }
 
 /** The outcome of one batch (one transaction). */
@@ -34,8 +39,12 @@ export interface BatchReport {
   readonly status: 'Applied' | 'Failed' | 'Planned' | 'Skipped';
   readonly applied: number;
   readonly stale: number;
+  /** Actions whose records already held what they write (a re-applied plan). */
+  readonly alreadyApplied?: number;
+  /** Actions the database refused, isolated by splitting the batch (the others were applied). */
+  readonly refused?: number;
   readonly durationMs: number;
-  /** Store calls made for this batch: 1, or more when a transient failure (deadlock) was retried. */
+  /** Store calls made for this batch: 1, or more when a transient failure (deadlock) was retried or refusals were isolated. */
   readonly attempts: number;
   /** Why the batch failed (it was rolled back whole). */
   readonly error?: StoreError;
