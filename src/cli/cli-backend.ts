@@ -101,6 +101,10 @@ export async function withBackend<T>(
     if (ctx.signal.aborted) return err(interruptedFailure(ctx.signal, 'while opening the database'));
     return await work(opened.value);
   } finally {
-    await opened.value.close();
+    // After a signal a session may still be blocked (a lock wait the server cannot be told to
+    // end): give closing a moment, then let the process exit (the server ends its sessions).
+    const closing = opened.value.close();
+    if (ctx.signal.aborted) await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    else await closing;
   }
 }

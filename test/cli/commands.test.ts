@@ -90,7 +90,7 @@ describe('plan and apply', () => {
     expect(stats.opened).toBe(0);
   });
 
-  it('applies a plan (exit 0, flagged actions left), then re-applying it is all stale (exit 1)', async () => {
+  it('applies a plan (exit 0, flagged actions left), then re-applying it is all already applied (exit 0, nothing written)', async () => {
     const cwd = tempDir();
     const store = sampleStore();
     const { open } = memoryBackend(store);
@@ -102,10 +102,12 @@ describe('plan and apply', () => {
     expect(store.snapshot().licenses.find((l) => l.userId === 2)?.level).toBe(4);
     expect(store.snapshot().progress.find((p) => p.userId === 3)?.level).toBe(3);
     const again = await run(['apply', 'levelsync-plan.json', '--json'], { openBackend: open, cwd });
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(0);
     const doc = JSON.parse(again.stdout);
-    expect(doc.report.counts).toMatchObject({ Applied: 0, Stale: 4, Flagged: 1 });
-    expect(doc.report.actions.filter((a: { status: string }) => a.status === 'Stale')).toHaveLength(4);
+    expect(doc.report.counts).toMatchObject({ Applied: 0, AlreadyApplied: 4, Stale: 0, Flagged: 1 });
+    const human = await run(['apply', 'levelsync-plan.json'], { openBackend: open, cwd });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('This plan was already applied: nothing to write.');
     expect(store.snapshot().progressions).toHaveLength(2); // one per license level change, never twice
   });
 
