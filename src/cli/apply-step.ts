@@ -1,5 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
-import { applyPlan, describeAction, isWriteAction, type ApplyReport, type RunLock, type SyncPlan } from '../index.js';
+import { applyPlan, describeAction, type ActionOutcome, type ApplyReport, type PlanStream, type RunLock, type SyncAction, type SyncPlan } from '../index.js';
 import { isMissingTables, storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
 import { EXIT, interruptedExitCode, type CliFailure, type ExitCode } from './cli-failure.js';
 import type { CliOutput } from './cli-io.js';
@@ -8,13 +8,14 @@ import { createProgress } from './progress-bar.js';
 
 /** Applies a plan (or walks it, for a dry run) with a progress bar on a terminal. */
 export async function applyStep(
-  plan: SyncPlan,
+  plan: SyncPlan | PlanStream,
   backend: CliBackend,
   ctx: CommandContext,
   options: {
     readonly batchSize?: number;
     readonly waitForLock?: boolean;
     readonly dryRun?: boolean;
+    readonly outcomeLimit?: number;
     /** The run lock the command took before scanning (applyPlan then takes none). */
     readonly runLock?: RunLock;
     readonly lockTimeoutMs?: number;
@@ -22,15 +23,16 @@ export async function applyStep(
     readonly expectFingerprint?: string;
   },
 ): Promise<Result<ApplyReport, CliFailure>> {
-  const writes = plan.summary.actions.total - plan.summary.actions.FlagForReview;
-  if (!options.dryRun && writes > 0) {
-    // Missing tables are a configuration problem (exit 2), found before any batch: one read of
-    // the first pair the plan writes.
-    const first = plan.actions.find(isWriteAction)!;
-    const probe = await backend.store.readPair(first, { aliases: new Map(Object.entries(plan.aliases)) });
+  const summary = 'pages' in plan ? plan.trailer()?.summary : plan.summary;
+  const writes = summary === undefined ? undefined : summary.actions.total - summary.actions.FlagForReview;
+  if (!options.dryRun && writes !== 0) {
+    // Missing tables are a configuration problem (exit 2), found before any batch: one count
+    // over no user at all touches both tables and reads nothing.
+    const probe = await backend.store.countPairs({ userIds: [] });
     if (probe.isErr()) return err(storeFailure(probe.error, backend));
   }
-  const progress = options.dryRun || writes === 0 ? undefined : createProgress(ctx.out, 'Applying', 'actions', writes);
+  // A plan streamed from a running scan has no known size: the scan's running count shows instead.
+  const progress = options.dryRun || writes === 0 || writes === undefined ? undefined : createProgress(ctx.out, 'Applying', 'actions', writes);
   ctx.onApplying?.(true);
   try {
     const report = await applyPlan(plan, backend.store, {
@@ -41,6 +43,9 @@ export async function applyStep(
       ...(options.expectFingerprint !== undefined ? { expectFingerprint: options.expectFingerprint } : {}),
       dryRun: options.dryRun ?? false,
       signal: ctx.signal,
+      // The CLI keeps only the outcomes it reports (stale, failed, flagged, not attempted).
+      outcomes: 'notable',
+      ...(options.outcomeLimit !== undefined ? { outcomeLimit: options.outcomeLimit } : {}),
       onProgress: ({ done }) => progress?.update(done),
     });
     if (report.isErr()) return err(storeFailure(report.error, backend));
@@ -65,12 +70,21 @@ export function applyExitCode(report: ApplyReport, signal?: AbortSignal): ExitCo
   return EXIT.ok;
 }
 
-/** An apply report for `--json`: counts, batches and the actions that need a look (not every outcome). */
-export function applyReportJson(plan: SyncPlan, report: ApplyReport) {
+/** The action of an outcome: carried by notable outcomes, else looked up in the plan. */
+function actionOf(plan: SyncPlan | undefined, o: ActionOutcome): SyncAction | undefined {
+  return o.action ?? plan?.actions[o.index];
+}
+
+/**
+ * An apply report for `--json`: counts, batches and the actions that need a look (the notable
+ * outcomes the run kept: at most 1 000 unless `--full`; `actionsOmitted` counts the rest).
+ */
+export function applyReportJson(plan: SyncPlan | undefined, report: ApplyReport) {
   const notable = report.outcomes
     .filter((o) => o.status === 'Stale' || o.status === 'Failed' || o.status === 'Flagged' || o.status === 'Skipped')
-    .map((o) => {
-      const action = plan.actions[o.index]!;
+    .flatMap((o) => {
+      const action = actionOf(plan, o);
+      if (action === undefined) return [];
       return {
         index: o.index,
         status: o.status,
@@ -93,11 +107,13 @@ export function applyReportJson(plan: SyncPlan, report: ApplyReport) {
     counts: report.counts,
     batches: report.batches.map((b) => ({ ...b, ...(b.error ? { error: errorToJson(b.error) } : {}) })),
     actions: notable,
+    actionsOmitted: report.outcomesOmitted,
+    ...(report.error !== undefined ? { error: errorToJson(report.error) } : {}),
   };
 }
 
 /** Prints what an apply did: one line of counts, then the stale, failed and flagged actions. */
-export function printApplyReport(out: CliOutput, plan: SyncPlan, report: ApplyReport, limit: number, indent = ''): void {
+export function printApplyReport(out: CliOutput, plan: SyncPlan | undefined, report: ApplyReport, limit: number, indent = ''): void {
   const c = out.color;
   const n = report.counts;
   const batches = report.batches.length;
@@ -122,24 +138,26 @@ export function printApplyReport(out: CliOutput, plan: SyncPlan, report: ApplyRe
   }
   const show = (status: string, title: string) => {
     const rows = report.outcomes.filter((o) => o.status === status);
-    if (rows.length === 0) return;
+    const count = report.counts[status as keyof ApplyReport['counts']];
+    if (count === 0) return;
     out.out(`${indent}${title}:`);
-    const table = rows.slice(0, limit).map((o) => {
-      const a = plan.actions[o.index]!;
+    const table = rows.slice(0, limit).flatMap((o) => {
+      const a = actionOf(plan, o);
+      if (a === undefined) return [];
       const refused = o.refusal ? ` (refused: ${[o.refusal.sqlState, o.refusal.constraint].filter(Boolean).join(' ')})` : '';
-      return [String(a.userId), a.specializationId, a.kind === 'FlagForReview' ? a.message : `${a.kind}: ${describeAction(a)}${refused}`];
+      return [[String(a.userId), a.specializationId, a.kind === 'FlagForReview' ? a.message : `${a.kind}: ${describeAction(a)}${refused}`]];
     });
     for (const line of formatTable(table, { indent: `${indent}  ` })) out.out(line);
-    if (rows.length > limit) out.out(`${indent}  … and ${formatCount(rows.length - limit)} more (--json lists all)`);
+    if (count > table.length) out.out(`${indent}  … and ${formatCount(count - table.length)} more (--limit <n> shows more)`);
   };
   show('Stale', 'Stale (the records changed after the plan was made; nothing written; make a new plan)');
   show('Failed', 'Failed (refused by the database, or their batch was rolled back)');
   show('Skipped', 'Not attempted (the run stopped first)');
   show('Flagged', 'Left for review (never written by levelsync)');
   if (n.AlreadyApplied > 0 && n.Applied === 0 && n.Stale === 0 && n.Failed === 0) out.out(`${indent}This plan was already applied: nothing to write.`);
-  if (n.AlreadyApplied > 0 && n.Applied === 0 && n.Stale === 0 && n.Failed === 0) out.out(`${indent}This plan was already applied: nothing to write.`);
   if (report.status === 'Aborted') out.out(`${indent}${c.yellow('Stopped by a signal')} between batches; applied batches stay committed.`);
   if (report.status === 'LockLost') {
     out.out(`${indent}${c.red('The run lock was lost')} (its database session ended): stopped before the next batch; applied batches stay committed. Run again.`);
   }
+  if (report.error !== undefined) out.out(`${indent}${c.red('Stopped:')} ${report.error.message}; applied batches stay committed.`);
 }

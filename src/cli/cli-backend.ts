@@ -1,7 +1,7 @@
 import { err, type Result } from 'neverthrow';
 import type { MaxLevelResolver, StoreError, SyncStore, ValidationError } from '../index.js';
 import { describeCause } from '../index.js';
-import { busyFailure, configFailure, interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';
+import { busyFailure, configFailure, Interrupted, interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';
 import type { CliEnvironment, CliOutput } from './cli-io.js';
 import type { CommandArgs } from './cli-options.js';
 
@@ -76,6 +76,7 @@ export function storeFailure(error: StoreError | ValidationError, backend: Pick<
     case 'ValidationError':
       return usageFailure(error.message);
     case 'StoreUnavailable': {
+      if (error.cause instanceof Interrupted) return interruptedFailure(error.cause.signal, 'while scanning');
       if (missingObject(error.cause)) {
         const hint =
           backend.mapping === 'levelsync'

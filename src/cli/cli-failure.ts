@@ -55,6 +55,13 @@ export function interruptedFailure(signal: AbortSignal, what: string): CliFailur
   return Object.freeze({ _tag: 'CliFailure', kind: 'interrupted', exitCode: interruptedExitCode(signal), message: `stopped by ${name} ${what}; nothing was written` });
 }
 
+/** The cause of a store error made by the CLI when a signal stopped a scan. */
+export class Interrupted extends Error {
+  constructor(readonly signal: AbortSignal) {
+    super(`stopped by ${typeof signal.reason === 'string' ? signal.reason : 'SIGINT'}`);
+  }
+}
+
 export function isCliFailure(value: unknown): value is CliFailure {
   return typeof value === 'object' && value !== null && (value as { _tag?: unknown })._tag === 'CliFailure';
 }

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
-import { scanDesyncs, type DesyncScan, type PlanScope, type SyncStore } from '../index.js';
+import { openDesyncScan, scanDesyncs, storeUnavailable, type DesyncScan, type DesyncScanStream, type PlanScope, type StoreError, type SyncPair, type SyncStore } from '../index.js';
+import { Interrupted } from './cli-failure.js';
 import { storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
 import { interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';
 import type { CommandArgs } from './cli-options.js';
@@ -59,16 +60,49 @@ export async function scanStep(args: CommandArgs, backend: CliBackend, ctx: Comm
 }
 
 /**
- * The store, with scans that end after the current page once the signal fires (the scan's
- * cursor is closed as on any early end); the caller then reports the interruption.
+ * Opens a streamed scan with the command's filters; the running count shows on a terminal
+ * until `done()` (call it once the pages have been read).
+ */
+export async function openScanStep(
+  args: CommandArgs,
+  backend: CliBackend,
+  ctx: CommandContext,
+): Promise<Result<{ readonly scan: DesyncScanStream; done(): void }, CliFailure>> {
+  const known = await checkSpecializations(args, backend);
+  if (known.isErr()) return err(known.error);
+  const progress = createProgress(ctx.out, 'Scanning', 'differing pairs read');
+  const scan = await openDesyncScan(stopOnAbort(backend.store, ctx.signal), {
+    resolver: backend.resolver,
+    ...scopeOf(args),
+    onProgress: ({ pairsRead }) => progress.update(pairsRead),
+  });
+  if (scan.isErr()) {
+    progress.stop();
+    return err(storeFailure(scan.error, backend));
+  }
+  return ok({ scan: scan.value, done: () => progress.stop() });
+}
+
+/**
+ * The store, with scans that stop after the current page once the signal fires: the next page
+ * is an error whose cause is an {@link Interrupted}, which `storeFailure` reports as an
+ * interruption (never as a finished scan, never as a partial plan file).
  */
 function stopOnAbort(store: SyncStore, signal: AbortSignal): SyncStore {
-  const stopping = <T>(pages: AsyncIterable<T>): AsyncIterable<T> => ({
+  type Pages = AsyncIterable<Result<readonly SyncPair[], StoreError>>;
+  const stopping = (pages: Pages): Pages => ({
     async *[Symbol.asyncIterator]() {
-      if (signal.aborted) return;
+      const stop = () => err(storeUnavailable(store.name, new Interrupted(signal), 'stopped scanning'));
+      if (signal.aborted) {
+        yield stop();
+        return;
+      }
       for await (const page of pages) {
         yield page;
-        if (signal.aborted) return;
+        if (signal.aborted) {
+          yield stop();
+          return;
+        }
       }
     },
   });
@@ -85,14 +119,18 @@ function stopOnAbort(store: SyncStore, signal: AbortSignal): SyncStore {
 }
 
 /** The number of pairs in scope (orphans on both sides included). */
-export async function countStep(args: CommandArgs, backend: CliBackend, scan: DesyncScan): Promise<Result<number, CliFailure>> {
+export async function countStep(
+  args: CommandArgs,
+  backend: CliBackend,
+  scan: Pick<DesyncScan, 'scope' | 'aliases'>,
+): Promise<Result<number, CliFailure>> {
   const counted = await backend.store.countPairs({ ...scan.scope, aliases: scan.aliases });
   if (counted.isErr()) return err(storeFailure(counted.error, backend));
   return ok(Math.max(counted.value, 0));
 }
 
 /** Where the maximum levels came from, for JSON output. */
-export function maxLevelsOf(scan: DesyncScan): Record<string, { maxLevel: number; source: string; repository?: string }> {
+export function maxLevelsOf(scan: Pick<DesyncScan, 'maxLevels'>): Record<string, { maxLevel: number; source: string; repository?: string }> {
   const out: Record<string, { maxLevel: number; source: string; repository?: string }> = {};
   for (const [id, r] of scan.maxLevels.resolutions) {
     out[id] = { maxLevel: r.maxLevel, source: r.source, ...(r.repository !== undefined ? { repository: r.repository } : {}) };

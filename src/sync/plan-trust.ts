@@ -3,7 +3,7 @@ import type { ValidationIssue } from '../errors.js';
 import type { ExpectedState, SyncAction } from './action.js';
 import { formatPairKey } from './pair.js';
 import type { SyncPlan } from './plan.js';
-import { DEFAULT_CLAMP_LIMIT, policyFor, type PolicyRules } from './policy.js';
+import { DEFAULT_CLAMP_LIMIT, policyFor, type PolicyRules, type SyncPolicy } from './policy.js';
 
 /** The levels a pair's records end with under the rules, or why the pair gets no write at all. */
 type Planned = { readonly progress: number; readonly license: number } | string;
@@ -54,25 +54,34 @@ function describePolicy(rules: PolicyRules): string {
  */
 export function checkPlanPolicy(plan: SyncPlan): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  plan.actions.forEach((action, index) => {
-    if (action.write === null) return;
-    const max = plan.maxLevels[action.specializationId]?.maxLevel;
-    if (max === undefined || !isLevel(max)) return; // reported by the consistency checks
-    const rules = policyFor(plan.policy, action.specializationId);
-    const at = (field: string, message: string) =>
-      issues.push({ field: `actions[${index}].${field}`, message: `${message} (${action.kind} of ${formatPairKey(action)}, policy ${describePolicy(rules)})` });
-    const planned = plannedLevels(action.expected, rules, max);
-    if (typeof planned === 'string') {
-      at('kind', `is refused: the plan's policy writes nothing for this pair, because ${planned}`);
-      return;
-    }
-    const wanted = wantedLevel(action, planned);
-    if (action.write.level !== wanted) {
-      at('write.level', `must be ${wanted} under the plan's own policy and expected state, not ${action.write.level}`);
-      return;
-    }
-    if (writesNothing(action)) at('write', 'changes nothing: the expected state already holds the written values');
-  });
+  plan.actions.forEach((action, index) => issues.push(...checkActionPolicy(action, plan, `actions[${index}].`)));
+  return issues;
+}
+
+/** {@link checkPlanPolicy} for one action; `prefix` goes before the field (`actions[3].`, `line 17: `). */
+export function checkActionPolicy(
+  action: SyncAction,
+  context: { readonly policy: SyncPolicy; readonly maxLevels: Readonly<Record<string, { readonly maxLevel: number }>> },
+  prefix: string,
+): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (action.write === null) return issues;
+  const max = context.maxLevels[action.specializationId]?.maxLevel;
+  if (max === undefined || !isLevel(max)) return issues; // reported by the consistency checks
+  const rules = policyFor(context.policy, action.specializationId);
+  const at = (field: string, message: string) =>
+    issues.push({ field: `${prefix}${field}`, message: `${message} (${action.kind} of ${formatPairKey(action)}, policy ${describePolicy(rules)})` });
+  const planned = plannedLevels(action.expected, rules, max);
+  if (typeof planned === 'string') {
+    at('kind', `is refused: the plan's policy writes nothing for this pair, because ${planned}`);
+    return issues;
+  }
+  const wanted = wantedLevel(action, planned);
+  if (action.write.level !== wanted) {
+    at('write.level', `must be ${wanted} under the plan's own policy and expected state, not ${action.write.level}`);
+    return issues;
+  }
+  if (writesNothing(action)) at('write', 'changes nothing: the expected state already holds the written values');
   return issues;
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { applyPlan, createMaxLevelResolver, createPlan, parsePlan, planFingerprint, scanDesyncs, type SyncPlan } from 'levelsync';
+import { applyPlan, createMaxLevelResolver, createPlan, encodePlanLines, parsePlan, planFingerprint, scanDesyncs, type SyncPlan } from 'levelsync';
 import { createLevelsyncMapping, createPgMaxLevelRepository, createPgSyncStore, migrate, upsertSpecializations } from 'levelsync/pg';
 import { runLevelsync } from '../cli/cli-process.js';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
@@ -47,6 +47,13 @@ async function state(pool: pg.Pool, schema: string) {
     licenses: await q(`SELECT user_id::text, specialization_id, level, max_achieved_level FROM "${schema}".licenses ORDER BY 1, 2`),
     history: await q(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`),
   };
+}
+
+/** A plan as `levelsync plan` writes it (JSON Lines; the trailer carries the plan's own fingerprint field). */
+async function planFileText(plan: SyncPlan): Promise<string> {
+  let text = '';
+  for await (const piece of encodePlanLines(plan)) text += piece._unsafeUnwrap();
+  return text;
 }
 
 describeWithServer('reliability: edges (issue 11)', () => {
@@ -147,10 +154,11 @@ describeWithServer('reliability: edges (issue 11)', () => {
         const applied = await applyPlan(bad, store);
         expect(applied.isErr(), name).toBe(true);
         expect(applied._unsafeUnwrapErr()._tag, name).toBe('ValidationError');
-        const file = join(cwd, `${name}.json`);
-        writeFileSync(file, JSON.stringify(bad));
+        const file = join(cwd, `${name}.jsonl`);
+        writeFileSync(file, await planFileText(bad));
         const r = await runLevelsync(['apply', file, '--database-url', db.url, '--schema', schema], { cwd });
         expect(r.code, `${name}: ${r.stderr}`).toBe(2);
+        expect(r.stderr, name).toMatch(/line \d+/); // names the action's line
         refused[name] = error._tag === 'ValidationError' ? error.field : error._tag;
       }
       expect(refused).toEqual({
@@ -162,8 +170,8 @@ describeWithServer('reliability: edges (issue 11)', () => {
       expect(await state(db.pool, schema)).toEqual(before);
 
       // Pinning: another plan's fingerprint refuses; the approved one applies.
-      const file = join(cwd, 'approved.json');
-      writeFileSync(file, JSON.stringify(approved));
+      const file = join(cwd, 'approved.jsonl');
+      writeFileSync(file, await planFileText(approved));
       const other = await plan({ direction: 'progress-to-license', allowDemotion: true });
       expect(other.fingerprint).not.toBe(approved.fingerprint);
       const wrong = await runLevelsync(['apply', file, '--expect-fingerprint', other.fingerprint, '--database-url', db.url, '--schema', schema], { cwd });
