@@ -10,7 +10,7 @@ import { DESYNC_KINDS } from './desync.js';
 import { PLAN_FORMAT_VERSION, planFingerprint, type SyncPlan } from './plan.js';
 import { SyncPolicySchema, type SyncPolicy } from './policy.js';
 import { looksLikePlanLines, parsePlanLines } from './plan-lines.js';
-import { checkActionPolicy } from './plan-trust.js';
+import { checkActionPolicy, checkPlanPolicy } from './plan-trust.js';
 
 const observedLevel = z.number({ error: 'must be a number or null' }).finite().nullable();
 /**
@@ -148,11 +148,14 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
   if (!parsed.success) return err(validationError('plan', toIssues(parsed.error)));
   const plan = parsed.data as unknown as SyncPlan;
 
-  const issues = checkPlanConsistency(plan);
+  const issues = checkPlanConsistency(plan, { policy: false });
   if (issues.length > 0) return err(validationError('plan', issues));
 
   const actual = planFingerprint(plan);
   if (actual !== plan.fingerprint) return err(fingerprintMismatch(plan.fingerprint, actual));
+  // Last: what the plan's own policy allows (a re-fingerprinted edit cannot demote).
+  const policyIssues = checkPlanPolicy(plan);
+  if (policyIssues.length > 0) return err(validationError('plan', policyIssues));
   return ok(plan);
 }
 
@@ -187,13 +190,13 @@ export function unsupportedVersion(version: unknown): PlanParseError {
  * its expected state (no demotion unless allowed, the direction followed, no creation under
  * `missing: flag`: see `checkPlanPolicy`), and the summary matching the actions.
  */
-export function checkPlanConsistency(plan: SyncPlan): ValidationIssue[] {
+export function checkPlanConsistency(plan: SyncPlan, options: { readonly policy?: boolean } = {}): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const counts = new Map<string, number>();
   const context: PlanActionContext = { maxLevels: plan.maxLevels, aliases: plan.aliases, policy: plan.policy };
   plan.actions.forEach((action, index) => {
     counts.set(action.kind, (counts.get(action.kind) ?? 0) + 1);
-    checkPlanAction(action, context, `actions[${index}].`, issues);
+    checkPlanAction(action, context, `actions[${index}].`, issues, options);
   });
   for (const kind of ACTION_KINDS) {
     if ((counts.get(kind) ?? 0) !== plan.summary.actions[kind]) {
@@ -221,11 +224,19 @@ export interface PlanActionContext {
  * the write being what the plan's policy gives the expected state (`checkPlanPolicy`).
  * Issues are appended with `prefix` before the field (`actions[3].`, `line 17: `).
  */
-export function checkPlanAction(action: SyncAction, context: PlanActionContext, prefix: string, issues: ValidationIssue[]): void {
+export function checkPlanAction(
+  action: SyncAction,
+  context: PlanActionContext,
+  prefix: string,
+  issues: ValidationIssue[],
+  options: { readonly policy?: boolean } = {},
+): void {
   const before = issues.length;
   checkActionShape(action, context, prefix, issues);
-  // Then what the plan's own policy allows (a re-fingerprinted edit cannot demote).
-  if (issues.length === before) issues.push(...checkActionPolicy(action, context, prefix));
+  // Then what the plan's own policy allows (a re-fingerprinted edit cannot demote). Readers of
+  // a saved plan make this check after the fingerprint's, so that an accidental edit is reported
+  // as one (`policy: false` here, `checkActionPolicy` later).
+  if (options.policy !== false && issues.length === before) issues.push(...checkActionPolicy(action, context, prefix));
 }
 
 function checkActionShape(action: SyncAction, context: PlanActionContext, prefix: string, issues: ValidationIssue[]): void {

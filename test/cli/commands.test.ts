@@ -394,7 +394,8 @@ describe('bounded output and streamed plan files', () => {
     const second = behindStore(30);
     const backend = memoryBackend(second);
     await run(['plan'], { openBackend: backend.open, cwd });
-    await run(['apply', 'levelsync-plan.jsonl'], { openBackend: backend.open, cwd });
+    // Every license moves on after the plan (2 → 4): every action is stale.
+    for (let userId = 1; userId <= 30; userId++) second.setLevel('license', userId, 'LFA_COACH', 4);
     const reapplied = await run(['apply', 'levelsync-plan.jsonl', '--limit', '2'], { openBackend: backend.open, cwd });
     expect(reapplied.code).toBe(1);
     expect(reapplied.stdout).toContain('… and 28 more (--limit <n> shows more)');
@@ -402,6 +403,6 @@ describe('bounded output and streamed plan files', () => {
     expect(doc.report.counts).toMatchObject({ Applied: 0, Stale: 30 });
     expect(doc.report.actions).toHaveLength(30);
     expect(doc.report.actionsOmitted).toBe(0);
-    expect(second.snapshot().progressions).toHaveLength(30);
+    expect(second.snapshot().progressions).toHaveLength(0);
   });
 });

@@ -29,7 +29,7 @@ describe('exit codes (docs/cli.md), in process', () => {
     const store = sampleStore();
     const cwd = tempDir();
     await run(['plan'], { openBackend: memoryBackend(store).open, cwd });
-    expect((await run(['apply', 'levelsync-plan.json'], { openBackend: memoryBackend(store).open, cwd })).code).toBe(EXIT.ok);
+    expect((await run(['apply', 'levelsync-plan.jsonl'], { openBackend: memoryBackend(store).open, cwd })).code).toBe(EXIT.ok);
   });
 
   it('1: work remains (desyncs found; writes to do in a dry run; another run holds the lock)', async () => {
@@ -62,8 +62,8 @@ describe('exit codes (docs/cli.md), in process', () => {
     expect((await run(['check', '--no-such-flag'], { openBackend: memoryBackend(store).open })).code).toBe(EXIT.usage);
     expect((await run(['sync', '--lock-timeout', 'soon'], { openBackend: memoryBackend(store).open })).code).toBe(EXIT.usage);
     const cwd = tempDir();
-    writeFileSync(join(cwd, 'bad.json'), '{"formatVersion": 1}');
-    expect((await run(['apply', 'bad.json'], { openBackend: memoryBackend(store).open, cwd })).code).toBe(EXIT.usage);
+    writeFileSync(join(cwd, 'bad.jsonl'), '{"formatVersion": 2}');
+    expect((await run(['apply', 'bad.jsonl'], { openBackend: memoryBackend(store).open, cwd })).code).toBe(EXIT.usage);
     expect(store.snapshot()).toEqual(before);
   });
 
