@@ -8,6 +8,7 @@ import { defineHostileValues } from './suites/hostile-values.js';
 import { defineNativeDiffProperty, defineShardAgreement } from './suites/native-diff-property.js';
 import { defineSchemaTools } from './suites/schema-tools.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
+import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
 
 // Every PGlite suite lives in this one file: one PGlite instance (5–18 s to start, ~500 MB),
@@ -20,6 +21,7 @@ describe('levelsync/pg on PGlite', () => {
   defineNativeDiffProperty(target, 'pgl', 40);
   defineShardAgreement(target);
   defineStatementBudget(target, 'pgl', () => countingPGlite(db()), { pairs: 1_500, chunk: 500 });
+  defineStreamedApply(target, 'pgl', 1200);
   defineHostileValues(target, 'pgl');
   defineSchemaTools(target, 'pgl');
   defineCallerTransaction(target, 'pgl', async (fn, outcome) => {

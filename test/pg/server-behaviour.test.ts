@@ -6,6 +6,7 @@ import { defineHostileValues } from './suites/hostile-values.js';
 import { defineNativeDiffProperty, defineShardAgreement } from './suites/native-diff-property.js';
 import { defineSchemaTools } from './suites/schema-tools.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
+import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
 
 describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
@@ -14,6 +15,7 @@ describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
   defineNativeDiffProperty(target, 'srv', 30);
   defineShardAgreement(target);
   defineStatementBudget(target, 'srv', () => countingPool(database().pool), { pairs: 10_000, chunk: 1_000 });
+  defineStreamedApply(target, 'srv', 5000);
   defineHostileValues(target, 'srv');
   defineSchemaTools(target, 'srv');
   defineCallerTransaction(target, 'srv', async (fn, outcome) => {
