@@ -107,15 +107,12 @@ function stopOnAbort(store: SyncStore, signal: AbortSignal): SyncStore {
     },
   });
   const differing = store.scanDifferingPairs;
-  return {
-    name: store.name,
-    scanPairs: (query) => stopping(store.scanPairs(query)),
+  // Everything else (name, catalog, counts, reads, writes, locks) is the store's own.
+  const wrapped: SyncStore = Object.create(store) as SyncStore;
+  return Object.assign(wrapped, {
+    scanPairs: (query: Parameters<SyncStore['scanPairs']>[0]) => stopping(store.scanPairs(query)),
     ...(differing ? { scanDifferingPairs: (query: Parameters<typeof differing>[0]) => stopping(differing.call(store, query)) } : {}),
-    countPairs: (query) => store.countPairs(query),
-    readPair: (key, options) => store.readPair(key, options),
-    applyBatch: (actions, context) => store.applyBatch(actions, context),
-    acquireRunLock: (scope, options) => store.acquireRunLock(scope, options),
-  };
+  });
 }
 
 /** The number of pairs in scope (orphans on both sides included). */
