@@ -340,7 +340,8 @@ async function run(
       // Nothing of the batch being drawn is written: it may hold a pair only partly read.
       pending.actions.forEach((action, k) => record(pending.indexes[k]!, action, 'Skipped', null));
       pending = { index: pending.index, actions: [], indexes: [] };
-      status = 'Stopped';
+      // A source that ended because the signal fired (a scan stopped between pages) is an abort.
+      status = options.signal?.aborted ? 'Aborted' : 'Stopped';
       logger.error({ runId, error: sourceError._tag }, `levelsync apply stopped: ${sourceError.message}`);
     } else {
       await flush();

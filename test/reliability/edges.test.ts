@@ -367,7 +367,9 @@ describeWithServer('reliability: edges (issue 11)', () => {
       const history = (await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`)).rows[0].n;
       expect(doc.report.counts.Applied).toBe(300); // the batch under way finished; none rolled back
       expect(history).toBe(doc.report.counts.Applied);
-      expect(doc.report.counts.Skipped).toBe(100);
+      // Actions drawn from the streamed scan but not sent (how many were drawn depends on the pages read).
+      expect(doc.report.counts.Skipped).toBeGreaterThan(0);
+      expect(doc.report.counts.Applied + doc.report.counts.Skipped).toBeLessThanOrEqual(400);
 
       // SIGINT while waiting for the run lock: the wait ends, one document, exit 130, nothing written.
       const store = createPgSyncStore(db.pool, { mapping: createLevelsyncMapping({ schema })._unsafeUnwrap() });
