@@ -49,6 +49,7 @@ export async function scanStep(args: CommandArgs, backend: CliBackend, ctx: Comm
     const scan = await scanDesyncs(stopOnAbort(backend.store, ctx.signal), {
       resolver: backend.resolver,
       ...scopeOf(args),
+      ...(args.listLegacy ? { listLegacy: true } : {}),
       onProgress: ({ pairsRead }) => progress.update(pairsRead),
     });
     if (ctx.signal.aborted) return err(interruptedFailure(ctx.signal, 'while scanning'));
@@ -74,6 +75,7 @@ export async function openScanStep(
   const scan = await openDesyncScan(stopOnAbort(backend.store, ctx.signal), {
     resolver: backend.resolver,
     ...scopeOf(args),
+    ...(args.listLegacy ? { listLegacy: true } : {}),
     onProgress: ({ pairsRead }) => progress.update(pairsRead),
   });
   if (scan.isErr()) {
@@ -121,7 +123,7 @@ export async function countStep(
   backend: CliBackend,
   scan: Pick<DesyncScan, 'scope' | 'aliases'>,
 ): Promise<Result<number, CliFailure>> {
-  const counted = await backend.store.countPairs({ ...scan.scope, aliases: scan.aliases });
+  const counted = await backend.store.countPairs({ ...scan.scope, ...(backend.store.aliases === undefined ? { aliases: scan.aliases } : {}) });
   if (counted.isErr()) return err(storeFailure(counted.error, backend));
   return ok(Math.max(counted.value, 0));
 }

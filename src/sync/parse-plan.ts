@@ -88,7 +88,8 @@ export const PlannedMaxLevelSchema = z.strictObject({
 export const FingerprintSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'must be sha256: followed by 64 hex digits' });
 export const PlanSummarySchema = z.strictObject({
   actions: z.strictObject({ ...Object.fromEntries(ACTION_KINDS.map((k) => [k, count])), total: count }),
-  desyncs: z.strictObject({ ...Object.fromEntries(DESYNC_KINDS.map((k) => [k, count])), total: count }),
+  // UnreadableRecord is newer than the format: plans written before it have no such count.
+  desyncs: z.strictObject({ ...Object.fromEntries(DESYNC_KINDS.map((k) => [k, k === 'UnreadableRecord' ? count.optional() : count])), total: count }),
   pairs: count,
 });
 export const WarningsSchema = z.array(text);

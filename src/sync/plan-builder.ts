@@ -1,5 +1,6 @@
 import { ACTION_KINDS, type SyncAction } from './action.js';
 import { DESYNC_KINDS, type Desync } from './desync.js';
+import { describeLegacyIdSummary, type LegacyIdSummary } from './legacy-ids.js';
 import { comparePairKeys } from './pair.js';
 import { planPair, type PlanSummary } from './plan.js';
 import { policyFor, type SyncPolicy } from './policy.js';
@@ -26,14 +27,14 @@ export class PlanAccumulator {
     const first = group[0];
     if (first === undefined) return [];
     this.pairs++;
+    const labels = new Set<string>();
     for (const desync of group) {
       this.desyncCounts[desync.kind]++;
       this.desyncs++;
-      if (desync.kind === 'LegacySpecializationId') {
-        const label = `${desync.storedAs} → ${desync.specializationId}`;
-        this.legacy.set(label, (this.legacy.get(label) ?? 0) + 1);
-      }
+      if (desync.kind === 'LegacySpecializationId') labels.add(`${desync.storedAs} → ${desync.specializationId}`);
     }
+    // Pairs, not records, per legacy id (listed per pair with `listLegacy`).
+    for (const label of labels) this.legacy.set(label, (this.legacy.get(label) ?? 0) + 1);
     const planned = planPair(group, policyFor(this.policy, first.specializationId));
     if (planned.length > 0) this.actionPairs++;
     for (const action of planned) {
@@ -57,11 +58,17 @@ export class PlanAccumulator {
     return this.actionPairs;
   }
 
-  /** The planner's own warnings (legacy ids, demotions), after every pair was planned. */
-  warnings(): string[] {
+  /**
+   * The planner's own warnings, after every pair was planned: one per stored legacy id (from the
+   * scan's summary when given, else counted from listed per-pair notes), and demotions.
+   */
+  warnings(legacyIds?: readonly LegacyIdSummary[]): string[] {
     const warnings: string[] = [];
+    for (const entry of legacyIds ?? []) {
+      warnings.push(`Legacy id ${describeLegacyIdSummary(entry)}; migrate them when convenient (no repair needs it)`);
+    }
     for (const [label, count] of this.legacy) {
-      warnings.push(`${count} pair(s) have records stored under the legacy id ${label}; migrate them when convenient (no repair needs it)`);
+      if (legacyIds === undefined) warnings.push(`${count} pair(s) have records stored under the legacy id ${label}; migrate them when convenient (no repair needs it)`);
     }
     if (this.demotions > 0) warnings.push(`${this.demotions} action(s) lower a level: review them before applying`);
     return warnings;

@@ -152,7 +152,7 @@ export function createPlanStream(source: DesyncPageSource, options: CreatePlanSt
     }
     const last = grouper.end();
     if (last) yield ok(plan([last]));
-    const warnings = [...(scan?.summary().warnings ?? []), ...(options.warnings ?? []), ...accumulator.warnings()];
+    const warnings = [...(scan?.summary().warnings ?? []), ...(options.warnings ?? []), ...accumulator.warnings(scan?.summary().legacyIds)];
     const maxLevels = sortedRecord(known);
     const summary = accumulator.summary();
     hasher.line(fingerprintTrailer({ maxLevels, summary, warnings }));

@@ -6,6 +6,7 @@ import type { MaxLevelTable, ResolutionSource } from '../max-level/resolution.js
 import type { ActionKind, ExpectedState, SyncAction } from './action.js';
 import type { Desync, DesyncKind } from './desync.js';
 import { PlanAccumulator } from './plan-builder.js';
+import type { LegacyIdSummary } from './legacy-ids.js';
 import { comparePairKeys, formatPairKey } from './pair.js';
 import { DEFAULT_CLAMP_LIMIT, resolvePolicy, type PolicyRules, type SyncPolicy, type SyncPolicyInput } from './policy.js';
 
@@ -82,6 +83,8 @@ export interface PlanInput {
   readonly aliases?: ReadonlyMap<string, string>;
   readonly scope?: PlanScope;
   readonly warnings?: readonly string[];
+  /** Legacy-id use, one entry per stored id (a scan's `legacyIds`): becomes one warning each. */
+  readonly legacyIds?: readonly LegacyIdSummary[];
 }
 
 /**
@@ -111,7 +114,7 @@ export function createPlan(input: readonly Desync[] | PlanInput, options: Create
     for (const action of accumulator.pair(ordered.slice(start, end))) actions.push(action);
     start = end;
   }
-  const warnings = [...(scan.warnings ?? []), ...(options.warnings ?? []), ...accumulator.warnings()];
+  const warnings = [...(scan.warnings ?? []), ...(options.warnings ?? []), ...accumulator.warnings(scan.legacyIds)];
 
   const maxLevels: Record<string, PlannedMaxLevel> = {};
   if (maxLevelTable) {
@@ -206,7 +209,7 @@ export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAc
 
   // Problems a machine must not guess about.
   const blocking = desyncs.filter(
-    (d) => d.kind === 'UnknownSpecialization' || d.kind === 'DuplicateRecord' || d.kind === 'InvalidLevel',
+    (d) => d.kind === 'UnreadableRecord' || d.kind === 'UnknownSpecialization' || d.kind === 'DuplicateRecord' || d.kind === 'InvalidLevel',
   );
   if (blocking.length > 0) {
     return flag(
@@ -299,6 +302,8 @@ export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAc
 
 function describeBlocking(d: Desync): string {
   switch (d.kind) {
+    case 'UnreadableRecord':
+      return `Unreadable record: ${d.reason}`;
     case 'UnknownSpecialization':
       return `Unknown specialization ${d.specializationId}: no repository or fallback knows its maximum level`;
     case 'DuplicateRecord':

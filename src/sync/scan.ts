@@ -8,6 +8,7 @@ import type { MaxLevelResolver, MaxLevelTable, Resolution } from '../max-level/r
 import { z } from 'zod';
 import type { Desync } from './desync.js';
 import { diffPair } from './diff.js';
+import { countLegacyIdUse, legacyIdSummary, mergeLegacyIdUse, type LegacyIdSummary, type LegacyIdUsage } from './legacy-ids.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import type { PlanScope } from './plan.js';
 import type { Shard } from './shard.js';
@@ -23,6 +24,12 @@ export interface ScanOptions {
   readonly pageSize?: number;
   /** Let the store find the differing pairs itself when it can (default true). */
   readonly nativeDiff?: boolean;
+  /**
+   * Also list a `LegacySpecializationId` desync per record stored under a legacy id (default
+   * false: legacy-id use is summarised once per stored id in `legacyIds`, and a pair stored under
+   * a legacy id whose levels agree is in sync).
+   */
+  readonly listLegacy?: boolean;
   /** Called after each page with the number of pairs read so far. */
   readonly onProgress?: (progress: { readonly pairsRead: number; readonly desyncs: number }) => void;
   readonly logger?: Logger;
@@ -37,6 +44,11 @@ export interface DesyncScan {
   /** The maximum levels used. */
   readonly maxLevels: MaxLevelTable;
   readonly aliases: ReadonlyMap<string, string>;
+  /**
+   * Legacy-id use in scope, one entry per stored legacy id (rows of each side, pairs, canonical
+   * id, deprecation date), counted by the store where it can (`summarizeLegacyIds`).
+   */
+  readonly legacyIds: readonly LegacyIdSummary[];
   readonly scope: PlanScope;
   /** E.g. a maximum level that came from the fallback constants because the repository failed. */
   readonly warnings: readonly string[];
@@ -137,11 +149,14 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
   for (const [id, resolution] of resolutions) maxLevels.set(id, resolution.maxLevel);
   const liveTable: MaxLevelTable = { resolutions, unresolved, maxLevelOf: (id: string) => maxLevels.get(id) };
 
+  // A store created with its catalog groups legacy ids itself; others get the resolver's aliases.
+  const aliases = store.aliases ?? catalog.aliasMap;
   const query: PairQuery = {
     ...scope,
-    aliases: catalog.aliasMap,
+    ...(store.aliases === undefined ? { aliases } : {}),
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
   };
+  const listLegacy = options.listLegacy === true;
   const native = options.nativeDiff !== false && store.scanDifferingPairs !== undefined;
 
   let pairsRead = 0;
@@ -150,9 +165,15 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
   // Specialization ids with at least one desync: warnings name only the ids that matter.
   const seen = new Set<string>();
   let warnings: string[] = [];
+  let legacyIds: readonly LegacyIdSummary[] = [];
 
   async function* pages(): AsyncGenerator<Result<readonly Desync[], StoreError | ValidationError>> {
-    const source = native ? store.scanDifferingPairs!({ ...query, maxLevels }) : store.scanPairs(query);
+    const source = native ? store.scanDifferingPairs!({ ...query, maxLevels, ...(listLegacy ? { listLegacy } : {}) }) : store.scanPairs(query);
+    // Legacy-id use: counted by the store in one statement, or here from the pairs read.
+    const summarize = store.summarizeLegacyIds !== undefined && aliases.size > 0;
+    let counted: LegacyIdUsage[] = [];
+    // Started before the pages are read: on a pool it runs on another connection, beside the diff.
+    const usagePromise = summarize ? store.summarizeLegacyIds!(query) : undefined;
     const tried = new Set<string>(unresolved.keys());
     for await (const page of source) {
       if (page.isErr()) {
@@ -179,32 +200,46 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
             unresolved.set(id, late.error);
           }
         }
-        for (const desync of diffPair(pair, { maxLevelOf: (x) => maxLevels.get(x) })) {
+        for (const desync of diffPair(pair, { maxLevelOf: (x) => maxLevels.get(x), listLegacy })) {
           desyncs.push(desync);
           seen.add(desync.specializationId);
         }
       }
+      if (!summarize && aliases.size > 0) counted = mergeLegacyIdUse(counted, countLegacyIdUse(page.value, aliases));
       pairsRead += page.value.length;
       desyncCount += desyncs.length;
       options.onProgress?.({ pairsRead, desyncs: desyncCount });
       yield ok(desyncs);
     }
+    const late: string[] = [];
+    if (usagePromise) {
+      const usage = await usagePromise;
+      if (usage.isErr()) {
+        yield err(usage.error);
+        return;
+      }
+      counted = [...usage.value];
+    } else if (native && aliases.size > 0 && counted.length > 0) {
+      late.push(`The store cannot count legacy-id use: the legacy-id counts cover only the ${pairsRead} pair(s) that differ`);
+    }
+    legacyIds = legacyIdSummary(counted, catalog);
     finished = true;
-    warnings = scanWarnings(resolutions, unresolved, seen);
+    warnings = [...late, ...scanWarnings(resolutions, unresolved, seen)];
     for (const warning of warnings) logger.warn({ store: store.name }, warning);
     logger.info({ store: store.name, pairsRead, desyncs: desyncCount, native }, 'levelsync scan finished');
   }
 
   return {
     scope,
-    aliases: catalog.aliasMap,
+    aliases,
     maxLevels: liveTable,
     pages: pages(),
     summary: () => ({
       pairsRead,
       desyncCount,
       maxLevels: liveTable,
-      aliases: catalog.aliasMap,
+      aliases,
+      legacyIds,
       scope,
       warnings: finished ? warnings : scanWarnings(resolutions, unresolved, seen),
     }),

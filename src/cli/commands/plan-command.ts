@@ -6,6 +6,7 @@ import {
   previewPlanStream,
   renderPlan,
   type DesyncScan,
+  type DesyncScanSummary,
   type PlanOverview,
   type PlanSourceError,
   type PlanStream,
@@ -34,7 +35,7 @@ export async function openPlanStep(
   args: CommandArgs,
   ctx: CommandContext,
   backend: CliBackend,
-): Promise<Result<{ readonly stream: PlanStream; overview(): PlanOverview | undefined; done(): void }, CliFailure>> {
+): Promise<Result<{ readonly stream: PlanStream; overview(): PlanOverview | undefined; legacyIds(): DesyncScanSummary['legacyIds']; done(): void }, CliFailure>> {
   const opened = await openScanStep(args, backend, ctx);
   if (opened.isErr()) return err(opened.error);
   const plan = createPlanStream(opened.value.scan, { policy: args.policy });
@@ -43,7 +44,7 @@ export async function openPlanStep(
     return err(usageFailure(plan.error.message));
   }
   const preview = previewPlanStream(plan.value, args.limit);
-  return ok({ stream: preview.stream, overview: preview.overview, done: opened.value.done });
+  return ok({ stream: preview.stream, overview: preview.overview, legacyIds: () => opened.value.scan.summary().legacyIds, done: opened.value.done });
 }
 
 /** A failure of a streamed plan's source (its scan), as the CLI reports it. */
@@ -86,7 +87,7 @@ async function planCommandWith(args: CommandArgs, ctx: CommandContext, backend: 
   const plan = made.value.overview()!;
   const shown = displayPath(file, ctx.environment.cwd);
   if (ctx.out.jsonMode) {
-    ctx.out.json({ command: 'plan', target: backend.target, mapping: backend.mapping, file: shown, ...planSummaryJson(plan), exitCode: EXIT.ok });
+    ctx.out.json({ command: 'plan', target: backend.target, mapping: backend.mapping, file: shown, ...planSummaryJson(plan), legacyIds: made.value.legacyIds(), exitCode: EXIT.ok });
     return ok(EXIT.ok);
   }
   ctx.out.out(renderPlan(plan, { limit: args.limit }));
