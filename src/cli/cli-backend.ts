@@ -1,7 +1,7 @@
 import { err, type Result } from 'neverthrow';
 import type { MaxLevelResolver, StoreError, SyncStore, ValidationError } from '../index.js';
 import { describeCause } from '../index.js';
-import { configFailure, usageFailure, workFailure, type CliFailure } from './cli-failure.js';
+import { busyFailure, configFailure, Interrupted, interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';
 import type { CliEnvironment, CliOutput } from './cli-io.js';
 import type { CommandArgs } from './cli-options.js';
 
@@ -42,6 +42,11 @@ export interface CommandContext {
   readonly onApplying?: (applying: boolean) => void;
 }
 
+/** True when a store error says the mapped tables or columns are not there (a configuration problem). */
+export function isMissingTables(error: StoreError | ValidationError | undefined): boolean {
+  return error !== undefined && error._tag === 'StoreUnavailable' && missingObject(error.cause);
+}
+
 /** What a driver error says about the schema, when it says the mapped tables or columns are not there. */
 function missingObject(cause: unknown): boolean {
   const code = sqlStateOf(cause);
@@ -67,10 +72,11 @@ function sqlStateOf(cause: unknown, depth = 0): string | undefined {
 export function storeFailure(error: StoreError | ValidationError, backend: Pick<CliBackend, 'mapping'>): CliFailure {
   switch (error._tag) {
     case 'RunInProgress':
-      return workFailure(`${error.message} (or pass --wait-for-lock)`);
+      return busyFailure(`${error.message} (or pass --wait-for-lock)`);
     case 'ValidationError':
       return usageFailure(error.message);
     case 'StoreUnavailable': {
+      if (error.cause instanceof Interrupted) return interruptedFailure(error.cause.signal, 'while scanning');
       if (missingObject(error.cause)) {
         const hint =
           backend.mapping === 'levelsync'
@@ -93,8 +99,13 @@ export async function withBackend<T>(
   const opened = await ctx.openBackend(args, ctx.out, options);
   if (opened.isErr()) return err(opened.error);
   try {
+    if (ctx.signal.aborted) return err(interruptedFailure(ctx.signal, 'while opening the database'));
     return await work(opened.value);
   } finally {
-    await opened.value.close();
+    // After a signal a session may still be blocked (a lock wait the server cannot be told to
+    // end): give closing a moment, then let the process exit (the server ends its sessions).
+    const closing = opened.value.close();
+    if (ctx.signal.aborted) await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    else await closing;
   }
 }

@@ -32,14 +32,22 @@ const POLICY = `Policy (what a plan does about each desync):
 
 const APPLYING = `Applying:
   --batch-size <n>       Write actions per transaction (default 1000)
-  --wait-for-lock        Wait for another run to finish instead of exiting with code 1`;
+  --wait-for-lock        Wait for another run to finish instead of exiting with code 1
+                         (the run lock is taken before the scan, so nothing goes stale)
+  --lock-timeout <t>     Longest wait for a row another session has locked, per statement
+                         (default 5s; 0: no limit); a batch that times out is rolled back,
+                         retried, then reported`;
 
 const EXIT_CODES = `Exit codes:
-  0  in sync / done
-  1  desyncs found (check, sync without --apply), actions failed or went stale (apply,
-     sync --apply), health not "healthy", or another run holds the lock
-  2  bad usage or configuration: unknown command or option, bad value, malformed or
-     edited plan file, unknown specialization, bad or unreachable database, missing tables`;
+  0    in sync / done (actions flagged for review alone do not count in apply and sync)
+  1    work remains: desyncs found (check), write actions to do (sync without --apply),
+       actions stale, failed or not attempted (apply, sync --apply), health not "healthy",
+       another run holds the run lock or the embedded database, the run lock was lost
+  2    bad usage or configuration: unknown command or option, bad value, malformed, edited
+       or unapproved plan file, unknown specialization, bad or unreachable database,
+       missing tables, a schema newer than this release
+  70   internal error (a bug: please report it)
+  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM. The report is printed first.`;
 
 const TOP = `levelsync: keep learners' progress levels and license levels in sync.
 
@@ -125,9 +133,12 @@ skipped, never overwritten. Re-applying an applied plan changes nothing. Actions
 review are listed and never written. Ctrl-C stops between batches. The whole file is verified
 (every line, the fingerprint) before the first write.
 
-Exit code: 0 when every write action was applied (flagged ones are left for review), 1 when
-an action went stale or failed or another run holds the lock, 2 when the plan file is
-missing, malformed or edited, or on bad configuration.
+Exit code: 0 when every write action was applied or already applied (flagged ones are left
+for review), 1 when an action went stale or failed or another run holds the lock, 2 when the
+plan file is missing, malformed, edited or not the approved one, or on bad configuration.
+
+  --expect-fingerprint <fp>  Apply only the plan with this fingerprint (the one a reviewer
+                         approved: \`levelsync plan\` prints it); another plan is exit 2
 
 ${APPLYING}
   --limit <n>            Rows listed per kind of outcome (default 20)
@@ -142,8 +153,9 @@ ${OUTPUT}
 Plans and applies in one go. Without --apply this is a DRY RUN: it shows what would change
 and writes nothing.
 
-Exit code: without --apply, 0 when there is nothing to do and 1 when there is; with --apply,
-0 when every write was applied (flagged actions are left for review), 1 when an action went
+Exit code: without --apply, 0 when there is nothing to write (actions flagged for review
+alone do not count, as with --apply) and 1 when there is; with --apply, 0 when every write
+was applied (flagged actions are left for review), 1 when an action went
 stale or failed or another run holds the lock; 2 on bad usage or configuration.
 
   --apply                Write the changes (default: dry run); batches are applied as the

@@ -40,7 +40,7 @@ const policy = {
   missing: { type: 'string' },
   'above-max': { type: 'string' },
 } as const satisfies Record<string, OptionSpec>;
-const applying = { 'batch-size': { type: 'string' }, 'wait-for-lock': { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
+const applying = { 'batch-size': { type: 'string' }, 'wait-for-lock': { type: 'boolean' }, 'lock-timeout': { type: 'string' } } as const satisfies Record<string, OptionSpec>;
 const limit = { limit: { type: 'string' }, 'list-legacy': { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
 const full = { full: { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
 
@@ -48,7 +48,7 @@ const full = { full: { type: 'boolean' } } as const satisfies Record<string, Opt
 export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Record<string, OptionSpec>; readonly positionals: readonly string[] }>> = {
   check: { options: { ...connection, ...output, ...filters, ...limit, ...full }, positionals: [] },
   plan: { options: { ...connection, ...output, ...filters, ...policy, ...limit, out: { type: 'string', short: 'o' } }, positionals: [] },
-  apply: { options: { ...connection, ...output, ...applying, limit: limit.limit, ...full }, positionals: ['plan-file'] },
+  apply: { options: { ...connection, ...output, ...applying, limit: limit.limit, ...full, 'expect-fingerprint': { type: 'string' } }, positionals: ['plan-file'] },
   sync: { options: { ...connection, ...output, ...filters, ...policy, ...applying, ...limit, ...full, apply: { type: 'boolean' } }, positionals: [] },
   health: { options: { ...connection, ...output, ...filters, 'list-legacy': { type: 'boolean' } }, positionals: [] },
   'max-level': { options: { ...connection, ...output }, positionals: ['specialization-id'] },
@@ -75,6 +75,10 @@ export interface CommandArgs {
   readonly policy: SyncPolicyInput;
   readonly batchSize?: number;
   readonly waitForLock: boolean;
+  /** Longest wait for one row lock, in ms (0: no limit); undefined: the default. */
+  readonly lockTimeoutMs?: number;
+  /** `apply --expect-fingerprint`: the fingerprint of the plan a reviewer approved. */
+  readonly expectFingerprint?: string;
   readonly limit: number;
   /** With --json: list everything (every desync, every notable apply outcome), not the first --limit. */
   readonly full: boolean;
@@ -233,6 +237,26 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
     result.batchSize = b.value;
   }
   result.waitForLock = v['wait-for-lock'] === true;
+  const lockTimeout = str('lock-timeout');
+  if (lockTimeout !== undefined) {
+    const t = check(
+      'lock-timeout',
+      lockTimeout,
+      z
+        .string()
+        .regex(/^\d+(ms|s)?$/, { error: 'must be a duration such as 5s, 500ms or 0 (no limit)' })
+        .transform((text) => (text.endsWith('ms') ? Number(text.slice(0, -2)) : text.endsWith('s') ? Number(text.slice(0, -1)) * 1_000 : Number(text)))
+        .pipe(z.number().int().min(0).max(3_600_000, { error: 'must be at most 1 hour' })),
+    );
+    if (t.isErr()) return err(t.error);
+    result.lockTimeoutMs = t.value;
+  }
+  const approved = str('expect-fingerprint');
+  if (approved !== undefined) {
+    const f = check('expect-fingerprint', approved, z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'must be a plan fingerprint: sha256: followed by 64 hex digits (levelsync plan prints it)' }));
+    if (f.isErr()) return err(f.error);
+    result.expectFingerprint = f.value;
+  }
   result.listLegacy = v['list-legacy'] === true;
   const limitText = str('limit');
   if (limitText !== undefined) {

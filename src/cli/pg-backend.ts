@@ -50,7 +50,7 @@ export async function openPgBackend(
     const fits = toColumnUserId(typeof id === 'number' && !numericMapping(mapping.value.userIdType) ? String(id) : id, mapping.value.userIdType);
     if (!fits.ok) return err(usageFailure(`--user ${JSON.stringify(String(id))}: ${fits.message} (user ids are ${mapping.value.userIdType} in this mapping)`));
   }
-  const opened = await openDatabase(target.value, out, options);
+  const opened = await openDatabase(target.value, out, { ...options, ...(args.lockTimeoutMs !== undefined ? { lockTimeoutMs: args.lockTimeoutMs } : {}) });
   if (opened.isErr()) return err(opened.error);
   const db = opened.value;
   const connection = db.kind === 'server' ? pgPool(db.pool) : pglite(db.db);

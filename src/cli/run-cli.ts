@@ -13,7 +13,7 @@ import { COMMANDS, parseCommandArgs, type CommandArgs, type CommandName } from '
 export interface RunCliOptions {
   /** How data commands reach the database (default: PostgreSQL or PGlite through `levelsync/pg`). */
   readonly openBackend?: OpenBackend;
-  /** Ctrl-C: stops `apply` between batches. */
+  /** SIGINT/SIGTERM (its `reason` names the signal): stops a scan, a lock wait, or `apply` between batches. */
   readonly signal?: AbortSignal;
   /** Told when a command starts or stops applying, so that Ctrl-C knows whether to wait. */
   readonly onApplying?: (applying: boolean) => void;
@@ -34,9 +34,10 @@ const COMMAND_LOADERS: Readonly<Record<CommandName, () => Promise<Command>>> = {
 };
 
 /**
- * Runs the `levelsync` command line and returns its exit code: 0 in sync / done, 1 desyncs
- * found or actions failed or stale, 2 bad usage or configuration. Never throws; never calls
- * `process.exit`.
+ * Runs the `levelsync` command line and returns its exit code: 0 in sync / done, 1 work
+ * remains (desyncs found, actions failed or stale, a lock held elsewhere), 2 bad usage or
+ * configuration, 70 an internal error, 130/143 stopped by SIGINT/SIGTERM (see `EXIT`). Never
+ * throws; never calls `process.exit`.
  */
 export async function runCli(argv: readonly string[], environment: CliEnvironment, options: RunCliOptions = {}): Promise<number> {
   const wantsJson = argv.includes('--json');
@@ -84,8 +85,8 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     if (isCliFailure(cause)) return fail(cause, first);
     out.error(`internal error in \`levelsync ${first}\`: ${describeCause(cause)}`);
     if (environment.env.LEVELSYNC_DEBUG && cause instanceof Error && cause.stack) out.info(out.scrub(cause.stack));
-    if (out.jsonMode) out.json({ command: first, error: { kind: 'internal', message: describeCause(cause) }, exitCode: EXIT.attention });
-    return EXIT.attention;
+    if (out.jsonMode) out.json({ command: first, error: { kind: 'internal', message: describeCause(cause) }, exitCode: EXIT.internal });
+    return EXIT.internal;
   }
 }
 
@@ -102,7 +103,14 @@ function unknownCommand(text: string): CliFailure {
 /** Prints a failure: one line on stderr, and with `--json` one JSON document on stdout. */
 function reportFailure(out: CliOutput, failure: CliFailure, command?: string): number {
   out.error(failure.message);
-  if (out.jsonMode) out.json({ ...(command ? { command } : {}), error: { kind: failure.kind, message: out.scrub(failure.message) }, exitCode: failure.exitCode });
+  if (out.jsonMode) {
+    out.json({
+      ...(command ? { command } : {}),
+      ...(failure.kind === 'interrupted' ? { interrupted: true } : {}),
+      error: { kind: failure.kind, message: out.scrub(failure.message) },
+      exitCode: failure.exitCode,
+    });
+  }
   return failure.exitCode;
 }
 

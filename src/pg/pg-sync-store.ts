@@ -115,7 +115,7 @@ const DifferingQuerySchema = PairQuerySchema.extend({
 
 const readCount = rowReader({ n: countValue }, 'count row', {});
 const readLegacy = rowReader({ sid: textValue, canon: textValue, p_rows: countValue, l_rows: countValue, pairs: countValue }, 'legacy id row', {});
-const readApplied = rowReader({ idx: countValue }, 'apply result row', {});
+const readApplied = rowReader({ idx: countValue, done: z.boolean({ error: 'must be a boolean' }) }, 'apply result row', {});
 
 /**
  * A `SyncStore` over PostgreSQL (through `pg`) or PGlite, for levelsync's own schema or an
@@ -427,7 +427,12 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       else issues.push(c.issue);
     }
     if (issues.length > 0) return err(validationError('write batch', issues));
-    const context = { actor, now: rawContext.now, aliases: rawContext.aliases ?? storeAliases };
+    const context = {
+      actor,
+      now: rawContext.now,
+      aliases: rawContext.aliases ?? storeAliases,
+      ...(rawContext.lockTimeoutMs !== undefined ? { lockTimeoutMs: rawContext.lockTimeoutMs } : {}),
+    };
     const invalid = checkBatch(actions, context, mapping);
     if (invalid) return err(invalid);
     const outcomes: WriteOutcome[] = actions.map(() => 'Stale');
@@ -443,7 +448,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
         const row = readApplied(raw);
         if (row.isErr()) throw new Error(row.error.message);
         const index = chunk.indexes[row.value.idx];
-        if (index !== undefined) outcomes[index] = 'Applied';
+        if (index !== undefined) outcomes[index] = row.value.done ? 'AlreadyApplied' : 'Applied';
       }
     };
     let statements = 0;
@@ -451,9 +456,13 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       const f = connection.kind === 'pglite' ? undefined : await loadFacts();
       const locks = chunks.map((chunk) => (f ? pairLocksFor(chunk.actions, f) : []));
       statements = chunks.length + locks.filter((l) => l.length > 0).length;
-      if (chunks.length === 1 && locks[0]!.length === 0) await runChunk(connection.run, chunks[0]!, []);
+      // A lock timeout needs a transaction of ours (SET LOCAL): never on a caller's session,
+      // where it would outlive the batch; PGlite has one session and never waits.
+      const lockTimeout = context.lockTimeoutMs !== undefined && context.lockTimeoutMs > 0 && connection.kind === 'pool' ? context.lockTimeoutMs : undefined;
+      if (chunks.length === 1 && locks[0]!.length === 0 && lockTimeout === undefined) await runChunk(connection.run, chunks[0]!, []);
       else {
         await connection.transaction(async (run) => {
+          if (lockTimeout !== undefined) await run(`SELECT set_config('lock_timeout', $1::text, true)`, [`${lockTimeout}ms`]);
           for (let i = 0; i < chunks.length; i++) await runChunk(run, chunks[i]!, locks[i]!);
         });
       }

@@ -33,7 +33,7 @@ async function checkCommandWith(args: CommandArgs, ctx: CommandContext, backend:
         if (!writer) return err(failure);
         // The document has begun: end it with the error rather than leave it open.
         await writer.endList();
-        await writer.fields({ error: { kind: failure.kind, message: failure.message }, exitCode: failure.exitCode });
+        await writer.fields({ ...(failure.kind === 'interrupted' ? { interrupted: true } : {}), error: { kind: failure.kind, message: failure.message }, exitCode: failure.exitCode });
         await writer.end();
         ctx.out.error(failure.message);
         return ok(failure.exitCode);

@@ -386,7 +386,7 @@ function printNextSteps(ctx: CommandContext, db: OpenDatabase, schema: string, p
     [`${cli} health ${conn}`, 'the consistency rate'],
     [`${cli} max-level PLAYER ${conn}`, 'a legacy alias resolved, and where the value came from'],
     [`${cli} max-level ${DEMO_UNKNOWN_SPECIALIZATION} ${conn}`, 'an unknown specialization: refused, never a silent default'],
-    [`${cli} apply ${planFile} ${conn}`, 'apply the same plan again: every action is stale, nothing is written twice'],
+    [`${cli} apply ${planFile} ${conn}`, 'apply the same plan again: every action is already applied, nothing is written twice'],
     [`${cli} sync --above-max clamp ${conn}`, 'a dry run with another policy'],
     [`${cli} --help`, 'every command and option'],
   ];
