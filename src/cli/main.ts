@@ -15,7 +15,7 @@ process.on('SIGINT', () => {
 
 const code = await runCli(
   process.argv.slice(2),
-  { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },
+  { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), stdin: process.stdin },
   { signal: controller.signal, onApplying: (value) => (applying = value) },
 );
 process.exitCode = code;
