@@ -172,6 +172,19 @@ export function createAdminApp(options: AdminApiOptions): Hono<Env> {
 
   const app = new Hono<Env>();
 
+  // A body that is not declared JSON would be ignored by the validator (and `{"dry_run": false}`
+  // sent by `curl -d` without a content type would quietly run dry): refuse it instead.
+  app.use('/admin/*', async (c, next) => {
+    const length = Number(c.req.header('content-length') ?? 0);
+    const hasBody = length > 0 || c.req.header('transfer-encoding') !== undefined;
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (c.req.method === 'POST' && hasBody && !/^application\/([\w.-]+\+)?json$/.test(type)) {
+      return c.json({ error: '(body) must be JSON: send content-type: application/json', field: '(body)' }, 415);
+    }
+    await next();
+    return undefined;
+  });
+
   // GET /admin/sync/desync-issues?specialization=&limit=100&cursor=
   // `total`: pairs needing work. Rows stored under a legacy id (PLAYER, COACH) are no issue: they
   // are counted in `legacyIds`. Issues come in a stable order; `nextCursor` fetches the next page.

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -23,6 +23,7 @@ const CONTEXT: Record<string, string> = {
 };
 
 export interface Snippet {
+  /** The line of the block's first code line in its Markdown file. */
   readonly line: number;
   readonly code: string;
 }
@@ -32,11 +33,14 @@ export function typescriptBlocks(markdown: string): Snippet[] {
   const blocks: Snippet[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    if (!/^```(ts|typescript)\s*$/.test(lines[i]!)) continue;
+    // Blocks may be indented (inside a list item): the indent of the fence is removed.
+    const fence = /^(\s*)```(ts|typescript)\s*$/.exec(lines[i]!);
+    if (!fence) continue;
+    const indent = fence[1]!.length;
     const start = i + 1;
     let end = start;
-    while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
-    blocks.push({ line: start + 1, code: lines.slice(start, end).join('\n') });
+    while (end < lines.length && !/^\s*```\s*$/.test(lines[end]!)) end++;
+    blocks.push({ line: start + 1, code: lines.slice(start, end).map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length))).join('\n') });
     i = end;
   }
   return blocks;
@@ -51,15 +55,19 @@ function preamble(code: string): string {
     .join('\n');
 }
 
-/** Compiles the blocks as modules inside the repository (so imports resolve as in the tests). */
-export function compileSnippets(snippets: readonly Snippet[]): Map<number, string[]> {
+/**
+ * Compiles the blocks as modules at the repository's root, where the README is (so that
+ * `levelsync` resolves as in the tests, and `./examples/…` as a reader of the README sees it),
+ * all in one program. Returns the errors of each block, in the blocks' order.
+ */
+export function compileSnippets(snippets: readonly (Snippet & { readonly source: string })[]): string[][] {
   const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
   if (!config) throw new Error('tsconfig.json could not be read');
-  const files = new Map<string, { snippet: Snippet; text: string; offset: number }>();
-  for (const snippet of snippets) {
+  const files = new Map<string, { index: number; snippet: Snippet & { readonly source: string }; text: string; offset: number }>();
+  snippets.forEach((snippet, index) => {
     const head = `${preamble(snippet.code)}\nexport {};\n`;
-    files.set(join(root, 'test', 'docs', `readme-snippet-line-${snippet.line}.ts`), { snippet, text: head + snippet.code, offset: head.split('\n').length - 1 });
-  }
+    files.set(join(root, `readme-snippet-${index}.ts`), { index, snippet, text: head + snippet.code, offset: head.split('\n').length - 1 });
+  });
   const host = ts.createCompilerHost(config.options);
   const { fileExists, readFile, getSourceFile } = host;
   host.fileExists = (name) => files.has(name) || fileExists.call(host, name);
@@ -69,35 +77,46 @@ export function compileSnippets(snippets: readonly Snippet[]): Map<number, strin
     return virtual ? ts.createSourceFile(name, virtual.text, language, true) : getSourceFile.call(host, name, language, onError, create);
   };
   const program = ts.createProgram({ rootNames: [...files.keys()], options: { ...config.options, noEmit: true }, host });
-  const errors = new Map<number, string[]>();
+  const errors: string[][] = snippets.map(() => []);
+  const elsewhere: string[] = [];
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const virtual = diagnostic.file ? files.get(diagnostic.file.fileName) : undefined;
-    const at = virtual && diagnostic.start !== undefined ? diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start).line - virtual.offset : 0;
-    const key = virtual?.snippet.line ?? 0;
-    const message = `README.md:${key + at} TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
-    errors.set(key, [...(errors.get(key) ?? []), message]);
+    const text = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+    if (!virtual || diagnostic.start === undefined) {
+      elsewhere.push(`TS${diagnostic.code}: ${text}`);
+      continue;
+    }
+    const at = diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start).line - virtual.offset;
+    errors[virtual.index]!.push(`${virtual.snippet.source}:${virtual.snippet.line + at} TS${diagnostic.code}: ${text}`);
   }
+  if (elsewhere.length > 0) errors[0]!.push(...elsewhere);
   return errors;
 }
 
 describe('README TypeScript blocks', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const snippets = typescriptBlocks(readme);
+  const snippets = typescriptBlocks(readme).map((snippet) => ({ ...snippet, source: 'README.md' }));
+  // A block that must NOT compile, in the same program: proof that a broken snippet is caught.
+  const broken = typescriptBlocks(
+    "```ts\nimport { applyPlan, type SyncPlan } from 'levelsync';\ndeclare const plan: SyncPlan;\nconst report = await applyPlan(plan, store);\nconsole.log(report.counts);\n```\n",
+  ).map((snippet) => ({ ...snippet, source: 'broken.md' }));
+  let errors: string[][] = [];
+  beforeAll(() => {
+    errors = compileSnippets([...snippets, ...broken]);
+  }, 240_000);
 
-  it('finds the blocks', () => {
-    expect(snippets.length).toBeGreaterThanOrEqual(6);
+  it('finds the blocks, indented ones included', () => {
+    expect(snippets.length).toBeGreaterThanOrEqual(8);
+    expect(snippets.some((s) => s.code.includes('startSyncQueue'))).toBe(true);
   });
 
   it('compile, every one of them', () => {
-    expect([...compileSnippets(snippets).values()].flat()).toEqual([]);
-  }, 120_000);
+    expect(errors.slice(0, snippets.length).flat()).toEqual([]);
+  });
 
   it('a block that does not compile is caught (TS2339 on a Result read as a plain value)', () => {
-    const broken = typescriptBlocks(
-      "```ts\nimport { applyPlan, type SyncPlan } from 'levelsync';\ndeclare const plan: SyncPlan;\nconst report = await applyPlan(plan, store);\nconsole.log(report.counts);\n```\n",
-    );
-    const errors = [...compileSnippets(broken).values()].flat();
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^README\.md:5 TS2339: Property 'counts' does not exist/);
-  }, 120_000);
+    const caught = errors[snippets.length]!;
+    expect(caught).toHaveLength(1);
+    expect(caught[0]).toMatch(/^broken\.md:5 TS2339: Property 'counts' does not exist/);
+  });
 });

@@ -153,6 +153,16 @@ describe('examples/admin-api', () => {
     expect(seen.at(-1)).toBe('10000/LFA_COACH/LevelMismatch');
   }, 300_000);
 
+  it('415 for a body not sent as JSON, rather than a quiet dry run', async () => {
+    const before = await levels(database().run);
+    const response = await fetch(`${base}/admin/sync/all`, { method: 'POST', headers: { 'x-user': 'admin:1', 'content-type': 'application/x-www-form-urlencoded' }, body: '{"dry_run": false}' });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ field: '(body)' });
+    expect(await levels(database().run)).toEqual(before);
+    const noBody = await fetch(`${base}/admin/sync/all`, { method: 'POST', headers: { 'x-user': 'admin:1' } });
+    expect(await noBody.json()).toMatchObject({ dryRun: true });
+  });
+
   it('400 for a bad limit or cursor, naming it', async () => {
     for (const [query, field] of [['limit=0', 'limit'], ['limit=1001', 'limit'], ['limit=ten', 'limit'], ['cursor=nonsense', 'cursor'], ['page=2', 'page']] as const) {
       const r = await call('GET', `/admin/sync/desync-issues?${query}`, 'admin:1');
