@@ -3,7 +3,7 @@
 // fresh project outside the repository next to pg, PGlite and TypeScript from the registry,
 // imports with ESM and `require`, type-checks a strict program, and runs it against PGlite.
 // The built files' imports are checked too: the core needs zod and neverthrow only.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -24,10 +24,22 @@ function pinned(name: string): string {
   return `${name}@${version}`;
 }
 
+const ENV = { ...process.env, NO_COLOR: '1', npm_config_loglevel: 'error' };
+
 function run(command: string, args: string[], cwd: string): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', npm_config_loglevel: 'error' } });
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: ENV });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
+}
+
+/** `run` without blocking, so that two steps can overlap. */
+function runAsync(command: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd, env: ENV, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed:\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }
 
 /** Bare specifiers a built file imports or requires (static and dynamic), read by esbuild. */
@@ -45,7 +57,7 @@ describe('the packed tarball, installed in a fresh project', () => {
   let consumer = '';
   let packedFiles: string[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'levelsync-pack-'));
     // A fresh clone: the repository's files (tracked and new, not ignored), no dist/.
     const clone = join(work, 'clone');
@@ -60,20 +72,21 @@ describe('the packed tarball, installed in a fresh project', () => {
     symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');
     const packs = join(work, 'packs');
     mkdirSync(packs);
-    const packed = JSON.parse(run(npm, ['pack', '--json', '--pack-destination', packs], clone)) as { filename: string; files: { path: string }[] }[];
-    packedFiles = packed[0]!.files.map((f) => f.path);
-    const tarball = join(packs, packed[0]!.filename);
-
     consumer = join(work, 'consumer');
     mkdirSync(consumer);
     writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'levelsync-consumer', private: true, version: '1.0.0' }));
     for (const file of readdirSync(consumerFiles)) cpSync(join(consumerFiles, file), join(consumer, file));
-    run(
-      npm,
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', tarball, pinned('pg'), pinned('@electric-sql/pglite'), pinned('vitest'), pinned('typescript'), pinned('@types/node')],
-      consumer,
-    );
-  }, 240_000);
+    const npmInstall = ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'];
+
+    // The pack (which builds) and the consumer's registry packages at once; then the tarball.
+    const [packOutput] = await Promise.all([
+      runAsync(npm, ['pack', '--json', '--pack-destination', packs], clone),
+      runAsync(npm, [...npmInstall, pinned('pg'), pinned('@electric-sql/pglite'), pinned('vitest'), pinned('typescript'), pinned('@types/node')], consumer),
+    ]);
+    const packed = JSON.parse(packOutput) as { filename: string; files: { path: string }[] }[];
+    packedFiles = packed[0]!.files.map((f) => f.path);
+    await runAsync(npm, [...npmInstall, join(packs, packed[0]!.filename)], consumer);
+  }, 360_000);
 
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
