@@ -136,8 +136,9 @@ function decodeCursor(text: string): { userId: Desync['userId']; specializationI
  */
 export function createAdminApp(options: AdminApiOptions): Hono<Env> {
   const mapping = options.mapping ?? LEVELSYNC_MAPPING;
-  const store: PgSyncStore = createPgSyncStore(options.pool, { mapping });
   const resolver: MaxLevelResolver = createMaxLevelResolver({ repositories: [createPgMaxLevelRepository(options.pool, { mapping })] });
+  // The store knows the catalog: rows under legacy ids (PLAYER, COACH) belong to their canonical pair.
+  const store: PgSyncStore = createPgSyncStore(options.pool, { mapping, catalog: resolver.catalog });
   const authenticate = options.authenticate ?? headerAuthentication;
   let bulkRunning = false;
 
@@ -195,20 +196,13 @@ export function createAdminApp(options: AdminApiOptions): Hono<Env> {
     const scan = unwrap(await scanDesyncs(store, { resolver, ...(specializationIds ? { specializationIds } : {}) }));
 
     const byKind: Record<string, number> = {};
-    const legacy: Record<string, number> = {};
     const pairs = new Set<string>();
-    const legacyPairs = new Set<string>();
     const issues: Desync[] = [];
     for (const d of scan.desyncs) {
-      const key = `${String(d.userId)}\u0000${d.specializationId}`;
-      if (d.kind === 'LegacySpecializationId') {
-        legacy[d.storedAs] = (legacy[d.storedAs] ?? 0) + 1;
-        legacyPairs.add(key);
-      } else if (!isInformational(d)) {
-        byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
-        pairs.add(key);
-        issues.push(d);
-      }
+      if (isInformational(d)) continue;
+      byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
+      pairs.add(`${String(d.userId)}\u0000${d.specializationId}`);
+      issues.push(d);
     }
     issues.sort(compareIssues);
     const start = after === undefined ? 0 : firstAfter(issues, after);
@@ -218,7 +212,8 @@ export function createAdminApp(options: AdminApiOptions): Hono<Env> {
       total: pairs.size,
       issueCount: issues.length,
       byKind,
-      legacyIds: { pairs: legacyPairs.size, rows: legacy },
+      // One entry per stored legacy id: { storedId, canonicalId, progressRows, licenseRows, pairs, deprecatedAfter }.
+      legacyIds: scan.legacyIds,
       warnings: scan.warnings,
       limit: query.limit,
       issues: page,
@@ -240,7 +235,7 @@ export function createAdminApp(options: AdminApiOptions): Hono<Env> {
     const body = c.req.valid('json');
     // Every specialization the user has a record in: read from the data, never a hard-coded list.
     const specializations: string[] = [];
-    for await (const page of store.scanPairs({ userIds: [userId], aliases: resolver.catalog.aliasMap })) {
+    for await (const page of store.scanPairs({ userIds: [userId] })) {
       for (const pair of unwrap(page)) specializations.push(pair.specializationId);
     }
     if (specializations.length === 0) throw new ApiError(404, `No progress or license for user ${userId}`);

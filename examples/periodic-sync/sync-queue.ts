@@ -100,8 +100,8 @@ export async function startSyncQueue(options: SyncQueueOptions): Promise<SyncQue
 
   if (options.work !== false) {
     const mapping = options.mapping ?? LEVELSYNC_MAPPING;
-    const store = createPgSyncStore(options.pool, { mapping });
     const resolver = createMaxLevelResolver({ repositories: [createPgMaxLevelRepository(options.pool, { mapping })] });
+    const store = createPgSyncStore(options.pool, { mapping, catalog: resolver.catalog });
     const polling = { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 };
 
     // The sweep: one job per shard, with ids derived from the sweep's, so that a retried sweep
