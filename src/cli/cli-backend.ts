@@ -1,5 +1,6 @@
 import { err, type Result } from 'neverthrow';
 import type { MaxLevelResolver, StoreError, SyncStore, ValidationError } from '../index.js';
+import type { CleanupDuplicatesReport } from '../pg/cleanup-duplicates.js';
 import { describeCause } from '../index.js';
 import { busyFailure, configFailure, Interrupted, interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';
 import type { CliEnvironment, CliOutput } from './cli-io.js';
@@ -25,6 +26,8 @@ export interface CliBackend {
   readonly resolver: MaxLevelResolver;
   /** Creates or updates levelsync's own tables. */
   migrate(): Promise<Result<MigrateSummary, CliFailure>>;
+  /** Archives duplicate rows per (user, specialization) (`cleanupDuplicates`); absent where the backend cannot. */
+  cleanupDuplicates?(options: { readonly dryRun: boolean }): Promise<Result<CleanupDuplicatesReport, CliFailure>>;
   close(): Promise<void>;
 }
 

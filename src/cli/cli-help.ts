@@ -18,6 +18,8 @@ const FILTERS = `Filters (combine with AND):
   --specialization <id>  Only this specialization (repeat, or a comma list; legacy ids such
                          as PLAYER name their canonical id)
   --user <id>            Only this user (repeat, or a comma list)
+  --users-file <path|->  Only the users listed in this file, one id per line (- reads
+                         standard input; # starts a comment); for lists too long for --user
   --shard <k/n>          Only the k-th of n disjoint parts of the users (hash of the user id),
                          so that n workers can split one run: 1/4, 2/4, 3/4, 4/4`;
 
@@ -61,6 +63,7 @@ Commands:
   health             Consistency rate and status (healthy ≥ 99 %, degraded ≥ 95 %, critical)
   max-level <id>     A specialization's maximum level and where it came from
   migrate            Create or update levelsync's own tables
+  cleanup-duplicates Archive duplicate rows per (user, specialization): a DRY RUN unless --apply
   demo               Seed an embedded database with realistic desyncs and repair them
 
 Run \`levelsync <command> --help\` for the options of a command.
@@ -221,6 +224,27 @@ Exit code: 0 when done, 2 on bad usage or configuration.
 ${CONNECTION}
 
 ${OUTPUT}
+`,
+  'cleanup-duplicates': `Usage: levelsync cleanup-duplicates [--apply] [options]
+
+Finds duplicate rows per (user, specialization) — possible where the tables have no unique
+key, as the original schema in some eras — and, with --apply, keeps the row with the highest
+level (then the latest update) and MOVES the others to <table>_archive (nothing is deleted),
+re-pointing their history rows to the kept license. One transaction. A DRY RUN (counts only)
+unless --apply. Afterwards, add the unique keys.
+
+Exit code: 0 when there is nothing to clean or it was cleaned, 1 when a dry run found
+duplicates, 2 on bad usage or configuration.
+
+  --apply                Move the duplicates (default: count them, change nothing)
+
+${CONNECTION}
+
+${OUTPUT}
+
+Example:
+  levelsync cleanup-duplicates --mapping original            # what would move
+  levelsync cleanup-duplicates --mapping original --apply
 `,
   demo: `Usage: levelsync demo [options]
 

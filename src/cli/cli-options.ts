@@ -14,7 +14,7 @@ import {
 import { usageFailure, type CliFailure } from './cli-failure.js';
 
 /** The subcommands, in the order `--help` lists them. */
-export const COMMANDS = ['check', 'plan', 'apply', 'sync', 'health', 'max-level', 'migrate', 'demo'] as const;
+export const COMMANDS = ['check', 'plan', 'apply', 'sync', 'health', 'max-level', 'migrate', 'cleanup-duplicates', 'demo'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export const MAPPINGS = ['levelsync', 'original'] as const;
@@ -32,6 +32,7 @@ const output = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' 
 const filters = {
   specialization: { type: 'string', multiple: true },
   user: { type: 'string', multiple: true },
+  'users-file': { type: 'string' },
   shard: { type: 'string' },
 } as const satisfies Record<string, OptionSpec>;
 const policy = {
@@ -53,6 +54,7 @@ export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Rec
   health: { options: { ...connection, ...output, ...filters, 'list-legacy': { type: 'boolean' } }, positionals: [] },
   'max-level': { options: { ...connection, ...output }, positionals: ['specialization-id'] },
   migrate: { options: { ...connection, ...output }, positionals: [] },
+  'cleanup-duplicates': { options: { ...connection, ...output, apply: { type: 'boolean' } }, positionals: [] },
   demo: {
     options: { 'database-url': connection['database-url'], 'data-dir': connection['data-dir'], schema: connection.schema, ...output, users: { type: 'string' }, seed: { type: 'string' } },
     positionals: [],
@@ -71,6 +73,8 @@ export interface CommandArgs {
   readonly schema?: string;
   readonly specializationIds?: readonly string[];
   readonly userIds?: readonly UserId[];
+  /** `--users-file <path|->`: read by the command runner, merged into `userIds`. */
+  readonly usersFile?: string;
   readonly shard?: Shard;
   readonly policy: SyncPolicyInput;
   readonly batchSize?: number;
@@ -200,6 +204,11 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
       if (!ids.includes(id.value)) ids.push(id.value);
     }
     result.userIds = ids;
+  }
+  const usersFile = str('users-file');
+  if (usersFile !== undefined) {
+    if (usersFile.trim() === '') return err(usageFailure('--users-file is empty: give a file with one user id per line, or - for standard input'));
+    result.usersFile = usersFile;
   }
   const shard = str('shard');
   if (shard !== undefined) {

@@ -41,7 +41,7 @@ const guarded = (stream: NodeJS.WriteStream) => ({
 
 const code = await runCli(
   process.argv.slice(2),
-  { stdout: guarded(process.stdout), stderr: guarded(process.stderr), env: process.env, cwd: process.cwd() },
+  { stdout: guarded(process.stdout), stderr: guarded(process.stderr), env: process.env, cwd: process.cwd(), stdin: process.stdin },
   { signal: controller.signal, onApplying: (value) => (applying = value) },
 );
 process.exitCode = code;

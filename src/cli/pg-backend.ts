@@ -1,6 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
 import { DEFAULT_CATALOG, createMaxLevelResolver, describeCause } from '../index.js';
 import {
+  cleanupDuplicates,
   createLevelsyncMapping,
   createPgMapping,
   createPgMaxLevelRepository,
@@ -80,6 +81,10 @@ export async function openPgBackend(
       } catch (cause) {
         return err(configFailure(`migration failed on ${where}: ${describeCause(cause)}`));
       }
+    },
+    async cleanupDuplicates({ dryRun }) {
+      const report = await cleanupDuplicates(connection, { mapping: mapping.value, dryRun });
+      return report.mapErr((error) => (error._tag === 'ValidationError' ? usageFailure(error.message) : configFailure(`duplicate clean-up failed on ${where}: ${error.message}`)));
     },
     close: () => db.close(),
   };

@@ -30,6 +30,7 @@ const COMMAND_LOADERS: Readonly<Record<CommandName, () => Promise<Command>>> = {
   health: async () => (await import('./commands/health-command.js')).healthCommand,
   'max-level': async () => (await import('./commands/max-level-command.js')).maxLevelCommand,
   migrate: async () => (await import('./commands/migrate-command.js')).migrateCommand,
+  'cleanup-duplicates': async () => (await import('./commands/cleanup-duplicates-command.js')).cleanupDuplicatesCommand,
   demo: async () => (await import('./demo/demo-command.js')).demoCommand,
 };
 
@@ -45,7 +46,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   const first = argv[0];
   const fail = (failure: CliFailure, command?: string): number => reportFailure(out, failure, command);
 
-  if (first === undefined) return fail(usageFailure('missing command: run `levelsync --help` for the list (check, plan, apply, sync, health, max-level, migrate, demo)'));
+  if (first === undefined) return fail(usageFailure('missing command: run `levelsync --help` for the list (check, plan, apply, sync, health, max-level, migrate, cleanup-duplicates, demo)'));
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = argv[1];
     if (first === 'help' && topic !== undefined) {
@@ -63,10 +64,16 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   if (!isCommand(first)) return fail(unknownCommand(first));
   const parsed = parseCommandArgs(first, argv.slice(1));
   if (parsed.isErr()) return fail(parsed.error, first);
-  const args = parsed.value;
+  let args = parsed.value;
   if (args.help) {
     environment.stdout.write(commandHelp(first));
     return EXIT.ok;
+  }
+  if (args.usersFile !== undefined) {
+    const { mergeUserIds, readUsersFile } = await import('./users-file.js');
+    const ids = (await readUsersFile(args.usersFile, environment.cwd, environment.stdin)).andThen((fromFile) => mergeUserIds(args.userIds, fromFile));
+    if (ids.isErr()) return fail(ids.error, first);
+    args = { ...args, userIds: ids.value };
   }
   const openBackend = options.openBackend ?? (async (a, o, opts) => (await import('./pg-backend.js')).openPgBackend(a, o, opts, environment));
   const ctx: CommandContext = {

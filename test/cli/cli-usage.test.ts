@@ -12,7 +12,7 @@ afterAll(removeTempDirs);
 
 describe('levelsync bad input (as a process)', () => {
   it.each([
-    [['frobnicate'], /^levelsync: unknown command "frobnicate": expected one of check, plan, apply, sync, health, max-level, migrate, demo/],
+    [['frobnicate'], /^levelsync: unknown command "frobnicate": expected one of check, plan, apply, sync, health, max-level, migrate, cleanup-duplicates, demo/],
     [['check', '--frobnicate'], /^levelsync: unknown option --frobnicate for `levelsync check` \(see levelsync check --help\)/],
     [['plan', '--shard', '0/4'], /^levelsync: --shard "0\/4": expected k\/n with 1 ≤ k ≤ n/],
     [['sync', '--apply', '--shard', '3'], /^levelsync: --shard "3": expected k\/n/],
