@@ -1,5 +1,6 @@
 import { err, type Result } from 'neverthrow';
 import type { MaxLevelResolver, StoreError, SyncStore, ValidationError } from '../index.js';
+import type { ListenSource, PgConnection, PgMapping } from '../pg/index.js';
 import { describeCause } from '../index.js';
 import { configFailure, usageFailure, workFailure, type CliFailure } from './cli-failure.js';
 import type { CliEnvironment, CliOutput } from './cli-io.js';
@@ -23,6 +24,8 @@ export interface CliBackend {
   readonly mapping: CommandArgs['mapping'];
   readonly store: SyncStore;
   readonly resolver: MaxLevelResolver;
+  /** The PostgreSQL side, for continuous mode (`watch`, `capture`, `check --pending`); absent on other backends. */
+  readonly pg?: { readonly connection: PgConnection; readonly mapping: PgMapping; readonly listenSource: ListenSource };
   /** Creates or updates levelsync's own tables. */
   migrate(): Promise<Result<MigrateSummary, CliFailure>>;
   close(): Promise<void>;

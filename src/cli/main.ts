@@ -13,6 +13,15 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
+// SIGTERM (a service manager stopping us): like Ctrl-C, let a running batch finish.
+process.on('SIGTERM', () => {
+  if (applying && !controller.signal.aborted) {
+    controller.abort();
+    return;
+  }
+  process.exit(143);
+});
+
 const code = await runCli(
   process.argv.slice(2),
   { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() },

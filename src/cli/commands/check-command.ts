@@ -13,6 +13,7 @@ export function checkCommand(args: CommandArgs, ctx: CommandContext): Promise<Re
 }
 
 async function checkCommandWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend): Promise<Result<number, CliFailure>> {
+  if (args.pending) return (await import('./check-pending.js')).checkPendingWith(args, ctx, backend);
   const scanned = await scanStep(args, backend, ctx);
   if (scanned.isErr()) return err(scanned.error);
   const scan = scanned.value;
