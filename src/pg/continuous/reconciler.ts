@@ -1,7 +1,7 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import type { UserId } from '../../domain/records.js';
 import { describeCause, storeUnavailable, type StoreError, type StoreUnavailable, type ValidationError } from '../../errors.js';
-import type { MaxLevelResolver } from '../../max-level/resolution.js';
+import type { MaxLevelResolver, MaxLevelTable } from '../../max-level/resolution.js';
 import { isWriteAction, type WriteAction } from '../../sync/action.js';
 import { applyPlan } from '../../sync/apply.js';
 import { diffPair } from '../../sync/diff.js';
@@ -172,9 +172,20 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
   const txStore: PgSyncStore = createPgSyncStore(bound, { mapping, logger });
   const poolStore: PgSyncStore = createPgSyncStore(connection, { mapping, logger });
 
-  async function maxLevelsOf(ids: Iterable<string>): Promise<Map<string, number>> {
+  /**
+   * Maximum levels, resolved before the batch's transaction opens (the resolver's cache makes
+   * this cheap): on PGlite, a repository query inside the transaction would wait for it forever.
+   * An id the bulk resolution does not know is resolved on its own, on a pool only.
+   */
+  async function maxLevelsOf(table: MaxLevelTable, ids: Iterable<string>): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (const id of new Set(ids)) {
+      const known = table.maxLevelOf(id);
+      if (known !== undefined) {
+        out.set(id, known);
+        continue;
+      }
+      if (connection.kind === 'pglite') continue;
       const resolved = await resolver.resolve(id);
       if (resolved.isOk()) out.set(id, resolved.value.maxLevel);
     }
@@ -183,6 +194,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
 
   async function batchOnce(): Promise<Result<BatchOutcome, StoreError | ValidationError>> {
     const started = Date.now();
+    const table = await resolver.resolveAll();
     try {
       return await connection.transaction(async (run) => {
         current = run;
@@ -205,7 +217,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
           }
           const pairs = await readPairsOf(run, mapping, [...keys.values()], catalog.aliasMap);
           if (pairs.isErr()) throw pairs.error;
-          const maxLevels = await maxLevelsOf(pairs.value.map((p) => p.specializationId));
+          const maxLevels = await maxLevelsOf(table._unsafeUnwrap(), pairs.value.map((p) => p.specializationId));
           const writes: WriteAction[] = [];
           let flagged = 0;
           for (const pair of pairs.value) {
