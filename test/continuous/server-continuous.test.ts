@@ -102,6 +102,26 @@ describeWithServer('continuous mode on PostgreSQL (original schema, legacy ids P
     expect(events.filter((e) => e.type === 'claimed')).toEqual([{ type: 'claimed', changes: 4 }]);
   });
 
+  it('row-level capture on an UNLOGGED change table (the options) records the same keys, and uninstalls cleanly', async () => {
+    const pool = database().pool;
+    const run = (t: string, v?: readonly unknown[]) => pool.query(t, v as unknown[]).then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 }));
+    const mapping = await seedOriginal(run, 'cap_rows', 20);
+    const before = await catalogSnapshot(pool, 'cap_rows');
+    (await installCapture(pool, { mapping, level: 'row', durable: false }))._unsafeUnwrap();
+    const persistence = await pool.query(`SELECT relpersistence FROM pg_class WHERE oid = 'cap_rows.levelsync_changes'::regclass`);
+    expect(persistence.rows[0].relpersistence).toBe('u');
+    await pool.query(`UPDATE cap_rows.specialization_progress SET total_xp = total_xp + 1`);
+    await pool.query(`UPDATE cap_rows.user_licenses SET current_level = 5, max_achieved_level = 5 WHERE user_id = 3`);
+    await pool.query(`DELETE FROM cap_rows.specialization_progress WHERE student_id = 5 AND specialization_id = 'PLAYER'`);
+    const keys = (await pool.query(`SELECT user_id, specialization_id FROM cap_rows.levelsync_changes ORDER BY id`)).rows.map((r) => `${r.user_id}/${r.specialization_id}`);
+    expect(keys.sort()).toEqual(['3/COACH', '3/GANCUJU_PLAYER', '5/PLAYER']);
+    const reconciler = createReconciler(pool, { mapping, resolver: resolverFor(pool, mapping), resyncIntervalMs: 0 });
+    expect((await reconciler.drain())._unsafeUnwrap().changes).toBe(3);
+    expect(await pendingRows(pool, mapping)).toBe(0);
+    (await uninstallCapture(pool, { mapping }))._unsafeUnwrap();
+    expect(await catalogSnapshot(pool, 'cap_rows')).toBe(before);
+  });
+
   it('checkPending reports the desyncs among pending changes only; the reconciler repairs them with one history row per license change', async () => {
     const pool = database().pool;
     const run = (t: string, v?: readonly unknown[]) => pool.query(t, v as unknown[]).then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 }));

@@ -31,6 +31,19 @@ export interface CaptureDdlOptions {
    * one at a time; reconcilers poll the change table instead (see docs/continuous.md).
    */
   readonly notify?: boolean;
+  /**
+   * `statement` (default): one trigger call per statement, keys read from the transition
+   * tables — cheapest for bulk statements (measured, see docs/continuous.md). `row`: one call
+   * per changed row, skipped in C by a `WHEN` clause when no watched column changed.
+   */
+  readonly level?: 'statement' | 'row';
+  /**
+   * `true` (default): the change table is an ordinary, WAL-logged table. `false`: UNLOGGED —
+   * a cheaper insert for writers, but PostgreSQL empties it after a crash and it is not
+   * replicated to standbys: changes pending at a crash or failover are then found only by the
+   * next full resync.
+   */
+  readonly durable?: boolean;
 }
 
 /** The names of what capture creates, quoted, for one mapping. */
@@ -81,6 +94,7 @@ export function installCaptureStatements(mapping: PgMapping, options: CaptureDdl
   const o = captureObjects(mapping);
   const userType = userIdSqlType(mapping.userIdType);
   const notify = options.notify ?? false;
+  const rowLevel = options.level === 'row';
   const progress: SideColumns = {
     table: o.progressTable,
     userId: mapping.progress.userId,
@@ -103,18 +117,29 @@ export function installCaptureStatements(mapping: PgMapping, options: CaptureDdl
       specialization_id text NOT NULL,
       changed_at timestamptz NOT NULL DEFAULT statement_timestamp()
     ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 10000)`,
+    `ALTER TABLE ${o.changeTable} SET ${options.durable === false ? 'UNLOGGED' : 'LOGGED'}`,
     `COMMENT ON TABLE ${o.changeTable} IS 'levelsync change capture: changed (user, stored specialization id) keys waiting for a reconciler'`,
-    captureFunction(o.progressFunction, o.changeTable, progress, notify),
-    captureFunction(o.licensesFunction, o.changeTable, licenses, notify),
+    ...(rowLevel
+      ? [rowCaptureFunction(o.progressFunction, o.changeTable, progress, notify), rowCaptureFunction(o.licensesFunction, o.changeTable, licenses, notify)]
+      : [captureFunction(o.progressFunction, o.changeTable, progress, notify), captureFunction(o.licensesFunction, o.changeTable, licenses, notify)]),
     ...[progress, licenses].flatMap((side) => {
       const fn = side === progress ? o.progressFunction : o.licensesFunction;
+      const changed = [side.userId, side.specializationId, ...side.watched].map((c) => `OLD.${q(c)} IS DISTINCT FROM NEW.${q(c)}`).join(' OR ');
       return [
         `DROP TRIGGER IF EXISTS ${q(TRIGGERS.insert)} ON ${side.table}`,
         `DROP TRIGGER IF EXISTS ${q(TRIGGERS.update)} ON ${side.table}`,
         `DROP TRIGGER IF EXISTS ${q(TRIGGERS.delete)} ON ${side.table}`,
-        `CREATE TRIGGER ${q(TRIGGERS.insert)} AFTER INSERT ON ${side.table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
-        `CREATE TRIGGER ${q(TRIGGERS.update)} AFTER UPDATE ON ${side.table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
-        `CREATE TRIGGER ${q(TRIGGERS.delete)} AFTER DELETE ON ${side.table} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+        ...(rowLevel
+          ? [
+              `CREATE TRIGGER ${q(TRIGGERS.insert)} AFTER INSERT ON ${side.table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+              `CREATE TRIGGER ${q(TRIGGERS.update)} AFTER UPDATE ON ${side.table} FOR EACH ROW WHEN (${changed}) EXECUTE FUNCTION ${fn}()`,
+              `CREATE TRIGGER ${q(TRIGGERS.delete)} AFTER DELETE ON ${side.table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+            ]
+          : [
+              `CREATE TRIGGER ${q(TRIGGERS.insert)} AFTER INSERT ON ${side.table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+              `CREATE TRIGGER ${q(TRIGGERS.update)} AFTER UPDATE ON ${side.table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+              `CREATE TRIGGER ${q(TRIGGERS.delete)} AFTER DELETE ON ${side.table} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+            ]),
       ];
     }),
     `CREATE OR REPLACE FUNCTION ${o.maxLevelFunction}() RETURNS trigger LANGUAGE plpgsql AS $levelsync$
@@ -178,6 +203,27 @@ BEGIN
     ${insert(`SELECT n.${u}, n.${s}::text FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE ${same('o', 'n')})
     UNION
     SELECT o.${u}, o.${s}::text FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE ${same('n', 'o')})`)};
+  END IF;${notifyLine}
+  RETURN NULL;
+END
+$levelsync$`;
+}
+
+/** The row-level variant: one INSERT per changed row (the UPDATE trigger's WHEN clause filters). */
+function rowCaptureFunction(name: string, changeTable: string, side: SideColumns, notify: boolean): string {
+  const u = q(side.userId);
+  const s = q(side.specializationId);
+  const notifyLine = notify ? `\n  PERFORM pg_notify('${CHANGES_CHANNEL}', '${changeTable.replace(/'/g, "''")}');` : '';
+  return `CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $levelsync$
+BEGIN
+  IF current_setting('${CAPTURE_SETTING}', true) = 'off' THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO ${changeTable} (user_id, specialization_id) VALUES (NEW.${u}, NEW.${s}::text);
+  END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (OLD.${u}, OLD.${s}::text) IS DISTINCT FROM (NEW.${u}, NEW.${s}::text)) THEN
+    INSERT INTO ${changeTable} (user_id, specialization_id) VALUES (OLD.${u}, OLD.${s}::text);
   END IF;${notifyLine}
   RETURN NULL;
 END

@@ -35,8 +35,12 @@ function pairRowsStatement(mapping: PgMapping, params: SqlParams, keys: string, 
       name === 'progress'
         ? `${mapping.progress.xp ? `t.${q(mapping.progress.xp)}` : 'NULL::int4'} AS xp, ${mapping.progress.sessions ? `t.${q(mapping.progress.sessions)}` : 'NULL::int4'} AS ses, NULL::int4 AS mx`
         : `NULL::int4 AS xp, NULL::int4 AS ses, t.${q(mapping.licenses.maxAchievedLevel)} AS mx`;
-    return `SELECT '${name === 'progress' ? 'p' : 'l'}' AS side, g.u, g.canon, t.${q(m.specializationId)}::text AS sid, t.${q(m.level)} AS lvl, ${extra}, t.ctid::text AS rid
-  FROM g JOIN ${quoteTable(mapping.schema, m.table)} t ON t.${q(m.userId)} = g.u AND t.${q(m.specializationId)} = g.sid`;
+    // A LATERAL subquery with OFFSET 0 is never flattened into a join: one index probe per key,
+    // whatever the planner guesses about the keys, so the cost follows the keys, not the table.
+    return `SELECT '${name === 'progress' ? 'p' : 'l'}' AS side, g.u, g.canon, t.sid, t.lvl, t.xp, t.ses, t.mx, t.rid
+  FROM g CROSS JOIN LATERAL (
+    SELECT t.${q(m.specializationId)}::text AS sid, t.${q(m.level)} AS lvl, ${extra}, t.ctid::text AS rid
+    FROM ${quoteTable(mapping.schema, m.table)} t WHERE t.${q(m.userId)} = g.u AND t.${q(m.specializationId)} = g.sid OFFSET 0) t`;
   };
   return `WITH k AS (${keys}),
 g AS (
