@@ -14,7 +14,7 @@ import {
 import { usageFailure, type CliFailure } from './cli-failure.js';
 
 /** The subcommands, in the order `--help` lists them. */
-export const COMMANDS = ['check', 'plan', 'apply', 'sync', 'health', 'max-level', 'migrate', 'watch', 'capture', 'demo'] as const;
+export const COMMANDS = ['check', 'plan', 'apply', 'sync', 'health', 'max-level', 'migrate', 'demo', 'watch', 'capture'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export const MAPPINGS = ['levelsync', 'original'] as const;

@@ -46,7 +46,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   const first = argv[0];
   const fail = (failure: CliFailure, command?: string): number => reportFailure(out, failure, command);
 
-  if (first === undefined) return fail(usageFailure('missing command: run `levelsync --help` for the list (check, plan, apply, sync, health, max-level, migrate, watch, capture, demo)'));
+  if (first === undefined) return fail(usageFailure('missing command: run `levelsync --help` for the list (check, plan, apply, sync, health, max-level, migrate, demo, watch, capture)'));
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = argv[1];
     if (first === 'help' && topic !== undefined) {
