@@ -95,18 +95,18 @@ export function checkPending(client: PgConnectionInput, options: CheckPendingOpt
         return err(storeUnavailable('postgres', cause, 'could not read the pending changes (is change capture installed?)'));
       }
       if (read.isErr()) return err(read.error);
-      const lag = await readLag(connection.run, mapping);
-      if (lag.isErr()) return err(lag.error);
+      const lag: ChangeLag = { pending: read.value.pending, oldestMs: read.value.oldestMs };
       const pairs = read.value.pairs.sort(comparePairKeys);
       const ids = [...new Set(pairs.map((p) => p.specializationId))];
+      const table = (await options.resolver.resolveAll(ids))._unsafeUnwrap();
       const maxLevels = new Map<string, number>();
       for (const id of ids) {
-        const resolved = await options.resolver.resolve(id);
-        if (resolved.isOk()) maxLevels.set(id, resolved.value.maxLevel);
+        const max = table.maxLevelOf(id);
+        if (max !== undefined) maxLevels.set(id, max);
       }
       const desyncs: Desync[] = [];
       for (const pair of pairs) for (const d of diffPair(pair, { maxLevelOf: (id) => maxLevels.get(id) })) desyncs.push(d);
-      return ok({ pendingKeys: read.value.keys, pairsChecked: pairs.length, desyncs, lag: lag.value });
+      return ok({ pendingKeys: read.value.keys, pairsChecked: pairs.length, desyncs, lag });
     })(),
   );
 }

@@ -111,7 +111,7 @@ export async function readPendingPairs(
   mapping: PgMapping,
   aliases: ReadonlyMap<string, string>,
   limit: number,
-): Promise<Result<{ readonly pairs: SyncPair[]; readonly keys: number }, ValidationError>> {
+): Promise<Result<{ readonly pairs: SyncPair[]; readonly keys: number; readonly pending: number; readonly oldestMs: number }, ValidationError>> {
   const params = new SqlParams();
   const aliasIds = params.add([...aliases.keys()], 'text[]');
   const canonicals = params.add([...aliases.values()], 'text[]');
@@ -124,9 +124,13 @@ export async function readPendingPairs(
   const text = pairRowsStatement(mapping, params, keys, aliases);
   const [result, counted] = await Promise.all([
     run(text, params.values),
-    run(`SELECT count(*) AS n FROM (SELECT DISTINCT user_id, specialization_id FROM ${changes}) d`),
+    run(
+      `SELECT count(*) AS n, count(DISTINCT (user_id, specialization_id)) AS k,
+              coalesce(extract(epoch FROM clock_timestamp() - min(changed_at)) * 1000, 0) AS age FROM ${changes}`,
+    ),
   ]);
   const pairs = assemble(mapping, result.rows);
   if (pairs.isErr()) return err(pairs.error);
-  return ok({ pairs: pairs.value, keys: Number((counted.rows[0] as { n: unknown }).n) });
+  const row = counted.rows[0] as { n: unknown; k: unknown; age: unknown };
+  return ok({ pairs: pairs.value, keys: Number(row.k), pending: Number(row.n), oldestMs: Math.max(0, Math.round(Number(row.age))) });
 }

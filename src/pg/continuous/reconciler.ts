@@ -177,9 +177,11 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
    * this cheap): on PGlite, a repository query inside the transaction would wait for it forever.
    * An id the bulk resolution does not know is resolved on its own, on a pool only.
    */
+  const knownIds = new Set<string>(catalog.specializations.map((spec) => spec.id));
   async function maxLevelsOf(table: MaxLevelTable, ids: Iterable<string>): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     for (const id of new Set(ids)) {
+      knownIds.add(id);
       const known = table.maxLevelOf(id);
       if (known !== undefined) {
         out.set(id, known);
@@ -194,7 +196,8 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
 
   async function batchOnce(): Promise<Result<BatchOutcome, StoreError | ValidationError>> {
     const started = Date.now();
-    const table = await resolver.resolveAll();
+    // Listed ids go through the resolver's cache (a bare resolveAll() would query every time).
+    const table = await resolver.resolveAll([...knownIds]);
     try {
       return await connection.transaction(async (run) => {
         current = run;
