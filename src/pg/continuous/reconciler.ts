@@ -169,8 +169,8 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
       return current(text, values);
     },
   });
-  const txStore: PgSyncStore = createPgSyncStore(bound, { mapping, logger });
-  const poolStore: PgSyncStore = createPgSyncStore(connection, { mapping, logger });
+  const txStore: PgSyncStore = createPgSyncStore(bound, { mapping, logger, catalog: resolver.catalog });
+  const poolStore: PgSyncStore = createPgSyncStore(connection, { mapping, logger, catalog: resolver.catalog });
 
   /**
    * Maximum levels, resolved before the batch's transaction opens (the resolver's cache makes
@@ -238,7 +238,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
           let stale = 0;
           let licenseChanges = 0;
           if (writes.length > 0) {
-            const outcomes = await txStore.applyBatch(writes, { actor: options.actor ?? null, now: clock(), aliases: catalog.aliasMap });
+            const outcomes = await txStore.applyBatch(writes, { actor: options.actor ?? null, now: clock() });
             if (outcomes.isErr()) throw outcomes.error;
             const staleKeys = new Map<string, PairKey>();
             const seen = new Set<string>();
