@@ -244,9 +244,9 @@ leaves the schema as it was. CREATE TRIGGER briefly locks each table against wri
 Exit code: 0 when done, 2 on bad usage or configuration.
 
   --dry-run              Print the DDL for review and run nothing (no database needed)
-  --notify               The capture triggers also NOTIFY (wakes watchers sooner, but
-                         NOTIFY makes every writing transaction commit one at a time: keep
-                         it off under many concurrent writers)
+  --notify               The capture triggers also NOTIFY levelsync_changes, for your own
+                         listeners (watch polls either way). NOTIFY makes every writing
+                         transaction commit one at a time: keep it off under many writers
 
 ${CONNECTION}
 
