@@ -5,6 +5,7 @@
 //   npm run bench -- --dataset L       data set L (1 M users × 5)
 //   npm run bench -- --json            ONE JSON object on stdout (progress goes to stderr)
 //   npm run bench -- --keep            keep the bench database (its URL is printed)
+//   npm run bench -- --continuous      continuous mode instead: bench/continuous.ts (data sets M and L)
 //   options: --url <server url> (default $LEVELSYNC_BENCH_DATABASE_URL, $LEVELSYNC_TEST_DATABASE_URL,
 //            or postgres://postgres@127.0.0.1:5432/postgres), --reps 3, --naive-sample 3000, --seed 0.42,
 //            --batch-size / --chunk-size (levelsync apply options; defaults are the library's)
@@ -23,6 +24,12 @@ import { FLOOR_CHUNK, floorApply, floorCasApply, floorDetect, readRepairs } from
 import type { LevelsyncDetection, LevelsyncRun } from './levelsync-child.js';
 import type { NaiveRun } from './naive-child.js';
 import { DATASETS, DEFAULT_SERVER_URL, log, median, round, runChild, secondsSince, withDatabase, type DatasetName } from './support.js';
+
+// `npm run bench -- --continuous [options of bench/continuous.ts]`: the continuous-mode keys instead (issue 14).
+if (process.argv.includes('--continuous')) {
+  await import('./continuous.js');
+  process.exit(0);
+}
 
 const { values: args } = parseArgs({
   options: {

@@ -1,6 +1,7 @@
 import { err, type Result } from 'neverthrow';
 import type { MaxLevelResolver, StoreError, SyncStore, ValidationError } from '../index.js';
 import type { CleanupDuplicatesReport } from '../pg/cleanup-duplicates.js';
+import type { ListenSource, PgConnection, PgMapping } from '../pg/index.js';
 import { describeCause } from '../index.js';
 import { busyFailure, configFailure, Interrupted, interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';
 import type { CliEnvironment, CliOutput } from './cli-io.js';
@@ -24,6 +25,8 @@ export interface CliBackend {
   readonly mapping: CommandArgs['mapping'];
   readonly store: SyncStore;
   readonly resolver: MaxLevelResolver;
+  /** The PostgreSQL side, for continuous mode (`watch`, `capture`, `check --pending`); absent on other backends. */
+  readonly pg?: { readonly connection: PgConnection; readonly mapping: PgMapping; readonly listenSource: ListenSource };
   /** Creates or updates levelsync's own tables. */
   migrate(): Promise<Result<MigrateSummary, CliFailure>>;
   /** Archives duplicate rows per (user, specialization) (`cleanupDuplicates`); absent where the backend cannot. */

@@ -62,8 +62,10 @@ Commands:
   sync               Plan and apply in one go: a DRY RUN unless --apply
   health             Consistency rate and status (healthy ≥ 99 %, degraded ≥ 95 %, critical)
   max-level <id>     A specialization's maximum level and where it came from
-  migrate            Create or update levelsync's own tables
+  migrate            Create or update levelsync's own tables (change capture included)
   cleanup-duplicates Archive duplicate rows per (user, specialization): a DRY RUN unless --apply
+  watch              Continuous mode: repair every captured change as it commits
+  capture <action>   install or uninstall change capture on a mapped schema (--dry-run prints the DDL)
   demo               Seed an embedded database with realistic desyncs and repair them
 
 Run \`levelsync <command> --help\` for the options of a command.
@@ -85,7 +87,9 @@ const HELP: Readonly<Record<CommandName, string>> = {
 
 Lists every desync: level mismatches, records missing on either side, duplicates, levels
 above the maximum or invalid, unknown specializations and unreadable rows; rows stored under a
-legacy id are summarised once per stored id (information only). Writes nothing.
+legacy id are summarised once per stored id (information only). Writes nothing. With --pending,
+only the pairs with a captured change waiting for a reconciler (cost independent of the table
+size; needs change capture).
 
 Exit code: 0 when in sync (legacy ids alone do not count), 1 when there is something to
 repair or review, 2 on bad usage or configuration.
@@ -95,6 +99,7 @@ ${FILTERS}
   --full                 With --json: list every desync (streamed as the scan runs)
   --list-legacy          One line per record stored under a legacy id (default: one
                          summary line per stored id: rows, pairs, canonical id)
+  --pending              Only the pairs with a pending captured change (filters do not apply)
 
 ${CONNECTION}
 
@@ -185,7 +190,8 @@ Example:
 
 Counts the pairs (orphans on both sides included) and the consistent ones:
 healthy at ≥ 99 %, degraded at ≥ 95 %, critical below. Rows stored under a legacy id
-are summarised once per stored id; they do not make a pair inconsistent.
+are summarised once per stored id; they do not make a pair inconsistent. Where change capture
+is installed it also reports the pending changes and the age of the oldest (the reconcilers' lag).
 
 Exit code: 0 when healthy, 1 when degraded or critical, 2 on bad usage or configuration.
 
@@ -245,6 +251,52 @@ ${OUTPUT}
 Example:
   levelsync cleanup-duplicates --mapping original            # what would move
   levelsync cleanup-duplicates --mapping original --apply
+`,
+  watch: `Usage: levelsync watch [options]
+
+Continuous mode (needs change capture: \`levelsync migrate\` for levelsync's tables,
+\`levelsync capture install\` for a mapped schema). Polls the change table, claims batches of
+changed pairs (FOR UPDATE SKIP LOCKED: run as many watchers as you like), repairs them with
+the policy and removes their keys in the same transaction. A full resync runs every
+--resync-interval under the run lock. A changed maximum level invalidates the cache at once
+(LISTEN). Prints one line per event (--json: one JSON object per line). Ctrl-C or SIGTERM
+stops after the batch in flight.
+
+Exit code: 0 after a graceful stop, 2 on bad usage or configuration.
+
+  --batch-size <n>       Changes claimed per transaction (default 500)
+  --resync-interval <d>  Full resync period: 6h (default), 30m, 90s, or 0 for none
+
+${POLICY}
+
+${CONNECTION}
+
+${OUTPUT}
+
+Example:
+  levelsync watch --mapping original --database-url postgres://app@db/school --resync-interval 12h
+`,
+  capture: `Usage: levelsync capture install|uninstall [options]
+
+Installs (or removes) change capture on the mapped tables, in one transaction: the table
+<schema>.levelsync_changes, statement-level triggers on the progress and license tables that
+record changed (user, specialization) keys, and a trigger on the specializations table that
+announces a changed maximum (NOTIFY levelsync_max_level). Uninstall removes all of it and
+leaves the schema as it was. CREATE TRIGGER briefly locks each table against writes.
+
+Exit code: 0 when done, 2 on bad usage or configuration.
+
+  --dry-run              Print the DDL for review and run nothing (no database needed)
+  --notify               The capture triggers also NOTIFY levelsync_changes, for your own
+                         listeners (watch polls either way). NOTIFY makes every writing
+                         transaction commit one at a time: keep it off under many writers
+
+${CONNECTION}
+
+${OUTPUT}
+
+Example:
+  levelsync capture install --mapping original --dry-run > capture.sql
 `,
   demo: `Usage: levelsync demo [options]
 

@@ -14,7 +14,7 @@ import {
 import { usageFailure, type CliFailure } from './cli-failure.js';
 
 /** The subcommands, in the order `--help` lists them. */
-export const COMMANDS = ['check', 'plan', 'apply', 'sync', 'health', 'max-level', 'migrate', 'cleanup-duplicates', 'demo'] as const;
+export const COMMANDS = ['check', 'plan', 'apply', 'sync', 'health', 'max-level', 'migrate', 'cleanup-duplicates', 'demo', 'watch', 'capture'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export const MAPPINGS = ['levelsync', 'original'] as const;
@@ -47,7 +47,7 @@ const full = { full: { type: 'boolean' } } as const satisfies Record<string, Opt
 
 /** The options each subcommand accepts (anything else is a usage error), and its positionals. */
 export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Record<string, OptionSpec>; readonly positionals: readonly string[] }>> = {
-  check: { options: { ...connection, ...output, ...filters, ...limit, ...full }, positionals: [] },
+  check: { options: { ...connection, ...output, ...filters, ...limit, ...full, pending: { type: 'boolean' } }, positionals: [] },
   plan: { options: { ...connection, ...output, ...filters, ...policy, ...limit, out: { type: 'string', short: 'o' } }, positionals: [] },
   apply: { options: { ...connection, ...output, ...applying, limit: limit.limit, ...full, 'expect-fingerprint': { type: 'string' } }, positionals: ['plan-file'] },
   sync: { options: { ...connection, ...output, ...filters, ...policy, ...applying, ...limit, ...full, apply: { type: 'boolean' } }, positionals: [] },
@@ -55,6 +55,8 @@ export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Rec
   'max-level': { options: { ...connection, ...output }, positionals: ['specialization-id'] },
   migrate: { options: { ...connection, ...output }, positionals: [] },
   'cleanup-duplicates': { options: { ...connection, ...output, apply: { type: 'boolean' } }, positionals: [] },
+  watch: { options: { ...connection, ...output, ...policy, 'batch-size': applying['batch-size'], 'resync-interval': { type: 'string' } }, positionals: [] },
+  capture: { options: { ...connection, ...output, 'dry-run': { type: 'boolean' }, notify: { type: 'boolean' } }, positionals: ['install|uninstall'] },
   demo: {
     options: { 'database-url': connection['database-url'], 'data-dir': connection['data-dir'], schema: connection.schema, ...output, users: { type: 'string' }, seed: { type: 'string' } },
     positionals: [],
@@ -92,6 +94,14 @@ export interface CommandArgs {
   readonly apply: boolean;
   readonly users?: number;
   readonly seed?: number;
+  /** `check --pending`: only the pairs with a pending captured change. */
+  readonly pending: boolean;
+  /** `capture --dry-run`: print the DDL, run nothing. */
+  readonly dryRun: boolean;
+  /** `capture install --notify`: the capture triggers also NOTIFY. */
+  readonly notify: boolean;
+  /** `watch --resync-interval`: milliseconds between full resyncs (0: none). */
+  readonly resyncIntervalMs?: number;
 }
 
 const SchemaNameSchema = z
@@ -280,6 +290,18 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
   }
   result.apply = v.apply === true;
   result.full = v.full === true;
+  result.pending = v.pending === true;
+  result.dryRun = v['dry-run'] === true;
+  result.notify = v.notify === true;
+  const resync = str('resync-interval');
+  if (resync !== undefined) {
+    const ms = parseDuration(resync);
+    if (ms === undefined) return err(bad('resync-interval', resync, 'expected a duration such as 6h, 30m, 90s or 0 (no periodic resync)'));
+    result.resyncIntervalMs = ms;
+  }
+  if (command === 'capture' && parsed.positionals[0] !== 'install' && parsed.positionals[0] !== 'uninstall') {
+    return err(usageFailure(`\`levelsync capture\` needs install or uninstall (got ${JSON.stringify(parsed.positionals[0])})`));
+  }
   const usersText = str('users');
   if (usersText !== undefined) {
     const n = check('users', usersText, positiveInt(200_000));
@@ -308,7 +330,20 @@ function defaults(command: CommandName, positionals: readonly string[], flags: {
     full: false,
     listLegacy: false,
     apply: false,
+    pending: false,
+    dryRun: false,
+    notify: false,
   } as { -readonly [K in keyof CommandArgs]: CommandArgs[K] };
+}
+
+/** `6h`, `30m`, `90s`, `500ms` or a bare number of seconds → milliseconds; `0` turns a period off. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const n = Number(match[1]);
+  const unit = match[2] ?? 's';
+  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1_000 : unit === 'm' ? 60_000 : 3_600_000);
+  return Number.isSafeInteger(ms) && ms <= 30 * 24 * 3_600_000 ? ms : undefined;
 }
 
 /** Turns a `parseArgs` exception into one line that names the option and where to look. */

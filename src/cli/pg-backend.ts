@@ -61,6 +61,7 @@ export async function openPgBackend(
     target: where,
     mapping: args.mapping,
     store: createPgSyncStore(connection, { mapping: mapping.value, catalog: DEFAULT_CATALOG }),
+    pg: { connection, mapping: mapping.value, listenSource: db.kind === 'server' ? db.pool : db.db },
     resolver: createMaxLevelResolver({ repositories: [repository] }),
     async migrate(): Promise<Result<MigrateSummary, CliFailure>> {
       const schema = mapping.value.schema;

@@ -31,6 +31,8 @@ const COMMAND_LOADERS: Readonly<Record<CommandName, () => Promise<Command>>> = {
   'max-level': async () => (await import('./commands/max-level-command.js')).maxLevelCommand,
   migrate: async () => (await import('./commands/migrate-command.js')).migrateCommand,
   'cleanup-duplicates': async () => (await import('./commands/cleanup-duplicates-command.js')).cleanupDuplicatesCommand,
+  watch: async () => (await import('./commands/watch-command.js')).watchCommand,
+  capture: async () => (await import('./commands/capture-command.js')).captureCommand,
   demo: async () => (await import('./demo/demo-command.js')).demoCommand,
 };
 
@@ -46,7 +48,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   const first = argv[0];
   const fail = (failure: CliFailure, command?: string): number => reportFailure(out, failure, command);
 
-  if (first === undefined) return fail(usageFailure('missing command: run `levelsync --help` for the list (check, plan, apply, sync, health, max-level, migrate, cleanup-duplicates, demo)'));
+  if (first === undefined) return fail(usageFailure('missing command: run `levelsync --help` for the list (check, plan, apply, sync, health, max-level, migrate, cleanup-duplicates, demo, watch, capture)'));
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = argv[1];
     if (first === 'help' && topic !== undefined) {

@@ -4,7 +4,8 @@ import { storeUnavailable, validationError, type StoreUnavailable, type Validati
 import { parseWith } from '../_internal/zod.js';
 import { advisoryKey } from './advisory-run-lock.js';
 import { IdentifierSchema, quoteIdentifier } from './identifier.js';
-import type { LevelsyncSchemaOptions } from './pg-mapping.js';
+import { installCaptureStatements } from './continuous/capture-ddl.js';
+import { createLevelsyncMapping, type LevelsyncSchemaOptions } from './pg-mapping.js';
 import { toPgConnection, type PgConnectionInput, type SqlRunner } from './sql-client.js';
 
 /**
@@ -122,7 +123,20 @@ export const LEVELSYNC_MIGRATIONS: readonly Migration[] = Object.freeze([
            ADD COLUMN archive_reason text`,
       ]),
   },
+  {
+    version: 3,
+    name: 'change capture: levelsync_changes, capture triggers, max-level notifications',
+    statements: (s: string, u: string) => installCaptureStatements(mustMapping(s, u)),
+  },
 ]);
+
+/** levelsync's own mapping for a quoted schema name and a user id SQL type (migration 3). */
+function mustMapping(quotedSchema: string, userIdType: string) {
+  const schema = quotedSchema.slice(1, -1).replace(/""/g, '"');
+  const mapping = createLevelsyncMapping({ schema, userIdType: userIdType === 'text' ? 'text' : 'bigint' });
+  if (mapping.isErr()) throw new TypeError(mapping.error.message);
+  return mapping.value;
+}
 
 const MigrateOptionsSchema = z.object({
   schema: IdentifierSchema.optional(),

@@ -14,6 +14,7 @@ export function checkCommand(args: CommandArgs, ctx: CommandContext): Promise<Re
 }
 
 async function checkCommandWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend): Promise<Result<number, CliFailure>> {
+  if (args.pending) return (await import('./check-pending.js')).checkPendingWith(args, ctx, backend);
   const opened = await openScanStep(args, backend, ctx);
   if (opened.isErr()) return err(opened.error);
   const { scan } = opened.value;
