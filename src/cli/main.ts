@@ -39,15 +39,6 @@ const guarded = (stream: NodeJS.WriteStream) => ({
   write: (text: string) => (quiet.has(stream) ? true : stream.write(text)),
 });
 
-// SIGTERM (a service manager stopping us): like Ctrl-C, let a running batch finish.
-process.on('SIGTERM', () => {
-  if (applying && !controller.signal.aborted) {
-    controller.abort();
-    return;
-  }
-  process.exit(143);
-});
-
 const code = await runCli(
   process.argv.slice(2),
   { stdout: guarded(process.stdout), stderr: guarded(process.stderr), env: process.env, cwd: process.cwd(), stdin: process.stdin },
