@@ -10,6 +10,8 @@ import { BENCH_POLICY, secondsSince } from './support.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'cli.js');
+/** The smoke test runs everything on the sources (no build): LEVELSYNC_BENCH_CLI=sources runs src/cli/main.ts through tsx. */
+const FROM_SOURCES = process.env['LEVELSYNC_BENCH_CLI'] === 'sources';
 const PROBE = fileURLToPath(new URL('./rss-probe.cjs', import.meta.url));
 
 /** One CLI process. */
@@ -42,12 +44,13 @@ export function cliConnection(databaseUrl: string): string[] {
 
 /** Runs `node dist/cli.js <args>` with the RSS probe; resolves when it exits (any exit code). */
 export function runCli(args: readonly string[], options: { readonly scratch: string; readonly keepStdout?: number }): Promise<CliRun> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
+  if (!FROM_SOURCES && !existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
+  const entry = FROM_SOURCES ? ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')] : [CLI];
   const rssFile = join(options.scratch, `rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const keep = options.keepStdout ?? 8 * 1024 * 1024;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['--require', PROBE, CLI, ...args], {
+    const child = spawn(process.execPath, ['--require', PROBE, ...entry, ...args], {
       cwd: options.scratch,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LEVELSYNC_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
