@@ -15,6 +15,7 @@
 //                   without a lock (the verdict then rests on the statement's snapshot for them)
 //   floor / cas-floor   bench/floor.ts's statements on the same repairs, 5 000 per statement
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createMaxLevelResolver, createPlan, isWriteAction, scanDesyncs, type WriteAction } from 'levelsync';
@@ -88,7 +89,18 @@ try {
   // Check the variants are well-formed before timing anything.
   for (const v of ['for-share', 'for-key-share', 'written-only']) variant(base, v);
 
-  interface Run { seconds: number; applied: number; walRecords: number; walFpi: number; walBytes: number }
+  interface Run { seconds: number; cpuSeconds: number | null; applied: number; walRecords: number; walFpi: number; walBytes: number }
+  // The server process's own CPU time (user + system, /proc/<pid>/stat, Linux and a local server
+  // only): on a machine shared with other work, wall time is noisy, CPU time much less so.
+  const backendPid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+  const backendCpu = (): number | null => {
+    try {
+      const fields = readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return null;
+    }
+  };
   const runs = new Map<Variant, Run[]>(VARIANTS.map((v) => [v, []]));
 
   const statementsOf = (v: Variant): { sql: string; values: unknown[]; size: number }[] => {
@@ -120,10 +132,13 @@ try {
       // Time: plain statements (autocommit, each atomic on its own).
       await resetDrift(client);
       const statements = statementsOf(v);
+      const cpuBefore = backendCpu();
       const started = process.hrtime.bigint();
       let applied = 0;
       for (const s of statements) applied += (await client.query(s.sql, s.values)).rowCount ?? 0;
       const seconds = secondsSince(started);
+      const cpuAfter = backendCpu();
+      const cpuSeconds = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
       // WAL: the same statements under EXPLAIN (ANALYZE, WAL) from the same state.
       await resetDrift(client);
       let walRecords = 0;
@@ -135,16 +150,19 @@ try {
         walFpi += w.fpi;
         walBytes += w.bytes;
       }
-      runs.get(v)!.push({ seconds, applied, walRecords, walFpi, walBytes });
-      log(`${v}: ${seconds.toFixed(3)} s, ${applied} rows returned, WAL ${walRecords} records, ${walFpi} FPI, ${(walBytes / 1048576).toFixed(1)} MiB`);
+      runs.get(v)!.push({ seconds, cpuSeconds, applied, walRecords, walFpi, walBytes });
+      log(`${v}: ${seconds.toFixed(3)} s (server CPU ${cpuSeconds?.toFixed(2) ?? '?'} s), ${applied} rows returned, WAL ${walRecords} records, ${walFpi} FPI, ${(walBytes / 1048576).toFixed(1)} MiB`);
     }
   }
   const summary = VARIANTS.map((v) => {
     const list = runs.get(v)!;
     const seconds = median(list.map((r) => r.seconds));
+    const cpu = list.every((r) => r.cpuSeconds !== null) ? median(list.map((r) => r.cpuSeconds!)) : null;
     return {
       variant: v,
       median_s: round(seconds, 3),
+      median_server_cpu_s: cpu === null ? null : round(cpu, 2),
+      server_cpu_s: list.map((r) => (r.cpuSeconds === null ? null : round(r.cpuSeconds, 2))),
       rows_per_s: Math.round(repairs.length / seconds),
       s: list.map((r) => round(r.seconds, 3)),
       wal_records: list[0]!.walRecords,
@@ -152,8 +170,13 @@ try {
       wal_mib: round(list[0]!.walBytes / 1048576, 1),
     };
   });
-  const floor = summary.find((s) => s.variant === 'floor')!.median_s;
-  process.stdout.write(`${JSON.stringify({ dataset: name, users, repairs: repairs.length, chunk, reps, variants: summary.map((s) => ({ ...s, vs_floor: round(floor / s.median_s, 3) })) }, null, 1)}\n`);
+  const floor = summary.find((s) => s.variant === 'floor')!;
+  const variants = summary.map((s) => ({
+    ...s,
+    vs_floor: round(floor.median_s / s.median_s, 3),
+    cpu_vs_floor: s.median_server_cpu_s && floor.median_server_cpu_s ? round(floor.median_server_cpu_s / s.median_server_cpu_s, 3) : null,
+  }));
+  process.stdout.write(`${JSON.stringify({ dataset: name, users, repairs: repairs.length, chunk, reps, variants }, null, 1)}\n`);
 } finally {
   await client.end().catch(() => undefined);
   await pool.end().catch(() => undefined);
