@@ -1,7 +1,7 @@
 // The CLI contender (issue 10): per repetition `levelsync sync --apply` timed as a whole process;
 // in the first repetition also `check --json`, `plan --out`, `apply <plan file>` and a re-apply of
 // the same file, each with its own peak RSS, and whether each wrote what it should.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { CLI_POLICY_FLAGS, cliConnection, cliFailed, describeCli, runCli, writeMark, type CliRun, type WriteMark } from './cli-runs.js';
@@ -47,7 +47,8 @@ export async function cliRepetition(o: CliRepetitionOptions): Promise<CliRepetit
     check = await run(['check', '--json', ...conn], 64 * 1024 * 1024);
     log(`cli ${describeCli(check)}`);
     plan = await run(['plan', '--out', planFile, ...conn, ...CLI_POLICY_FLAGS]);
-    planFileBytes = cliFailed(plan) ? undefined : statSync(planFile).size;
+    // A plan run that exits 0 or 1 without writing its file failed too (an internal error caught late).
+    planFileBytes = !cliFailed(plan) && existsSync(planFile) ? statSync(planFile).size : undefined;
     log(`cli ${describeCli(plan)}${planFileBytes !== undefined ? `, plan file ${(planFileBytes / 1048576).toFixed(1)} MB` : ''}`);
   }
   const before = await writeMark(o.client);
