@@ -39,7 +39,7 @@ export interface CliRepetitionOptions {
 export async function cliRepetition(o: CliRepetitionOptions): Promise<CliRepetition> {
   const conn = cliConnection(o.databaseUrl);
   const run = (args: string[], keep?: number) => runCli(args, { scratch: o.scratch, ...(keep !== undefined ? { keepStdout: keep } : {}) });
-  const planFile = join(o.scratch, 'levelsync-plan.json');
+  const planFile = join(o.scratch, 'levelsync-plan.jsonl');
   let check: CliRun | undefined;
   let plan: CliRun | undefined;
   let planFileBytes: number | undefined;
