@@ -40,8 +40,8 @@ export type { LevelDefinition, LevelThresholds, Specialization, SpecializationAl
 export { createCatalog, defineCatalog, isAliasDeprecated } from './domain/catalog.js';
 export type { CanonicalIdLookup, Catalog } from './domain/catalog.js';
 export { DEFAULT_CATALOG, DEFAULT_FALLBACK_MAX_LEVELS, DEFAULT_SPECIALIZATIONS } from './domain/default-catalog.js';
-export { LicenseProgressionSchema, LicenseRecordSchema, ProgressRecordSchema, UserIdSchema } from './domain/records.js';
-export type { LicenseProgression, LicenseRecord, ProgressRecord, UserId } from './domain/records.js';
+export { LicenseProgressionSchema, LicenseRecordSchema, ProgressRecordSchema, UserIdSchema, userIdForKind } from './domain/records.js';
+export type { LicenseProgression, LicenseRecord, ProgressRecord, UserId, UserIdKind } from './domain/records.js';
 export { applyProgressGain, meetsThresholds, validateAdvancement } from './domain/rules.js';
 export type { AdvancementRequest, ProgressGain, ProgressLevelUp, ProgressTotals } from './domain/rules.js';
 
@@ -64,6 +64,7 @@ export type {
   DuplicateRecord,
   InvalidLevel,
   LegacySpecializationId,
+  UnreadableRecord,
   LevelMismatch,
   MaxAchievedBelowLevel,
   MissingLicense,
@@ -100,7 +101,9 @@ export type { DesyncScan, ScanOptions } from './sync/scan.js';
 export { syncPair } from './sync/sync-pair.js';
 export type { SyncPairOptions, SyncPairReport } from './sync/sync-pair.js';
 export { HEALTH_THRESHOLDS, checkHealth, healthReport } from './sync/health.js';
-export type { HealthReport, HealthStatus } from './sync/health.js';
+export type { HealthCheck, HealthReport, HealthStatus } from './sync/health.js';
+export { countLegacyIdUse, describeLegacyIdSummary, legacyIdSummary } from './sync/legacy-ids.js';
+export type { LegacyIdSummary, LegacyIdUsage } from './sync/legacy-ids.js';
 export { SILENT_LOGGER } from './sync/logger.js';
 export type { Logger } from './sync/logger.js';
 export type {

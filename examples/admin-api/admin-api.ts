@@ -147,7 +147,7 @@ export function createAdminApi(options: AdminApiOptions): Server {
         const body = parse(SyncUserAllBody, await readJson(request), '');
         // Every specialization the user has a record in: read from the data, never a hard-coded list.
         const specializations: string[] = [];
-        for await (const page of store.scanPairs({ userIds: [userId], aliases: resolver.catalog.aliasMap })) {
+        for await (const page of store.scanPairs({ userIds: [userId] })) {
           for (const pair of unwrap(page)) specializations.push(pair.specializationId);
         }
         if (specializations.length === 0) throw new HttpError(404, `No progress or license for user ${userId}`);

@@ -105,7 +105,7 @@ export function createLearningService(options: LearningServiceOptions): Learning
   }
 
   /** The sync store bound to this session: its reads lock the pair's rows, its writes join the transaction. */
-  const storeIn = (session: Session) => createPgSyncStore(pgClient(session), { mapping });
+  const storeIn = (session: Session) => createPgSyncStore(pgClient(session), { mapping, catalog });
 
   return {
     recordProgressGain(userId, specializationId, gain) {
@@ -159,7 +159,7 @@ export function createLearningService(options: LearningServiceOptions): Learning
         const id = catalog.canonicalId(specializationId);
         // Lock the pair in levelsync's order (progress rows, then licenses) before touching it, so
         // this transaction and a bulk run never wait on each other in opposite orders (deadlock).
-        const locked = await storeIn(session).readPair({ userId, specializationId: id }, { aliases: catalog.aliasMap, lock: true });
+        const locked = await storeIn(session).readPair({ userId, specializationId: id }, { lock: true });
         if (locked.isErr()) return err(locked.error);
         const license = (
           await session.query(`SELECT id, level, max_achieved_level FROM ${s}.licenses WHERE user_id = $1 AND specialization_id = $2 FOR UPDATE`, [userId, id])

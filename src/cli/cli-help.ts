@@ -73,14 +73,16 @@ const HELP: Readonly<Record<CommandName, string>> = {
   check: `Usage: levelsync check [options]
 
 Lists every desync: level mismatches, records missing on either side, duplicates, levels
-above the maximum or invalid, unknown specializations, and rows stored under a legacy id
-(information only). Writes nothing.
+above the maximum or invalid, unknown specializations and unreadable rows; rows stored under a
+legacy id are summarised once per stored id (information only). Writes nothing.
 
 Exit code: 0 when in sync (legacy ids alone do not count), 1 when there is something to
 repair or review, 2 on bad usage or configuration.
 
 ${FILTERS}
   --limit <n>            Rows shown in the table (default 20; --json lists all)
+  --list-legacy          One line per record stored under a legacy id (default: one
+                         summary line per stored id: rows, pairs, canonical id)
 
 ${CONNECTION}
 
@@ -99,6 +101,8 @@ Exit code: 0 when the plan was written (even an empty one), 2 on bad usage or co
 
   -o, --out <file>       Where to write the plan (default: levelsync-plan.json)
   --limit <n>            Rows shown in the review table (default 20)
+  --list-legacy          One line per record stored under a legacy id (default: one
+                         summary line per stored id: rows, pairs, canonical id)
 
 ${POLICY}
 
@@ -139,6 +143,8 @@ stale or failed or another run holds the lock; 2 on bad usage or configuration.
 
   --apply                Write the changes (default: dry run)
   --limit <n>            Rows shown in the table (default 20)
+  --list-legacy          One line per record stored under a legacy id (default: one
+                         summary line per stored id: rows, pairs, canonical id)
 
 ${POLICY}
 
@@ -156,11 +162,14 @@ Example:
   health: `Usage: levelsync health [options]
 
 Counts the pairs (orphans on both sides included) and the consistent ones:
-healthy at ≥ 99 %, degraded at ≥ 95 %, critical below.
+healthy at ≥ 99 %, degraded at ≥ 95 %, critical below. Rows stored under a legacy id
+are summarised once per stored id; they do not make a pair inconsistent.
 
 Exit code: 0 when healthy, 1 when degraded or critical, 2 on bad usage or configuration.
 
 ${FILTERS}
+  --list-legacy          One line per record stored under a legacy id (default: one
+                         summary line per stored id: rows, pairs, canonical id)
 
 ${CONNECTION}
 

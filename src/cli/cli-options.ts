@@ -41,7 +41,7 @@ const policy = {
   'above-max': { type: 'string' },
 } as const satisfies Record<string, OptionSpec>;
 const applying = { 'batch-size': { type: 'string' }, 'wait-for-lock': { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
-const limit = { limit: { type: 'string' } } as const satisfies Record<string, OptionSpec>;
+const limit = { limit: { type: 'string' }, 'list-legacy': { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
 
 /** The options each subcommand accepts (anything else is a usage error), and its positionals. */
 export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Record<string, OptionSpec>; readonly positionals: readonly string[] }>> = {
@@ -49,7 +49,7 @@ export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Rec
   plan: { options: { ...connection, ...output, ...filters, ...policy, ...limit, out: { type: 'string', short: 'o' } }, positionals: [] },
   apply: { options: { ...connection, ...output, ...applying }, positionals: ['plan-file'] },
   sync: { options: { ...connection, ...output, ...filters, ...policy, ...applying, ...limit, apply: { type: 'boolean' } }, positionals: [] },
-  health: { options: { ...connection, ...output, ...filters }, positionals: [] },
+  health: { options: { ...connection, ...output, ...filters, 'list-legacy': { type: 'boolean' } }, positionals: [] },
   'max-level': { options: { ...connection, ...output }, positionals: ['specialization-id'] },
   migrate: { options: { ...connection, ...output }, positionals: [] },
   demo: {
@@ -75,6 +75,8 @@ export interface CommandArgs {
   readonly batchSize?: number;
   readonly waitForLock: boolean;
   readonly limit: number;
+  /** `--list-legacy`: one `LegacySpecializationId` per record stored under a legacy id. */
+  readonly listLegacy: boolean;
   readonly out?: string;
   readonly apply: boolean;
   readonly users?: number;
@@ -107,9 +109,13 @@ function splitList(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
-/** A user id as typed: digits are a number (serial keys), anything else a string (uuid/text keys). */
+/**
+ * A user id as typed: a decimal integer within ±2^53 is a number (serial keys); anything else a
+ * string (uuid/text keys, and integer ids beyond 2^53, which levelsync carries as decimal strings
+ * and the store converts exactly).
+ */
 export function parseUserId(text: string): Result<UserId, CliFailure> {
-  const candidate: unknown = /^-?\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : text;
+  const candidate: unknown = /^(0|-?[1-9]\d*)$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : text;
   const parsed = UserIdSchema.safeParse(candidate);
   return parsed.success ? ok(parsed.data) : err(bad('user', text, parsed.error.issues[0]?.message ?? 'is invalid'));
 }
@@ -224,6 +230,7 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
     result.batchSize = b.value;
   }
   result.waitForLock = v['wait-for-lock'] === true;
+  result.listLegacy = v['list-legacy'] === true;
   const limitText = str('limit');
   if (limitText !== undefined) {
     const l = check('limit', limitText, positiveInt(1_000_000));
@@ -261,6 +268,7 @@ function defaults(command: CommandName, positionals: readonly string[], flags: {
     policy: {},
     waitForLock: false,
     limit: 20,
+    listLegacy: false,
     apply: false,
   } as { -readonly [K in keyof CommandArgs]: CommandArgs[K] };
 }

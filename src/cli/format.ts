@@ -1,4 +1,4 @@
-import { DESYNC_KINDS, describeCause, isInformational, type Desync, type DesyncKind } from '../index.js';
+import { DESYNC_KINDS, describeCause, describeLegacyIdSummary, isInformational, type Desync, type DesyncKind, type LegacyIdSummary } from '../index.js';
 
 /** Left-aligned columns, two spaces apart; columns listed in `right` are right-aligned. */
 export function formatTable(rows: readonly (readonly string[])[], options: { readonly right?: readonly number[]; readonly indent?: string } = {}): string[] {
@@ -47,6 +47,8 @@ export function describeDesync(d: Desync): string {
       return `${d.side} ${d.field === 'level' ? 'level' : 'max achieved level'} is ${d.value === null ? 'NULL' : String(d.value)}`;
     case 'MaxAchievedBelowLevel':
       return `max achieved ${d.maxAchievedLevel} is below the license level ${d.licenseLevel}`;
+    case 'UnreadableRecord':
+      return `could not be read: ${d.reason}`;
     case 'UnknownSpecialization':
       return 'no repository or fallback knows its maximum level';
     case 'DuplicateRecord':
@@ -74,4 +76,16 @@ export function pairsNeedingWork(desyncs: readonly Desync[]): number {
 export function errorToJson(error: { readonly _tag: string; readonly message: string; readonly cause?: unknown }): Record<string, unknown> {
   const { cause, ...rest } = error as { cause?: unknown } & Record<string, unknown>;
   return cause === undefined ? { ...rest } : { ...rest, cause: describeCause(cause) };
+}
+
+/**
+ * The legacy-id summary as lines for people: one per stored id, with rows, pairs, canonical id
+ * and deprecation date (information only: such rows block nothing).
+ */
+export function legacyIdLines(legacyIds: readonly LegacyIdSummary[]): string[] {
+  if (legacyIds.length === 0) return [];
+  return [
+    'Information: records stored under a legacy id, paired under the canonical id (they block nothing; migrate them when convenient):',
+    ...legacyIds.map((entry) => `  ${describeLegacyIdSummary(entry, formatCount)}`),
+  ];
 }

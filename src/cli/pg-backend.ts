@@ -18,6 +18,7 @@ import type { CliEnvironment, CliOutput } from './cli-io.js';
 import type { CommandArgs } from './cli-options.js';
 import { resolveTarget } from './connection-target.js';
 import { openDatabase } from './open-database.js';
+import { toColumnUserId } from '../pg/sql-params.js';
 
 /** The mapping the arguments name: levelsync's own schema or the original system's tables, in `--schema`. */
 export function mappingFor(args: Pick<CommandArgs, 'mapping' | 'schema'>): Result<PgMapping, CliFailure> {
@@ -43,10 +44,11 @@ export async function openPgBackend(
   if (target.isErr()) return err(target.error);
   const mapping = mappingFor(args);
   if (mapping.isErr()) return err(mapping.error);
-  const numericIds = mapping.value.userIdType === 'integer' || mapping.value.userIdType === 'bigint';
-  const textId = args.userIds?.find((id) => typeof id === 'string');
-  if (numericIds && textId !== undefined) {
-    return err(usageFailure(`--user ${JSON.stringify(textId)}: user ids are integers in this mapping (${mapping.value.userIdType})`));
+  // The store's rule (`userIdForKind`): decimal strings convert exactly to integer ids (ids beyond
+  // 2^53 stay decimal strings); anything else that does not fit the column is a usage error here.
+  for (const id of args.userIds ?? []) {
+    const fits = toColumnUserId(typeof id === 'number' && !numericMapping(mapping.value.userIdType) ? String(id) : id, mapping.value.userIdType);
+    if (!fits.ok) return err(usageFailure(`--user ${JSON.stringify(String(id))}: ${fits.message} (user ids are ${mapping.value.userIdType} in this mapping)`));
   }
   const opened = await openDatabase(target.value, out, options);
   if (opened.isErr()) return err(opened.error);
@@ -57,7 +59,7 @@ export async function openPgBackend(
   const backend: CliBackend = {
     target: where,
     mapping: args.mapping,
-    store: createPgSyncStore(connection, { mapping: mapping.value }),
+    store: createPgSyncStore(connection, { mapping: mapping.value, catalog: DEFAULT_CATALOG }),
     resolver: createMaxLevelResolver({ repositories: [repository] }),
     async migrate(): Promise<Result<MigrateSummary, CliFailure>> {
       const schema = mapping.value.schema;
@@ -82,4 +84,8 @@ export async function openPgBackend(
     close: () => db.close(),
   };
   return ok(backend);
+}
+
+function numericMapping(type: string): boolean {
+  return type === 'integer' || type === 'bigint';
 }

@@ -48,6 +48,7 @@ export async function scanStep(args: CommandArgs, backend: CliBackend, ctx: Comm
     const scan = await scanDesyncs(backend.store, {
       resolver: backend.resolver,
       ...scopeOf(args),
+      ...(args.listLegacy ? { listLegacy: true } : {}),
       onProgress: ({ pairsRead }) => progress.update(pairsRead),
     });
     if (scan.isErr()) return err(storeFailure(scan.error, backend));
@@ -59,7 +60,7 @@ export async function scanStep(args: CommandArgs, backend: CliBackend, ctx: Comm
 
 /** The number of pairs in scope (orphans on both sides included). */
 export async function countStep(args: CommandArgs, backend: CliBackend, scan: DesyncScan): Promise<Result<number, CliFailure>> {
-  const counted = await backend.store.countPairs({ ...scan.scope, aliases: scan.aliases });
+  const counted = await backend.store.countPairs({ ...scan.scope, ...(backend.store.aliases === undefined ? { aliases: scan.aliases } : {}) });
   if (counted.isErr()) return err(storeFailure(counted.error, backend));
   return ok(Math.max(counted.value, 0));
 }

@@ -184,7 +184,7 @@ export function checkBatch(actions: readonly WriteAction[], context: ApplyContex
 }
 
 /** The bound values of the apply statement for one chunk, in the statement's parameter order. */
-export function applyValues(actions: readonly WriteAction[], context: ApplyContext, mapping: PgMapping): unknown[] {
+export function applyValues(actions: readonly WriteAction[], context: ApplyContext & { readonly aliases: ReadonlyMap<string, string> }, mapping: PgMapping): unknown[] {
   const n = actions.length;
   const col = <T>(f: (a: WriteAction, i: number) => T): T[] => actions.map(f);
   const groups = new Map<string, Set<string>>();

@@ -10,7 +10,7 @@ import type { UserId } from '../domain/records.js';
 import type { ValidationError } from '../errors.js';
 import { compareCodePoints, type LicenseState, type ProgressState, type SyncPair } from '../sync/pair.js';
 import type { PgMapping } from './pg-mapping.js';
-import { levelValue, nullableTextValue, rowReader, textValue, totalValue, userIdValue } from './row-values.js';
+import { levelValue, nullableTextValue, rowReader, textValue, toIntegerUserId, totalValue, userIdValue } from './row-values.js';
 
 /** A row of a pair query: one progress row × one license row of a pair (either may be absent). */
 interface JoinedRow {
@@ -80,6 +80,19 @@ export function joinedRowReader(mapping: PgMapping): (row: unknown) => Result<Jo
   };
 }
 
+/**
+ * The key of a joined row that could not be read, as well as it can be told (the user id as
+ * levelsync would carry it, else its text), so that the pair can be flagged for review.
+ */
+export function unreadableRowKey(row: unknown, integerUsers: boolean): { readonly u: UserId; readonly canon: string } {
+  const r = (typeof row === 'object' && row !== null ? row : {}) as Record<string, unknown>;
+  const raw = r['u'];
+  const readable = integerUsers ? toIntegerUserId(raw) : typeof raw === 'string' && raw.length > 0 ? raw : undefined;
+  const u = readable ?? (raw === null || raw === undefined ? '(NULL)' : String(raw));
+  const canon = typeof r['canon'] === 'string' ? r['canon'] : String(r['canon'] ?? '(NULL)');
+  return { u, canon };
+}
+
 const NOT_PLAIN = Symbol('not plain');
 
 /** A level or maximum as `levelValue` reads it, for a number or NULL only. */
@@ -105,8 +118,9 @@ function isNullableText(value: unknown): value is string | null {
 function plainJoinedRow(row: unknown, integerUsers: boolean): JoinedRow | undefined {
   if (typeof row !== 'object' || row === null) return undefined;
   const r = row as Record<string, unknown>;
-  const u = r['u'];
-  if (integerUsers ? !(typeof u === 'number' && Number.isSafeInteger(u)) : !(typeof u === 'string' && u.length > 0 && u.length <= 200)) return undefined;
+  let u = r['u'];
+  if (integerUsers && typeof u === 'string') u = toIntegerUserId(u); // int8 through `pg`: exact
+  if (integerUsers ? !((typeof u === 'number' && Number.isSafeInteger(u)) || typeof u === 'string') : !(typeof u === 'string' && u.length > 0 && u.length <= 200)) return undefined;
   const canon = r['canon'];
   const pSid = r['p_sid'];
   const lSid = r['l_sid'];
@@ -187,6 +201,21 @@ export class PairAssembler {
   private key: { u: UserId; canon: string } | null = null;
   private progress = new SideRows<ProgressState>();
   private licenses = new SideRows<LicenseState>();
+  private unreadable: string | undefined;
+
+  /**
+   * Marks the pair of `key` as unreadable (a row of it could not be read); returns the pair it
+   * completed, if the key is a new one. The pair is flagged, its readable rows kept for review.
+   */
+  pushUnreadable(key: { readonly u: UserId; readonly canon: string }, reason: string): SyncPair | null {
+    let done: SyncPair | null = null;
+    if (this.key === null || this.key.u !== key.u || this.key.canon !== key.canon) {
+      done = this.flush();
+      this.key = { u: key.u, canon: key.canon };
+    }
+    this.unreadable = this.unreadable === undefined ? reason : this.unreadable;
+    return done;
+  }
 
   /** Adds a row; returns the pair it completed, if the row starts a new key. */
   push(row: JoinedRow): SyncPair | null {
@@ -218,8 +247,10 @@ export class PairAssembler {
       specializationId: this.key.canon,
       progress: this.progress.take(),
       licenses: this.licenses.take(),
+      ...(this.unreadable !== undefined ? { unreadable: this.unreadable } : {}),
     };
     this.key = null;
+    this.unreadable = undefined;
     return pair;
   }
 }

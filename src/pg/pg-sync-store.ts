@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { UserIdSchema } from '../domain/records.js';
-import { describeCause, storeUnavailable, validationError, type StoreError } from '../errors.js';
+import type { Catalog } from '../domain/catalog.js';
+import { DEFAULT_CATALOG } from '../domain/default-catalog.js';
+import type { UserId } from '../domain/records.js';
+import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
+import type { LegacyIdUsage } from '../sync/legacy-ids.js';
 import { parseWith } from '../_internal/zod.js';
 import type { WriteAction } from '../sync/action.js';
 import { SILENT_LOGGER, type Logger } from '../sync/logger.js';
@@ -11,12 +14,20 @@ import type { ApplyContext, DifferingPairQuery, PairQuery, RunLock, RunScope, Sy
 import { acquireRunLock, pairLockKey } from './advisory-run-lock.js';
 import { applyValues, buildApplyStatement, checkBatch, chunkByPair } from './apply-statement.js';
 import { quoteTable } from './identifier.js';
-import { joinedRowReader, PairAssembler, pairFromSideRows, sideRowReader } from './pair-rows.js';
+import { joinedRowReader, PairAssembler, pairFromSideRows, sideRowReader, unreadableRowKey } from './pair-rows.js';
 import { LEVELSYNC_MAPPING, requireMapping, type PgMapping } from './pg-mapping.js';
-import { countValue, rowReader } from './row-values.js';
-import { buildCountQuery, buildDifferingPairsQuery, buildPairsQuery, buildReadPairQuery, type BuiltStatement, type PairFilter } from './scan-query.js';
+import { countValue, rowReader, textValue } from './row-values.js';
+import {
+  buildCountQuery,
+  buildDifferingPairsQuery,
+  buildLegacyIdQuery,
+  buildPairsQuery,
+  buildReadPairQuery,
+  type BuiltStatement,
+  type PairFilter,
+} from './scan-query.js';
 import { toPgConnection, type PgConnection, type PgConnectionInput, type PgSession } from './sql-client.js';
-import { fitsUserIdType } from './sql-params.js';
+import { toColumnUserId } from './sql-params.js';
 import { introspectTables, type MappedTableFacts } from './table-introspection.js';
 
 /**
@@ -46,6 +57,13 @@ export interface PgSyncStoreOptions {
   readonly logger?: Logger;
   /** The store's name in messages (default `postgres`, or `pglite` on PGlite). */
   readonly name?: string;
+  /**
+   * The catalog whose legacy ids (aliases) the store groups under their canonical ids in every
+   * read, scan and write, in SQL (default `DEFAULT_CATALOG`: PLAYER → GANCUJU_PLAYER,
+   * COACH → LFA_COACH). A database that still names its specializations PLAYER/COACH can use a
+   * catalog where those are the canonical ids.
+   */
+  readonly catalog?: Catalog;
 }
 
 /**
@@ -85,7 +103,7 @@ const ShardSchema = z
 
 const PairQuerySchema = z.object({
   specializationIds: z.array(z.string({ error: 'must be a string' })).optional(),
-  userIds: z.array(UserIdSchema).optional(),
+  userIds: z.array(z.unknown()).optional(),
   shard: ShardSchema.optional(),
   aliases: z.instanceof(Map, { error: 'must be a Map of alias → canonical id' }).optional(),
   pageSize: z.number().int().min(1).max(1_000_000).optional(),
@@ -96,6 +114,7 @@ const DifferingQuerySchema = PairQuerySchema.extend({
 });
 
 const readCount = rowReader({ n: countValue }, 'count row', {});
+const readLegacy = rowReader({ sid: textValue, canon: textValue, p_rows: countValue, l_rows: countValue, pairs: countValue }, 'legacy id row', {});
 const readApplied = rowReader({ idx: countValue }, 'apply result row', {});
 
 /**
@@ -133,6 +152,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
   const fetchOption = options.fetchSize === undefined ? undefined : positiveInteger(options.fetchSize, MIN_FETCH_SIZE, 'fetchSize');
   const applySql = buildApplyStatement(mapping);
   const readJoined = joinedRowReader(mapping);
+  const integerUsers = mapping.userIdType === 'integer' || mapping.userIdType === 'bigint';
   const readSide = sideRowReader(mapping);
   const lockNamespace = [mapping.schema, quoteTable(mapping.schema, mapping.progress.table), quoteTable(mapping.schema, mapping.licenses.table)].join('|');
 
@@ -146,12 +166,35 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
   };
   const factsResult = () => ResultAsync.fromPromise(loadFacts(), (cause) => storeUnavailable(name, cause, 'could not read the table catalog'));
 
-  const filterOf = (query: PairQuery): PairFilter => ({
-    aliases: query.aliases ?? new Map(),
-    ...(query.specializationIds ? { specializationIds: query.specializationIds } : {}),
-    ...(query.userIds ? { userIds: query.userIds } : {}),
-    ...(query.shard ? { shard: query.shard } : {}),
-  });
+  const storeAliases = (options.catalog ?? DEFAULT_CATALOG).aliasMap;
+
+  /** A user id in the column's form (exact conversion), or the issue naming `field`. */
+  const columnUserId = (value: unknown, field: string): { ok: true; value: UserId } | { ok: false; issue: ValidationIssue } => {
+    const converted = toColumnUserId(value, mapping.userIdType);
+    return converted.ok ? converted : { ok: false, issue: { field, message: `${converted.message} (user ids are ${mapping.userIdType} in this mapping)` } };
+  };
+
+  const filterOf = (query: PairQuery, subject: string): Result<PairFilter, ValidationError> => {
+    const valid = parseWith(PairQuerySchema, query, subject);
+    if (valid.isErr()) return err(valid.error);
+    let userIds: UserId[] | undefined;
+    if (query.userIds) {
+      const issues: ValidationIssue[] = [];
+      userIds = [];
+      query.userIds.forEach((id, i) => {
+        const c = columnUserId(id, `userIds[${i}]`);
+        if (c.ok) userIds!.push(c.value);
+        else issues.push(c.issue);
+      });
+      if (issues.length > 0) return err(validationError(subject, issues));
+    }
+    return ok({
+      aliases: query.aliases ?? storeAliases,
+      ...(query.specializationIds ? { specializationIds: query.specializationIds } : {}),
+      ...(userIds ? { userIds } : {}),
+      ...(query.shard ? { shard: query.shard } : {}),
+    });
+  };
 
   async function* stream(
     build: (facts: MappedTableFacts) => BuiltStatement,
@@ -196,11 +239,8 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
         const batch = await session.run(`FETCH FORWARD ${fetchSize} FROM ${cursor}`);
         for (const raw of batch.rows) {
           const row = readJoined(raw);
-          if (row.isErr()) {
-            yield err(row.error);
-            return;
-          }
-          const done = assembler.push(row.value);
+          // A row levelsync cannot represent flags its pair for review; the scan goes on.
+          const done = row.isOk() ? assembler.push(row.value) : assembler.pushUnreadable(unreadableRowKey(raw, integerUsers), row.error.message);
           if (done) {
             page.push(done);
             if (page.length >= pageSize) {
@@ -256,11 +296,12 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
     lockNamespace,
     tableFacts: factsResult,
 
+    aliases: storeAliases,
+
     scanPairs(query) {
-      const valid = parseWith(PairQuerySchema, query, 'pair query');
-      if (valid.isErr()) return invalidPages(valid.error);
-      const filter = filterOf(query);
-      return stream((f) => buildPairsQuery(mapping, f, filter), query.pageSize ?? defaultPageSize, 'scan pairs');
+      const filter = filterOf(query, 'pair query');
+      if (filter.isErr()) return invalidPages(filter.error);
+      return stream((f) => buildPairsQuery(mapping, f, filter.value), query.pageSize ?? defaultPageSize, 'scan pairs');
     },
 
     scanDifferingPairs(query: DifferingPairQuery) {
@@ -271,16 +312,41 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
           return invalidPages(validationError('differing pair query', [{ field: `maxLevels.${String(id)}`, message: 'must be a finite number' }]));
         }
       }
-      const filter = filterOf(query);
-      return stream((f) => buildDifferingPairsQuery(mapping, f, filter, query.maxLevels), query.pageSize ?? defaultPageSize, 'find differing pairs');
+      const filter = filterOf(query, 'differing pair query');
+      if (filter.isErr()) return invalidPages(filter.error);
+      return stream(
+        (f) => buildDifferingPairsQuery(mapping, f, filter.value, query.maxLevels, { listLegacy: query.listLegacy === true }),
+        query.pageSize ?? defaultPageSize,
+        'find differing pairs',
+      );
+    },
+
+    summarizeLegacyIds(query) {
+      const filter = filterOf(query, 'pair query');
+      if (filter.isErr()) return new ResultAsync(Promise.resolve(err(filter.error)));
+      if (filter.value.aliases.size === 0) return new ResultAsync(Promise.resolve(ok([])));
+      return factsResult().andThen((f) => {
+        const statement = buildLegacyIdQuery(mapping, f, filter.value);
+        return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => storeUnavailable(name, cause, 'could not count legacy ids')).andThen(
+          (result) => {
+            const out: LegacyIdUsage[] = [];
+            for (const raw of result.rows) {
+              const row = readLegacy(raw);
+              if (row.isErr()) return err(row.error);
+              const r = row.value;
+              out.push({ storedId: r.sid, canonicalId: r.canon, progressRows: r.p_rows, licenseRows: r.l_rows, pairs: r.pairs });
+            }
+            return ok(out);
+          },
+        );
+      });
     },
 
     countPairs(query) {
-      const valid = parseWith(PairQuerySchema, query, 'pair query');
-      if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
-      const filter = filterOf(query);
+      const filter = filterOf(query, 'pair query');
+      if (filter.isErr()) return new ResultAsync(Promise.resolve(err(filter.error)));
       return factsResult().andThen((f) => {
-        const statement = buildCountQuery(mapping, f, filter);
+        const statement = buildCountQuery(mapping, f, filter.value);
         return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => storeUnavailable(name, cause, 'could not count pairs')).andThen(
           (result) => {
             const row = readCount(result.rows[0]);
@@ -291,13 +357,14 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
     },
 
     readPair(key: PairKey, readOptions = {}) {
-      const valid = parseWith(z.object({ userId: UserIdSchema, specializationId: z.string() }), key, 'pair key');
+      const valid = parseWith(z.object({ userId: z.unknown(), specializationId: z.string() }), key, 'pair key');
       if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
-      if (!fitsUserIdType(key.userId, mapping.userIdType)) return new ResultAsync(Promise.resolve(ok(null)));
-      const aliases = readOptions.aliases ?? new Map<string, string>();
+      const userId = columnUserId(key.userId, 'userId');
+      if (!userId.ok) return new ResultAsync(Promise.resolve(err(validationError('pair key', [userId.issue]))));
+      const aliases = readOptions.aliases ?? storeAliases;
       return factsResult().andThen((f) => {
-        const pairLock = f.progress.uniqueKey && f.licenses.uniqueKey ? undefined : pairLockKey(lockNamespace, key.userId, key.specializationId);
-        const statement = buildReadPairQuery(mapping, f, key.userId, key.specializationId, aliases, readOptions.lock ?? false, pairLock);
+        const pairLock = f.progress.uniqueKey && f.licenses.uniqueKey ? undefined : pairLockKey(lockNamespace, userId.value, key.specializationId);
+        const statement = buildReadPairQuery(mapping, f, userId.value, key.specializationId, aliases, readOptions.lock ?? false, pairLock);
         return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => storeUnavailable(name, cause, 'could not read a pair')).andThen(
           (result) => {
             const rows = [];
@@ -306,7 +373,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
               if (row.isErr()) return err(row.error);
               rows.push(row.value);
             }
-            return ok(pairFromSideRows(key.userId, key.specializationId, rows));
+            return ok(pairFromSideRows(userId.value, key.specializationId, rows));
           },
         );
       });
@@ -344,8 +411,23 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
     return [...keys].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
   }
 
-  async function applyAll(actions: readonly WriteAction[], context: ApplyContext): Promise<Result<readonly WriteOutcome[], StoreError>> {
-    if (actions.length === 0) return ok([]);
+  async function applyAll(rawActions: readonly WriteAction[], rawContext: ApplyContext): Promise<Result<readonly WriteOutcome[], StoreError>> {
+    if (rawActions.length === 0) return ok([]);
+    // User ids in the column's form (a decimal string for an integer column, converted exactly).
+    const issues: ValidationIssue[] = [];
+    const actions = rawActions.map((action, i) => {
+      const c = columnUserId(action.userId, `actions[${i}].userId`);
+      if (!c.ok) issues.push(c.issue);
+      return c.ok && c.value !== action.userId ? { ...action, userId: c.value } : action;
+    });
+    let actor = rawContext.actor;
+    if (actor !== null) {
+      const c = columnUserId(actor, 'context.actor');
+      if (c.ok) actor = c.value;
+      else issues.push(c.issue);
+    }
+    if (issues.length > 0) return err(validationError('write batch', issues));
+    const context = { actor, now: rawContext.now, aliases: rawContext.aliases ?? storeAliases };
     const invalid = checkBatch(actions, context, mapping);
     if (invalid) return err(invalid);
     const outcomes: WriteOutcome[] = actions.map(() => 'Stale');

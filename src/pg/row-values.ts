@@ -38,13 +38,32 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-/** A user id as stored: a safe integer for integer columns, a non-empty string (≤ 200) otherwise. */
+/**
+ * An integer user id as levelsync carries it: a number within ±2^53, else its exact decimal
+ * string (`pg` gives int8 as text, PGlite as a bigint beyond ±2^53); undefined for anything else.
+ */
+export function toIntegerUserId(value: unknown): number | string | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+  if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+  if (typeof value === 'string' && INTEGER_TEXT.test(value)) {
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) return n;
+    const canonical = BigInt(value).toString();
+    return canonical;
+  }
+  return undefined;
+}
+
+/**
+ * A user id as stored: for integer columns a number within ±2^53 or the exact decimal string
+ * beyond (int8 ids up to 9223372036854775807), a non-empty string (≤ 200) otherwise.
+ */
 export function userIdValue(type: PgUserIdType): z.ZodType<number | string> {
   if (type === 'integer' || type === 'bigint') {
     return z.unknown().transform((value, ctx) => {
-      const n = toSafeInteger(value);
+      const n = toIntegerUserId(value);
       if (n === undefined) {
-        ctx.addIssue({ code: 'custom', message: `must be an integer user id within ±2^53 (got ${describe(value)})` });
+        ctx.addIssue({ code: 'custom', message: `must be an integer user id (got ${describe(value)})` });
         return z.NEVER;
       }
       return n;

@@ -6,6 +6,7 @@ export type Side = 'progress' | 'license';
 
 /** The kinds of desynchronisation, in the order they are reported within a pair. */
 export const DESYNC_KINDS = [
+  'UnreadableRecord',
   'UnknownSpecialization',
   'DuplicateRecord',
   'InvalidLevel',
@@ -67,6 +68,16 @@ export interface MaxAchievedBelowLevel extends DesyncBase {
   readonly licenseLevel: number;
   readonly maxAchievedLevel: number;
 }
+/**
+ * A record the store could not read into levelsync's types (a value of an unexpected type, a
+ * user id beyond what the mapping can carry): flagged for review with the reason, never guessed
+ * at; the rest of the scan goes on.
+ */
+export interface UnreadableRecord extends DesyncBase {
+  readonly kind: 'UnreadableRecord';
+  /** What could not be read, naming the column. */
+  readonly reason: string;
+}
 /** No repository and no fallback knows the specialization. */
 export interface UnknownSpecializationDesync extends DesyncBase {
   readonly kind: 'UnknownSpecialization';
@@ -78,7 +89,8 @@ export interface DuplicateRecord extends DesyncBase {
   readonly count: number;
 }
 /**
- * A record is stored under a legacy alias. Information only: it blocks no repair and writes
+ * A record is stored under a legacy alias; reported per pair only when asked for
+ * (`listLegacy`), otherwise summarised per stored id (`DesyncScan.legacyIds`). Information only: it blocks no repair and writes
  * keep the id a row is stored under; migrate such rows when convenient.
  */
 export interface LegacySpecializationId extends DesyncBase {
@@ -96,6 +108,7 @@ export type Desync =
   | InvalidLevel
   | MaxAchievedBelowLevel
   | UnknownSpecializationDesync
+  | UnreadableRecord
   | DuplicateRecord
   | LegacySpecializationId;
 

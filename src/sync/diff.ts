@@ -7,6 +7,12 @@ import { comparePairKeys, type SyncPair } from './pair.js';
 export interface DiffContext {
   /** The maximum level of a canonical specialization id, or undefined when it is unknown. */
   readonly maxLevelOf: (canonicalId: string) => number | undefined;
+  /**
+   * Report a `LegacySpecializationId` per record stored under a legacy id (default false). Legacy
+   * ids are otherwise reported once per stored id by the scan (`DesyncScan.legacyIds`), and a pair
+   * stored under a legacy id whose levels agree is in sync.
+   */
+  readonly listLegacy?: boolean;
 }
 
 const KIND_ORDER = new Map<DesyncKind, number>(DESYNC_KINDS.map((kind, index) => [kind, index]));
@@ -39,7 +45,8 @@ function desyncOf<const T extends { readonly kind: DesyncKind }>(base: DesyncBas
  * A pair is reported when: its specialization is unknown; a side has more than one record; a
  * level or maximum achieved level is null, below 1 or not an integer; a level is above the
  * maximum; a license's maximum achieved level is below its level; one side is missing; both
- * levels are valid and differ; or a record is stored under a legacy alias (information only).
+ * levels are valid and differ; a record could not be read (`UnreadableRecord`, from the store);
+ * or, with `listLegacy`, a record is stored under a legacy alias (information only).
  * Level checks are skipped for unknown specializations and for duplicates (which row would
  * they be about?).
  */
@@ -47,12 +54,16 @@ export function diffPair(pair: SyncPair, context: DiffContext): Desync[] {
   const maxLevel = context.maxLevelOf(pair.specializationId);
   // The in-sync pair, by far the most common, costs no allocation but the empty result: the
   // conditions below are exactly those under which none of the checks further down reports.
+  const listLegacy = context.listLegacy === true;
+  if (pair.unreadable !== undefined) {
+    const base: DesyncBase = { userId: pair.userId, specializationId: pair.specializationId, maxLevel: maxLevel ?? null, progress: pair.progress[0] ?? null, license: pair.licenses[0] ?? null };
+    return [desyncOf(base, { kind: 'UnreadableRecord', reason: pair.unreadable })];
+  }
   if (maxLevel !== undefined && pair.progress.length === 1 && pair.licenses.length === 1) {
     const p = pair.progress[0]!;
     const l = pair.licenses[0]!;
     if (
-      p.specializationId === pair.specializationId &&
-      l.specializationId === pair.specializationId &&
+      (!listLegacy || (p.specializationId === pair.specializationId && l.specializationId === pair.specializationId)) &&
       isLevel(p.level) &&
       p.level === l.level &&
       p.level <= maxLevel &&
@@ -73,9 +84,9 @@ export function diffPair(pair: SyncPair, context: DiffContext): Desync[] {
   };
   const out: Desync[] = [];
 
-  const legacyProgress = pair.progress.find((row) => row.specializationId !== pair.specializationId);
+  const legacyProgress = listLegacy && pair.progress.find((row) => row.specializationId !== pair.specializationId);
   if (legacyProgress) out.push(desyncOf(base, { kind: 'LegacySpecializationId', side: 'progress', storedAs: legacyProgress.specializationId }));
-  const legacyLicense = pair.licenses.find((row) => row.specializationId !== pair.specializationId);
+  const legacyLicense = listLegacy && pair.licenses.find((row) => row.specializationId !== pair.specializationId);
   if (legacyLicense) out.push(desyncOf(base, { kind: 'LegacySpecializationId', side: 'license', storedAs: legacyLicense.specializationId }));
 
   if (maxLevel === undefined) {

@@ -1,6 +1,7 @@
 import { err, ok, ResultAsync } from 'neverthrow';
 import type { StoreError, ValidationError } from '../errors.js';
 import { DESYNC_KINDS, isInformational, type Desync, type DesyncKind } from './desync.js';
+import type { LegacyIdSummary } from './legacy-ids.js';
 import { formatPairKey } from './pair.js';
 import { scanDesyncs, type ScanOptions } from './scan.js';
 import type { SyncStore } from './sync-store.js';
@@ -23,6 +24,13 @@ export interface HealthReport {
   /** Desyncs by kind (legacy ids included, though they do not make a pair inconsistent). */
   readonly byKind: Readonly<Record<DesyncKind, number>>;
   readonly requiresAttention: boolean;
+}
+
+/** A health report with what the scan found: the desyncs and the legacy-id summary. */
+export interface HealthCheck extends HealthReport {
+  readonly desyncs: readonly Desync[];
+  /** One entry per stored legacy id in scope (see `DesyncScan.legacyIds`). */
+  readonly legacyIds: readonly LegacyIdSummary[];
 }
 
 /** The thresholds of {@link HealthStatus}, in percent. */
@@ -58,14 +66,14 @@ export function healthReport(input: { readonly totalPairs: number; readonly desy
 }
 
 /** Scans a store and reports its health (one count and one diff scan). */
-export function checkHealth(store: SyncStore, options: ScanOptions): ResultAsync<HealthReport & { readonly desyncs: readonly Desync[] }, StoreError | ValidationError> {
+export function checkHealth(store: SyncStore, options: ScanOptions): ResultAsync<HealthCheck, StoreError | ValidationError> {
   return scanDesyncs(store, options).andThen((scan) =>
     store
       .countPairs({
         ...scan.scope,
-        aliases: scan.aliases,
+        ...(store.aliases === undefined ? { aliases: scan.aliases } : {}),
       })
-      .andThen((totalPairs) => ok({ ...healthReport({ totalPairs, desyncs: scan.desyncs }), desyncs: scan.desyncs }))
+      .andThen((totalPairs) => ok({ ...healthReport({ totalPairs, desyncs: scan.desyncs }), desyncs: scan.desyncs, legacyIds: scan.legacyIds }))
       .orElse((error) => err(error)),
   );
 }

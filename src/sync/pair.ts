@@ -31,6 +31,11 @@ export interface SyncPair {
   readonly specializationId: string;
   readonly progress: readonly ProgressState[];
   readonly licenses: readonly LicenseState[];
+  /**
+   * Set by a store for a pair it could not read whole (a value of an unexpected type): the
+   * reason, naming the column. The diff reports it as `UnreadableRecord`, the plan flags it.
+   */
+  readonly unreadable?: string;
 }
 
 /** The key of a pair. */

@@ -91,7 +91,8 @@ const PlanSchema = z.strictObject({
   fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'must be sha256: followed by 64 hex digits' }),
   summary: z.strictObject({
     actions: z.strictObject({ ...Object.fromEntries(ACTION_KINDS.map((k) => [k, count])), total: count }),
-    desyncs: z.strictObject({ ...Object.fromEntries(DESYNC_KINDS.map((k) => [k, count])), total: count }),
+    // UnreadableRecord is newer than the format: plans written before it have no such count.
+    desyncs: z.strictObject({ ...Object.fromEntries(DESYNC_KINDS.map((k) => [k, k === 'UnreadableRecord' ? count.optional() : count])), total: count }),
     pairs: count,
   }),
   warnings: z.array(text),

@@ -5,6 +5,7 @@ import { fingerprintOf } from '../_internal/stable-json.js';
 import type { MaxLevelTable, ResolutionSource } from '../max-level/resolution.js';
 import { ACTION_KINDS, type ActionKind, type ExpectedState, type SyncAction } from './action.js';
 import { DESYNC_KINDS, type Desync, type DesyncKind } from './desync.js';
+import { describeLegacyIdSummary, type LegacyIdSummary } from './legacy-ids.js';
 import { comparePairKeys, formatPairKey } from './pair.js';
 import { policyFor, resolvePolicy, type PolicyRules, type SyncPolicy, type SyncPolicyInput } from './policy.js';
 import type { Shard } from './shard.js';
@@ -78,6 +79,8 @@ export interface PlanInput {
   readonly aliases?: ReadonlyMap<string, string>;
   readonly scope?: PlanScope;
   readonly warnings?: readonly string[];
+  /** Legacy-id use, one entry per stored id (a scan's `legacyIds`): becomes one warning each. */
+  readonly legacyIds?: readonly LegacyIdSummary[];
 }
 
 /**
@@ -114,10 +117,9 @@ export function createPlan(input: readonly Desync[] | PlanInput, options: Create
     pairs++;
     for (const desync of group) {
       desyncCounts[desync.kind]++;
-      if (desync.kind === 'LegacySpecializationId') {
-        const label = `${desync.storedAs} → ${desync.specializationId}`;
-        legacy.set(label, (legacy.get(label) ?? 0) + 1);
-      }
+    }
+    for (const label of new Set(group.flatMap((d) => (d.kind === 'LegacySpecializationId' ? [`${d.storedAs} → ${d.specializationId}`] : [])))) {
+      legacy.set(label, (legacy.get(label) ?? 0) + 1);
     }
     const planned = planPair(group, policyFor(policy, group[0]!.specializationId));
     for (const action of planned) {
@@ -126,8 +128,12 @@ export function createPlan(input: readonly Desync[] | PlanInput, options: Create
     }
   }
 
+  for (const entry of scan.legacyIds ?? []) {
+    warnings.push(`Legacy id ${describeLegacyIdSummary(entry)}; migrate them when convenient (no repair needs it)`);
+  }
   for (const [label, count] of legacy) {
-    warnings.push(`${count} pair(s) have records stored under the legacy id ${label}; migrate them when convenient (no repair needs it)`);
+    // Listed per pair (`listLegacy`) without a summary: count pairs, not records.
+    if (scan.legacyIds === undefined) warnings.push(`${count} pair(s) have records stored under the legacy id ${label}; migrate them when convenient (no repair needs it)`);
   }
   if (demotions > 0) warnings.push(`${demotions} action(s) lower a level: review them before applying`);
 
@@ -198,7 +204,7 @@ export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAc
 
   // Problems a machine must not guess about.
   const blocking = desyncs.filter(
-    (d) => d.kind === 'UnknownSpecialization' || d.kind === 'DuplicateRecord' || d.kind === 'InvalidLevel',
+    (d) => d.kind === 'UnreadableRecord' || d.kind === 'UnknownSpecialization' || d.kind === 'DuplicateRecord' || d.kind === 'InvalidLevel',
   );
   if (blocking.length > 0) {
     return flag(
@@ -286,6 +292,8 @@ export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAc
 
 function describeBlocking(d: Desync): string {
   switch (d.kind) {
+    case 'UnreadableRecord':
+      return `Unreadable record: ${d.reason}`;
     case 'UnknownSpecialization':
       return `Unknown specialization ${d.specializationId}: no repository or fallback knows its maximum level`;
     case 'DuplicateRecord':

@@ -8,6 +8,7 @@ import type { MaxLevelResolver, MaxLevelTable, Resolution } from '../max-level/r
 import { z } from 'zod';
 import type { Desync } from './desync.js';
 import { diffPair } from './diff.js';
+import { countLegacyIdUse, legacyIdSummary, mergeLegacyIdUse, type LegacyIdSummary, type LegacyIdUsage } from './legacy-ids.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import type { PlanScope } from './plan.js';
 import type { Shard } from './shard.js';
@@ -23,6 +24,12 @@ export interface ScanOptions {
   readonly pageSize?: number;
   /** Let the store find the differing pairs itself when it can (default true). */
   readonly nativeDiff?: boolean;
+  /**
+   * Also list a `LegacySpecializationId` desync per record stored under a legacy id (default
+   * false: legacy-id use is summarised once per stored id in `legacyIds`, and a pair stored under
+   * a legacy id whose levels agree is in sync).
+   */
+  readonly listLegacy?: boolean;
   /** Called after each page with the number of pairs read so far. */
   readonly onProgress?: (progress: { readonly pairsRead: number; readonly desyncs: number }) => void;
   readonly logger?: Logger;
@@ -37,6 +44,11 @@ export interface DesyncScan {
   /** The maximum levels used. */
   readonly maxLevels: MaxLevelTable;
   readonly aliases: ReadonlyMap<string, string>;
+  /**
+   * Legacy-id use in scope, one entry per stored legacy id (rows of each side, pairs, canonical
+   * id, deprecation date), counted by the store where it can (`summarizeLegacyIds`).
+   */
+  readonly legacyIds: readonly LegacyIdSummary[];
   readonly scope: PlanScope;
   /** E.g. a maximum level that came from the fallback constants because the repository failed. */
   readonly warnings: readonly string[];
@@ -91,13 +103,21 @@ async function runScan(
   const maxLevels = new Map<string, number>();
   for (const [id, resolution] of resolutions) maxLevels.set(id, resolution.maxLevel);
 
+  // A store created with its catalog groups legacy ids itself; others get the resolver's aliases.
+  const aliases = store.aliases ?? catalog.aliasMap;
   const query: PairQuery = {
     ...scope,
-    aliases: catalog.aliasMap,
+    ...(store.aliases === undefined ? { aliases } : {}),
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
   };
+  const listLegacy = options.listLegacy === true;
   const native = options.nativeDiff !== false && store.scanDifferingPairs !== undefined;
-  const pages = native ? store.scanDifferingPairs!({ ...query, maxLevels }) : store.scanPairs(query);
+  const pages = native ? store.scanDifferingPairs!({ ...query, maxLevels, ...(listLegacy ? { listLegacy } : {}) }) : store.scanPairs(query);
+  // Legacy-id use: counted by the store in one statement, or here from the pairs read.
+  const summarize = store.summarizeLegacyIds !== undefined && aliases.size > 0;
+  let counted: LegacyIdUsage[] = [];
+  // Started before the pages are read: on a pool it runs on another connection, beside the diff.
+  const usagePromise = summarize ? store.summarizeLegacyIds!(query) : undefined;
 
   const desyncs: Desync[] = [];
   let pairsRead = 0;
@@ -123,13 +143,22 @@ async function runScan(
           unresolved.set(id, late.error);
         }
       }
-      for (const desync of diffPair(pair, { maxLevelOf: (x) => maxLevels.get(x) })) desyncs.push(desync);
+      for (const desync of diffPair(pair, { maxLevelOf: (x) => maxLevels.get(x), listLegacy })) desyncs.push(desync);
     }
+    if (!summarize && aliases.size > 0) counted = mergeLegacyIdUse(counted, countLegacyIdUse(page.value, aliases));
     pairsRead += page.value.length;
     options.onProgress?.({ pairsRead, desyncs: desyncs.length });
   }
 
   const warnings: string[] = [];
+  if (usagePromise) {
+    const usage = await usagePromise;
+    if (usage.isErr()) return err(usage.error);
+    counted = [...usage.value];
+  } else if (native && aliases.size > 0 && counted.length > 0) {
+    warnings.push(`The store cannot count legacy-id use: the legacy-id counts cover only the ${pairsRead} pair(s) that differ`);
+  }
+  const legacyIds = legacyIdSummary(counted, catalog);
   const seen = new Set(desyncs.map((d) => d.specializationId));
   for (const [id, resolution] of resolutions) {
     if (resolution.source === 'fallback' || resolution.source === 'stale-cache') {
@@ -151,7 +180,7 @@ async function runScan(
     unresolved,
     maxLevelOf: (id: string) => maxLevels.get(id),
   };
-  return ok({ desyncs, pairsRead, maxLevels: finalTable, aliases: catalog.aliasMap, scope, warnings });
+  return ok({ desyncs, pairsRead, maxLevels: finalTable, aliases, legacyIds, scope, warnings });
 }
 
 function emptyTable(): MaxLevelTable {

@@ -87,10 +87,12 @@ async function run(
   const resolved = await options.resolver.resolve(canonical);
   const maxLevel = resolved.isOk() ? resolved.value.maxLevel : undefined;
   const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+  // A store created with its catalog treats legacy ids itself; others get the resolver's aliases.
+  const perCall = store.aliases === undefined ? { aliases: catalog.aliasMap } : {};
 
   let last: SyncPairReport | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const read = await store.readPair({ userId: userId.value, specializationId: canonical }, { aliases: catalog.aliasMap, lock: true });
+    const read = await store.readPair({ userId: userId.value, specializationId: canonical }, { ...perCall, lock: true });
     if (read.isErr()) return err(read.error);
     const pair = read.value;
     const base = { userId: userId.value, specializationId: canonical, attempts: attempt };
@@ -104,7 +106,7 @@ async function run(
     const written = await store.applyBatch(writes, {
       actor: options.actor ?? null,
       now: (options.now ?? (() => new Date()))(),
-      aliases: catalog.aliasMap,
+      ...perCall,
     });
     if (written.isErr()) return err(written.error);
     const outcomes = written.value;

@@ -2,6 +2,7 @@ import type { Result, ResultAsync } from 'neverthrow';
 import type { UserId } from '../domain/records.js';
 import type { StoreError } from '../errors.js';
 import type { WriteAction } from './action.js';
+import type { LegacyIdUsage } from './legacy-ids.js';
 import type { PairKey, SyncPair } from './pair.js';
 import type { Shard } from './shard.js';
 
@@ -12,7 +13,12 @@ export interface PairQuery {
   readonly userIds?: readonly UserId[];
   /** Only users whose `shardOf(userId, count) === index`. */
   readonly shard?: Shard;
-  /** Legacy alias → canonical id: rows stored under an alias are grouped under the canonical id. */
+  /**
+   * Legacy alias → canonical id for this call only. Stores are created knowing their catalog
+   * (`createPgSyncStore(client, { catalog })`, `createInMemorySyncStore(seed, { catalog })`) and
+   * group rows by it without this option; give it only to override that catalog for one call.
+   * @deprecated Bind the catalog when creating the store.
+   */
   readonly aliases?: ReadonlyMap<string, string>;
   /** Pairs per page (default chosen by the store, typically 1 000–10 000). */
   readonly pageSize?: number;
@@ -22,6 +28,12 @@ export interface PairQuery {
 export interface DifferingPairQuery extends PairQuery {
   /** Maximum level by canonical id; a pair whose id is missing here is reported as unknown. */
   readonly maxLevels: ReadonlyMap<string, number>;
+  /**
+   * Also return pairs whose only difference is a row stored under a legacy id (what
+   * `diffPair(pair, { listLegacy: true })` reports). Default false: such a pair is in sync and
+   * stays on the server.
+   */
+  readonly listLegacy?: boolean;
 }
 
 /** What a batch write needs besides the actions. */
@@ -30,8 +42,12 @@ export interface ApplyContext {
   readonly actor: UserId | null;
   /** The time written on changed rows and progression rows. */
   readonly now: Date;
-  /** Legacy alias → canonical id, so that "no record" means none under any id of the pair. */
-  readonly aliases: ReadonlyMap<string, string>;
+  /**
+   * Legacy alias → canonical id, so that "no record" means none under any id of the pair.
+   * Defaults to the store's own catalog.
+   * @deprecated Bind the catalog when creating the store.
+   */
+  readonly aliases?: ReadonlyMap<string, string>;
 }
 
 /** The outcome of one write action in a batch. */
@@ -55,8 +71,15 @@ export interface RunScope {
  * Contract, checked by `describeSyncStoreConformance` from `levelsync/testing`:
  * - `scanPairs` MUST yield every pair matching the query exactly once, in key order
  *   (`comparePairKeys`), in pages; a page that cannot be read is yielded as `err` and ends the scan.
+ * - Rows stored under a legacy id of the store's catalog (`aliases`) belong to the canonical id's
+ *   pair in every method, without per-call options.
+ * - A user id whose type does not match the store's (a number for text ids, a string that is not
+ *   a decimal integer for integer ids) is a `ValidationError` naming the field, never "not found";
+ *   a decimal string for integer ids is converted exactly (`userIdForKind`).
  * - `scanDifferingPairs`, when implemented, MUST yield exactly the pairs for which `diffPair`
- *   returns at least one desync with the same maximum levels and aliases, in key order.
+ *   returns at least one desync with the same maximum levels, aliases and `listLegacy`, in key order.
+ * - `summarizeLegacyIds`, when implemented, MUST count, per stored legacy id, the rows and pairs
+ *   of the pairs `scanPairs` would yield for the same query.
  * - `applyBatch` MUST be atomic: either every `Applied` write of the batch is committed with its
  *   progression rows, or none is and the result is `err`. Each action is compare-and-set: it is
  *   written only when the pair's records are exactly in the action's `expected` state at the
@@ -70,8 +93,15 @@ export interface RunScope {
 export interface SyncStore {
   /** A short name for messages, e.g. `postgres` or `memory`. */
   readonly name: string;
+  /** Legacy alias → canonical id of the catalog the store was created with (absent: no aliases, or per-call only). */
+  readonly aliases?: ReadonlyMap<string, string>;
   scanPairs(query: PairQuery): AsyncIterable<Result<readonly SyncPair[], StoreError>>;
   scanDifferingPairs?(query: DifferingPairQuery): AsyncIterable<Result<readonly SyncPair[], StoreError>>;
+  /**
+   * Legacy-id use in the pairs matching the query: one entry per stored legacy id with its
+   * progress rows, license rows and pairs, computed by the store (one GROUP BY on a server).
+   */
+  summarizeLegacyIds?(query: PairQuery): ResultAsync<readonly LegacyIdUsage[], StoreError>;
   /** The number of pairs matching the query (both sides, orphans included). */
   countPairs(query: PairQuery): ResultAsync<number, StoreError>;
   /** One pair, or null when neither side has a record. `lock` asks to lock its rows until the caller's transaction ends. */

@@ -1,6 +1,9 @@
-import { err, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
-import type { UserId } from '../domain/records.js';
-import { storeUnavailable, type StoreError } from '../errors.js';
+import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
+import type { Catalog } from '../domain/catalog.js';
+import { DEFAULT_CATALOG } from '../domain/default-catalog.js';
+import { userIdForKind, type UserId, type UserIdKind } from '../domain/records.js';
+import { storeUnavailable, validationError, type StoreError, type ValidationIssue } from '../errors.js';
+import { countLegacyIdUse } from '../sync/legacy-ids.js';
 import { createLockTable } from '../_internal/lock-table.js';
 import type { WriteAction } from '../sync/action.js';
 import { diffPair } from '../sync/diff.js';
@@ -33,6 +36,17 @@ export interface InMemorySyncStoreOptions {
   readonly name?: string;
   /** Pairs per page (default 1 000). */
   readonly pageSize?: number;
+  /**
+   * The catalog whose legacy ids (aliases) the store groups under their canonical ids in every
+   * read, scan and write (default `DEFAULT_CATALOG`: PLAYER → GANCUJU_PLAYER, COACH → LFA_COACH).
+   */
+  readonly catalog?: Catalog;
+  /**
+   * The kind of user ids the store holds, as a database column would (default: that of the seed's
+   * first row; with an empty seed, any). A user id of the other kind is a `ValidationError`,
+   * a decimal string on an integer store is converted exactly (see `userIdForKind`).
+   */
+  readonly userIds?: UserIdKind;
 }
 
 /** An in-memory `SyncStore` with the semantics of a database, plus controls for tests. */
@@ -75,13 +89,36 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
   let failPredicate: ((action: WriteAction) => boolean) | null = null;
   let batchCalls = 0;
   const locks = createLockTable();
+  const storeAliases = (options.catalog ?? DEFAULT_CATALOG).aliasMap;
+  const firstId = seed?.progress?.[0]?.userId ?? seed?.licenses?.[0]?.userId;
+  const idKind: UserIdKind | undefined = options.userIds ?? (firstId === undefined ? undefined : typeof firstId === 'number' ? 'integer' : 'text');
 
   const canonical = (id: string, aliases: ReadonlyMap<string, string> | undefined) => aliases?.get(id) ?? id;
 
+  /** A user id in the store's form, or the issue naming `field`. */
+  function storedUserId(value: unknown, field: string): { ok: true; value: UserId } | { ok: false; issue: ValidationIssue } {
+    if (idKind === undefined) return { ok: true, value: value as UserId };
+    const converted = userIdForKind(value, idKind);
+    return converted.ok ? converted : { ok: false, issue: { field, message: converted.message } };
+  }
+
+  function checkedQuery<Q extends PairQuery>(query: Q, subject: string): { ok: true; query: Q } | { ok: false; error: StoreError } {
+    if (!query.userIds) return { ok: true, query };
+    const ids: UserId[] = [];
+    const issues: ValidationIssue[] = [];
+    query.userIds.forEach((u, i) => {
+      const c = storedUserId(u, `userIds[${i}]`);
+      if (c.ok) ids.push(c.value);
+      else issues.push(c.issue);
+    });
+    return issues.length > 0 ? { ok: false, error: validationError(subject, issues) } : { ok: true, query: { ...query, userIds: ids } };
+  }
+
   function allPairs(query: PairQuery): SyncPair[] {
+    const aliases = query.aliases ?? storeAliases;
     const groups = new Map<string, { key: PairKey; progress: ProgressRow[]; licenses: LicenseRow[] }>();
     const group = (userId: UserId, specializationId: string) => {
-      const spec = canonical(specializationId, query.aliases);
+      const spec = canonical(specializationId, aliases);
       const k = `${typeof userId}:${String(userId)}\u0000${spec}`;
       let g = groups.get(k);
       if (!g) {
@@ -137,7 +174,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
     return true;
   }
 
-  function write(action: WriteAction, context: ApplyContext, t: Tables): void {
+  function write(action: WriteAction, context: ApplyContext & { readonly aliases: ReadonlyMap<string, string> }, t: Tables): void {
     const rows = rowsOf(action, context.aliases, t);
     const checkLevel = (level: number) => {
       if (!Number.isInteger(level) || level < 1) throw new Error(`check constraint violated: level ${level} must be an integer ≥ 1`);
@@ -175,24 +212,56 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
     }
   }
 
+  async function* failed(error: StoreError): AsyncGenerator<Result<readonly SyncPair[], StoreError>> {
+    yield err(error);
+  }
+
   const store: InMemorySyncStore = {
     name,
-    scanPairs(query) {
-      return pages(allPairs(query), query.pageSize ?? defaultPageSize);
+    aliases: storeAliases,
+    scanPairs(raw) {
+      const q = checkedQuery(raw, 'pair query');
+      if (!q.ok) return failed(q.error);
+      return pages(allPairs(q.query), q.query.pageSize ?? defaultPageSize);
     },
-    scanDifferingPairs(query: DifferingPairQuery) {
-      const differing = allPairs(query).filter((pair) => diffPair(pair, { maxLevelOf: (id) => query.maxLevels.get(id) }).length > 0);
+    scanDifferingPairs(raw: DifferingPairQuery) {
+      const q = checkedQuery(raw, 'differing pair query');
+      if (!q.ok) return failed(q.error);
+      const query = q.query;
+      const context = { maxLevelOf: (id: string) => query.maxLevels.get(id), listLegacy: query.listLegacy === true };
+      const differing = allPairs(query).filter((pair) => diffPair(pair, context).length > 0);
       return pages(differing, query.pageSize ?? defaultPageSize);
     },
-    countPairs(query) {
-      return okAsync(allPairs(query).length);
+    summarizeLegacyIds(raw) {
+      const q = checkedQuery(raw, 'pair query');
+      if (!q.ok) return errAsync(q.error);
+      return okAsync(countLegacyIdUse(allPairs(q.query), q.query.aliases ?? storeAliases));
+    },
+    countPairs(raw) {
+      const q = checkedQuery(raw, 'pair query');
+      if (!q.ok) return errAsync(q.error);
+      return okAsync(allPairs(q.query).length);
     },
     readPair(key, readOptions = {}) {
-      const pairs = allPairs({ userIds: [key.userId], specializationIds: [key.specializationId], ...(readOptions.aliases ? { aliases: readOptions.aliases } : {}) });
+      const userId = storedUserId(key.userId, 'userId');
+      if (!userId.ok) return errAsync(validationError('pair key', [userId.issue]));
+      const pairs = allPairs({ userIds: [userId.value], specializationIds: [key.specializationId], ...(readOptions.aliases ? { aliases: readOptions.aliases } : {}) });
       return okAsync(pairs[0] ?? null);
     },
-    applyBatch(actions, context) {
+    applyBatch(rawActions, rawContext) {
       batchCalls++;
+      const issues: ValidationIssue[] = [];
+      const actions = rawActions.map((action, i) => {
+        const c = storedUserId(action.userId, `actions[${i}].userId`);
+        if (!c.ok) issues.push(c.issue);
+        return c.ok && c.value !== action.userId ? { ...action, userId: c.value } : action;
+      });
+      if (rawContext.actor !== null) {
+        const c = storedUserId(rawContext.actor, 'context.actor');
+        if (!c.ok) issues.push(c.issue);
+      }
+      if (issues.length > 0) return errAsync(validationError('write batch', issues));
+      const context = { ...rawContext, aliases: rawContext.aliases ?? storeAliases };
       return new ResultAsync(
         (async (): Promise<Result<readonly WriteOutcome[], StoreError>> => {
           await Promise.resolve(); // a real store answers asynchronously

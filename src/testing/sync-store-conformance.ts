@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { UserId } from '../domain/records.js';
 import type { WriteAction } from '../sync/action.js';
 import { diffPair } from '../sync/diff.js';
+import { countLegacyIdUse } from '../sync/legacy-ids.js';
 import { comparePairKeys, type SyncPair } from '../sync/pair.js';
 import { shardOf } from '../sync/shard.js';
 import type { ApplyContext, PairQuery, SyncStore } from '../sync/sync-store.js';
@@ -144,9 +145,15 @@ export function describeSyncStoreConformance(name: string, options: SyncStoreCon
         expect(pair?.licenses.map((r) => r.specializationId)).toEqual(['GANCUJU_PLAYER']);
       });
 
-      it('scanPairs() without aliases treats a legacy id as its own specialization', async () => {
+      it('scanPairs() groups legacy ids by the catalog the store was created with, without per-call options', async () => {
         const { store } = await open();
         const pairs = (await collect(store.scanPairs({}))).flat();
+        expect(pairs.filter((p) => p.userId === u[6]).map((p) => p.specializationId)).toEqual(['GANCUJU_PLAYER']);
+      });
+
+      it('scanPairs() with an empty per-call alias map treats a legacy id as its own specialization', async () => {
+        const { store } = await open();
+        const pairs = (await collect(store.scanPairs({ aliases: new Map() }))).flat();
         expect(pairs.filter((p) => p.userId === u[6]).map((p) => p.specializationId)).toEqual(['GANCUJU_PLAYER', 'PLAYER']);
       });
 
@@ -208,9 +215,34 @@ export function describeSyncStoreConformance(name: string, options: SyncStoreCon
         const expected = all.filter((p) => diffPair(p, { maxLevelOf: (x) => MAX_LEVELS.get(x) }).length > 0);
         const got = (await collect(store.scanDifferingPairs({ aliases: ALIASES, maxLevels: MAX_LEVELS, pageSize: 2 }))).flat();
         expect(got).toEqual(expected);
-        // The in-sync pairs are left out; the legacy one is reported (information only).
+        // The in-sync pairs are left out, the one stored under a legacy id included.
         expect(got.map((p) => p.userId)).not.toContain(u[10]);
+        expect(got.map((p) => p.userId)).not.toContain(u[6]);
+      });
+
+      it('scanDifferingPairs({ listLegacy: true }) also yields the pairs with a row under a legacy id', async () => {
+        const { store } = await open();
+        if (!store.scanDifferingPairs) return;
+        const all = await scan(store);
+        const expected = all.filter((p) => diffPair(p, { maxLevelOf: (x) => MAX_LEVELS.get(x), listLegacy: true }).length > 0);
+        const got = (await collect(store.scanDifferingPairs({ maxLevels: MAX_LEVELS, listLegacy: true }))).flat();
+        expect(got).toEqual(expected);
         expect(got.map((p) => p.userId)).toContain(u[6]);
+      });
+
+      it('summarizeLegacyIds() counts rows and pairs per stored legacy id, with the scan filters', async () => {
+        const { store } = await open({
+          ...seed,
+          progress: [...seed.progress, { userId: u[9]!, specializationId: 'PLAYER', level: 2 }, { userId: u[12]!, specializationId: 'PLAYER', level: 1 }],
+          licenses: [...seed.licenses, { userId: u[9]!, specializationId: 'PLAYER', level: 2, maxAchievedLevel: 2 }],
+        });
+        if (!store.summarizeLegacyIds) return;
+        const usage = (await store.summarizeLegacyIds({}))._unsafeUnwrap();
+        expect(usage).toEqual([{ storedId: 'PLAYER', canonicalId: 'GANCUJU_PLAYER', progressRows: 3, licenseRows: 1, pairs: 3 }]);
+        for (const query of [{ shard: { index: 0, count: 2 } }, { userIds: [u[9]!, u[1]!] }, { specializationIds: ['LFA_COACH'] }] as PairQuery[]) {
+          const pairs = (await collect(store.scanPairs(query))).flat();
+          expect((await store.summarizeLegacyIds(query))._unsafeUnwrap()).toEqual(countLegacyIdUse(pairs, store.aliases ?? ALIASES));
+        }
       });
 
       it('scanDifferingPairs() honours the filters and treats an id missing from maxLevels as unknown', async () => {
@@ -226,6 +258,59 @@ export function describeSyncStoreConformance(name: string, options: SyncStoreCon
           [u[5], 'INTERNSHIP'],
         ]);
       });
+
+      it('readPair() of a canonical id finds the rows stored under its legacy id with no per-call options', async () => {
+        const { store } = await open();
+        const pair = (await store.readPair({ userId: u[6]!, specializationId: 'GANCUJU_PLAYER' }))._unsafeUnwrap();
+        expect(pair?.progress).toEqual([{ specializationId: 'PLAYER', level: 4, xp: 0, sessions: 0 }]);
+        expect(pair?.licenses).toEqual([{ specializationId: 'GANCUJU_PLAYER', level: 4, maxAchievedLevel: 4 }]);
+      });
+
+      it('a user id of the wrong type is a ValidationError naming the field, never "not found"', async () => {
+        const { store, snapshot } = await open();
+        const wrong: unknown = options.userIds === 'string' ? 1 : 'not-a-number';
+        const read = await store.readPair({ userId: wrong as UserId, specializationId: 'LFA_COACH' });
+        expect(read._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError' });
+        expect(read._unsafeUnwrapErr().message).toMatch(/userId/);
+        const pages = [];
+        for await (const page of store.scanPairs({ userIds: [u[1]!, wrong as UserId] })) pages.push(page);
+        expect(pages).toHaveLength(1);
+        expect(pages[0]!._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError' });
+        expect(pages[0]!._unsafeUnwrapErr().message).toMatch(/userIds\[1\]/);
+        if (store.scanDifferingPairs) {
+          for await (const page of store.scanDifferingPairs({ maxLevels: MAX_LEVELS, userIds: [wrong as UserId] })) {
+            expect(page._unsafeUnwrapErr().message).toMatch(/userIds\[0\]/);
+          }
+        }
+        expect((await store.countPairs({ userIds: [wrong as UserId] }))._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError' });
+        const before = await snapshot();
+        const write: WriteAction = {
+          userId: wrong as UserId,
+          specializationId: 'LFA_COACH',
+          expected: { progress: null, license: null },
+          kind: 'CreateProgress',
+          write: { specializationId: 'LFA_COACH', level: 1 },
+          reason: 'r',
+        };
+        const applied = await store.applyBatch([write], context());
+        expect(applied._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError' });
+        expect(applied._unsafeUnwrapErr().message).toMatch(/actions\[0\]\.userId/);
+        expect(await snapshot()).toEqual(before);
+      });
+
+      if (options.userIds !== 'string') {
+        it('a decimal string user id on an integer store is converted exactly (readPair, scans, writes)', async () => {
+          const { store } = await open();
+          const asText = String(u[2]);
+          const pair = (await store.readPair({ userId: asText, specializationId: 'LFA_COACH' }))._unsafeUnwrap();
+          expect(pair).toMatchObject({ userId: u[2], licenses: [{ level: 4 }], progress: [{ level: 2 }] });
+          const scanned = (await collect(store.scanPairs({ userIds: [asText] }))).flat();
+          expect(scanned.map((p) => [p.userId, p.specializationId])).toEqual([[u[2], 'LFA_COACH']]);
+          for (const bad of ['02', '2.0', ' 2', '+2']) {
+            expect((await store.readPair({ userId: bad, specializationId: 'LFA_COACH' }))._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError' });
+          }
+        });
+      }
 
       it('readPair() returns one pair with its alias rows, or null when neither record exists', async () => {
         const { store } = await open();

@@ -25,8 +25,18 @@ describe('check', () => {
     expect(r.code).toBe(1);
     for (const kind of ['LevelMismatch', 'MissingLicense', 'MissingProgress', 'AboveMaxLevel']) expect(r.stdout).toContain(kind);
     expect(r.stdout).toMatch(/in 5 of 7 pairs need a repair or a review/);
-    expect(r.stdout).toContain('legacy id (PLAYER → GANCUJU_PLAYER: 2)');
+    // Legacy ids: one summary line per stored id with pairs and rows counted apart, no per-record rows.
+    expect(r.stdout).toContain('PLAYER → GANCUJU_PLAYER: 1 pair(s) with 1 progress row(s) and 1 license row(s) stored under PLAYER (deprecated after 2026-05-18)');
+    expect(r.stdout).not.toContain('LegacySpecializationId');
     expect(stats).toEqual({ opened: 1, closed: 1 });
+  });
+
+  it('--list-legacy lists one LegacySpecializationId per record stored under a legacy id', async () => {
+    const r = await run(['check', '--json', '--list-legacy'], { openBackend: memoryBackend(sampleStore()).open });
+    const doc = JSON.parse(r.stdout);
+    expect(doc.counts.LegacySpecializationId).toBe(2);
+    expect(doc.desyncs.filter((d: { kind: string }) => d.kind === 'LegacySpecializationId').map((d: { side: string }) => d.side)).toEqual(['progress', 'license']);
+    expect(doc).toMatchObject({ inSync: false, pairsNeedingWork: 5, totalPairs: 7 });
   });
 
   it('exits 0 on a store in sync', async () => {
@@ -40,7 +50,8 @@ describe('check', () => {
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ command: 'check', inSync: false, pairsNeedingWork: 5, totalPairs: 7, exitCode: 1 });
-    expect(doc.counts).toMatchObject({ LevelMismatch: 3, MissingLicense: 1, MissingProgress: 1, AboveMaxLevel: 1, LegacySpecializationId: 2 });
+    expect(doc.counts).toMatchObject({ LevelMismatch: 3, MissingLicense: 1, MissingProgress: 1, AboveMaxLevel: 1, LegacySpecializationId: 0 });
+    expect(doc.legacyIds).toEqual([{ storedId: 'PLAYER', canonicalId: 'GANCUJU_PLAYER', progressRows: 1, licenseRows: 1, pairs: 1, deprecatedAfter: '2026-05-18' }]);
     expect(doc.desyncs).toHaveLength(doc.counts.total);
     expect(doc.maxLevels.INTERNSHIP).toEqual({ maxLevel: 3, source: 'repository', repository: 'db' });
   });
@@ -88,6 +99,47 @@ describe('plan and apply', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('the folder nope does not exist');
     expect(stats.opened).toBe(0);
+  });
+
+  it('--user takes ids beyond 2^53: planned into the file, applied, ids unchanged, never rounded', async () => {
+    const cwd = tempDir();
+    const big = '9223372036854775807';
+    const beyond = '9007199254740993';
+    const store = createInMemorySyncStore(
+      {
+        specializations: SPECIALIZATIONS,
+        progress: [
+          { userId: 1, specializationId: 'LFA_COACH', level: 3 },
+          { userId: beyond, specializationId: 'LFA_COACH', level: 4 },
+          { userId: '9007199254740992', specializationId: 'LFA_COACH', level: 5 },
+          { userId: big, specializationId: 'LFA_COACH', level: 6 },
+        ],
+        licenses: [
+          { userId: 1, specializationId: 'LFA_COACH', level: 1, maxAchievedLevel: 1 },
+          { userId: beyond, specializationId: 'LFA_COACH', level: 2, maxAchievedLevel: 2 },
+          { userId: '9007199254740992', specializationId: 'LFA_COACH', level: 2, maxAchievedLevel: 2 },
+          { userId: big, specializationId: 'LFA_COACH', level: 2, maxAchievedLevel: 2 },
+        ],
+      },
+      { userIds: 'integer' },
+    );
+    const { open } = memoryBackend(store);
+    const planned = await run(['plan', '--user', `${big},${beyond}`, '--out', 'big.json', '--json'], { openBackend: open, cwd });
+    expect(planned.code).toBe(0);
+    const file = readFileSync(join(cwd, 'big.json'), 'utf8');
+    const plan = parsePlan(file)._unsafeUnwrap();
+    expect(plan.scope.userIds).toEqual([big, beyond]);
+    expect(plan.actions.map((a) => [a.userId, a.kind])).toEqual([
+      [beyond, 'SetLicenseLevel'],
+      [big, 'SetLicenseLevel'],
+    ]);
+    const applied = await run(['apply', 'big.json'], { openBackend: open, cwd });
+    expect(applied.code).toBe(0);
+    const levels = Object.fromEntries(store.snapshot().licenses.map((l) => [String(l.userId), l.level]));
+    expect(levels).toEqual({ '1': 1, [beyond]: 4, '9007199254740992': 2, [big]: 6 });
+    const bad = await run(['check', '--user', '9223372036854775808'], { openBackend: open, cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/userIds\[0\].*64-bit/);
   });
 
   it('applies a plan (exit 0, flagged actions left), then re-applying it is all stale (exit 1)', async () => {

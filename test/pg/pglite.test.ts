@@ -5,6 +5,7 @@ import { usePGlite } from '../support/pglite-instance.js';
 import { defineCallerTransaction } from './suites/caller-transaction.js';
 import { defineMaxLevelConformance, defineSyncStoreConformance } from './suites/conformance.js';
 import { defineHostileValues } from './suites/hostile-values.js';
+import { defineBigUserIds } from './suites/big-user-ids.js';
 import { defineNativeDiffProperty, defineShardAgreement } from './suites/native-diff-property.js';
 import { defineSchemaTools } from './suites/schema-tools.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
@@ -18,6 +19,7 @@ describe('levelsync/pg on PGlite', () => {
   defineSyncStoreConformance(target, 'pgl');
   defineMaxLevelConformance(target, 'pgl');
   defineNativeDiffProperty(target, 'pgl', 40);
+  defineBigUserIds(target, 'pgl');
   defineShardAgreement(target);
   defineStatementBudget(target, 'pgl', () => countingPGlite(db()), { pairs: 1_500, chunk: 500 });
   defineHostileValues(target, 'pgl');

@@ -3,6 +3,7 @@ import { countingPool } from '../support/counting-client.js';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
 import { defineCallerTransaction } from './suites/caller-transaction.js';
 import { defineHostileValues } from './suites/hostile-values.js';
+import { defineBigUserIds } from './suites/big-user-ids.js';
 import { defineNativeDiffProperty, defineShardAgreement } from './suites/native-diff-property.js';
 import { defineSchemaTools } from './suites/schema-tools.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
@@ -12,6 +13,7 @@ describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
   const database = useTestDatabase('behaviour');
   const target: PgTestTarget = { label: 'PostgreSQL', connection: () => pgPool(database().pool), server: true };
   defineNativeDiffProperty(target, 'srv', 30);
+  defineBigUserIds(target, 'srv');
   defineShardAgreement(target);
   defineStatementBudget(target, 'srv', () => countingPool(database().pool), { pairs: 10_000, chunk: 1_000 });
   defineHostileValues(target, 'srv');

@@ -499,14 +499,19 @@ describeWithServer('reliability: bad input', () => {
         { user_id: '7', level: '2/2', side: 'l' },
       ]);
 
-      // NaN and Infinity cannot be judged: the scan stops with a ValidationError naming the column, and nothing is planned or written.
+      // NaN and Infinity cannot be judged: the pair is flagged for review (UnreadableRecord, the
+      // column named), the scan of everyone else completes, and nothing of that pair is written.
       let typedScanErrors = 0;
       for (const bad of ['NaN', 'Infinity', '-Infinity']) {
         await run(`UPDATE ${q(schema)}.progress SET level = $1::numeric WHERE user_id = 1`, [bad]);
         for (const nativeDiff of [true, false]) {
-          const failed = await scanDesyncs(store, { resolver, nativeDiff });
-          expect(failed.isErr(), `${bad} native=${nativeDiff}`).toBe(true);
-          expect(failed._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError', field: 'progress.level' });
+          const scanned = (await scanDesyncs(store, { resolver, nativeDiff }))._unsafeUnwrap();
+          const flagged = scanned.desyncs.filter((d) => d.userId === 1);
+          expect(flagged.map((d) => d.kind), `${bad} native=${nativeDiff}`).toEqual(['UnreadableRecord']);
+          expect(flagged[0]!.kind === 'UnreadableRecord' && flagged[0]!.reason).toMatch(/progress\.level/);
+          expect(scanned.desyncs.filter((d) => d.userId !== 1).map((d) => d.userId)).toEqual(native.desyncs.filter((d) => d.userId !== 1 && d.userId !== 6 && d.userId !== 7).map((d) => d.userId));
+          const flaggedPlan = createPlan(scanned)._unsafeUnwrap();
+          expect(flaggedPlan.actions.filter((a) => a.userId === 1).map((a) => a.kind)).toEqual(['FlagForReview']);
           typedScanErrors++;
         }
       }

@@ -69,13 +69,26 @@ describe('diffPair', () => {
     expect(diffPair(p, { maxLevelOf: max })).toEqual([expect.objectContaining({ kind: 'DuplicateRecord', side: 'progress', count: 2 })]);
   });
 
-  it('reports rows stored under a legacy id as information, beside real desyncs', () => {
+  it('treats a pair stored under a legacy id whose levels agree as in sync, and lists legacy rows only when asked', () => {
     const legacy = pair({
       specializationId: 'GANCUJU_PLAYER',
       progress: [{ specializationId: 'PLAYER', level: 4, xp: 0, sessions: 0 }],
       licenses: [{ specializationId: 'GANCUJU_PLAYER', level: 4, maxAchievedLevel: 4 }],
     });
-    expect(diffPair(legacy, { maxLevelOf: max })).toEqual([expect.objectContaining({ kind: 'LegacySpecializationId', side: 'progress', storedAs: 'PLAYER' })]);
+    expect(diffPair(legacy, { maxLevelOf: max })).toEqual([]);
+    expect(diffPair(legacy, { maxLevelOf: max, listLegacy: true })).toEqual([expect.objectContaining({ kind: 'LegacySpecializationId', side: 'progress', storedAs: 'PLAYER' })]);
+    const bothLegacy = pair({
+      specializationId: 'GANCUJU_PLAYER',
+      progress: [{ specializationId: 'PLAYER', level: 4, xp: 0, sessions: 0 }],
+      licenses: [{ specializationId: 'PLAYER', level: 3, maxAchievedLevel: 4 }],
+    });
+    expect(diffPair(bothLegacy, { maxLevelOf: max }).map((d) => d.kind)).toEqual(['LevelMismatch']);
+    expect(diffPair(bothLegacy, { maxLevelOf: max, listLegacy: true }).map((d) => d.kind)).toEqual(['LevelMismatch', 'LegacySpecializationId', 'LegacySpecializationId']);
+  });
+
+  it('reports a pair the store could not read as UnreadableRecord with the reason, and nothing else', () => {
+    const unreadable = { ...pair({ specializationId: 'INTERNSHIP', progress: [], licenses: [] }), unreadable: 'user_licenses.current_level: must be a number' };
+    expect(diffPair(unreadable, { maxLevelOf: max })).toEqual([expect.objectContaining({ kind: 'UnreadableRecord', reason: 'user_licenses.current_level: must be a number' })]);
   });
 
   it('orders kinds as DESYNC_KINDS lists them', () => {

@@ -41,7 +41,7 @@ describe('healthReport', () => {
           licenses: [{ specializationId: 'GANCUJU_PLAYER', level: 1, maxAchievedLevel: 1 }],
         },
       ],
-      { maxLevelOf: (id) => (id === 'INTERNSHIP' ? 3 : 8) },
+      { maxLevelOf: (id) => (id === 'INTERNSHIP' ? 3 : 8), listLegacy: true },
     );
     const report = healthReport({ totalPairs: 2, desyncs });
     expect(report.inconsistentPairs).toBe(1);

@@ -90,11 +90,22 @@ describe('createPlan', () => {
     ]);
   });
 
-  it('plans nothing for legacy ids alone, and warns about them', () => {
-    const legacy = plan(desyncsOf(one(10, 'GANCUJU_PLAYER', [p('PLAYER', 4)], [l('GANCUJU_PLAYER', 4)])));
+  it('plans nothing for legacy ids alone, and warns about them per pair when they are listed', () => {
+    const pairs = [one(10, 'GANCUJU_PLAYER', [p('PLAYER', 4)], [l('PLAYER', 4)]), one(11, 'GANCUJU_PLAYER', [p('PLAYER', 4)], [l('GANCUJU_PLAYER', 4)])];
+    expect(diff(pairs, { maxLevelOf: max })).toEqual([]);
+    const legacy = plan(diff(pairs, { maxLevelOf: max, listLegacy: true }));
     expect(legacy.actions).toEqual([]);
-    expect(legacy.summary.desyncs.LegacySpecializationId).toBe(1);
-    expect(legacy.warnings[0]).toMatch(/legacy id PLAYER → GANCUJU_PLAYER/);
+    expect(legacy.summary.desyncs.LegacySpecializationId).toBe(3);
+    // Pairs, not records: user 10 has two rows under PLAYER.
+    expect(legacy.warnings).toEqual([expect.stringMatching(/^2 pair\(s\) have records stored under the legacy id PLAYER → GANCUJU_PLAYER/)]);
+  });
+
+  it('turns a scan\'s legacy-id summary into one warning per stored id, with pairs and rows counted apart', () => {
+    const legacyIds = [{ storedId: 'PLAYER', canonicalId: 'GANCUJU_PLAYER', progressRows: 1_990, licenseRows: 1_938, pairs: 2_004, deprecatedAfter: '2026-05-18' }];
+    const made = createPlan({ desyncs: [], legacyIds }, { now: NOW })._unsafeUnwrap();
+    expect(made.warnings).toEqual([
+      'Legacy id PLAYER → GANCUJU_PLAYER: 2004 pair(s) with 1990 progress row(s) and 1938 license row(s) stored under PLAYER (deprecated after 2026-05-18); migrate them when convenient (no repair needs it)',
+    ]);
   });
 
   it('summarises actions by kind, desyncs by kind and pairs', () => {

@@ -4,7 +4,7 @@ import { withBackend, type CliBackend, type CommandContext } from '../cli-backen
 import { EXIT, type CliFailure } from '../cli-failure.js';
 import type { CliOutput } from '../cli-io.js';
 import type { CommandArgs } from '../cli-options.js';
-import { countByKind, describeDesync, formatCount, formatTable, pairsNeedingWork, plural } from '../format.js';
+import { countByKind, describeDesync, formatCount, formatTable, legacyIdLines, pairsNeedingWork, plural } from '../format.js';
 import { countStep, maxLevelsOf, scanStep } from '../scan-step.js';
 
 /** `levelsync check`: lists the desyncs; exit 1 when any needs a repair or a review. */
@@ -37,6 +37,7 @@ export function checkReport(scan: DesyncScan, totalPairs: number) {
     totalPairs: Math.max(totalPairs, needingWork),
     pairsNeedingWork: needingWork,
     counts: countByKind(scan.desyncs),
+    legacyIds: scan.legacyIds,
     maxLevels: maxLevelsOf(scan),
     warnings: scan.warnings,
   };
@@ -62,10 +63,7 @@ export function printCheck(out: CliOutput, scan: DesyncScan, report: ReturnType<
       `${indent}${c.bold(plural(rows.length, 'desync'))} in ${formatCount(report.pairsNeedingWork)} of ${plural(report.totalPairs, 'pair')} need a repair or a review: ${kinds.join(', ')}`,
     );
   }
-  if (info > 0) {
-    const legacy = new Map<string, number>();
-    for (const d of scan.desyncs) if (d.kind === 'LegacySpecializationId') legacy.set(`${d.storedAs} → ${d.specializationId}`, (legacy.get(`${d.storedAs} → ${d.specializationId}`) ?? 0) + 1);
-    out.out(`${indent}Information: ${plural(info, 'record')} stored under a legacy id (${[...legacy].map(([k, n]) => `${k}: ${formatCount(n)}`).join(', ')}); they are paired under the canonical id and block nothing.`);
-  }
+  for (const line of legacyIdLines(scan.legacyIds)) out.out(`${indent}${line}`);
+  if (info > 0) out.out(`${indent}Listed: ${plural(info, 'record')} stored under a legacy id (--list-legacy).`);
   for (const warning of scan.warnings) out.out(`${indent}${c.yellow('warning:')} ${warning}`);
 }

@@ -4,7 +4,7 @@ import { storeFailure, withBackend, type CliBackend, type CommandContext } from 
 import { EXIT, type CliFailure } from '../cli-failure.js';
 import type { CliOutput } from '../cli-io.js';
 import type { CommandArgs } from '../cli-options.js';
-import { formatCount, plural } from '../format.js';
+import { formatCount, legacyIdLines, plural } from '../format.js';
 import { checkSpecializations, scopeOf } from '../scan-step.js';
 
 /** `levelsync health`: exit 0 when healthy, 1 when degraded or critical. */
@@ -15,7 +15,7 @@ export function healthCommand(args: CommandArgs, ctx: CommandContext): Promise<R
 async function healthWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend): Promise<Result<number, CliFailure>> {
   const known = await checkSpecializations(args, backend);
   if (known.isErr()) return err(known.error);
-  const checked = await checkHealth(backend.store, { resolver: backend.resolver, ...scopeOf(args) });
+  const checked = await checkHealth(backend.store, { resolver: backend.resolver, ...scopeOf(args), ...(args.listLegacy ? { listLegacy: true } : {}) });
   if (checked.isErr()) return err(storeFailure(checked.error, backend));
   const { desyncs: _desyncs, ...report } = checked.value;
   const exitCode = report.status === 'healthy' ? EXIT.ok : EXIT.attention;
@@ -23,6 +23,7 @@ async function healthWith(args: CommandArgs, ctx: CommandContext, backend: CliBa
     ctx.out.json({ command: 'health', target: backend.target, mapping: backend.mapping, scope: scopeOf(args), thresholds: HEALTH_THRESHOLDS, ...report, exitCode });
   } else {
     printHealth(ctx.out, report);
+    for (const line of legacyIdLines(report.legacyIds)) ctx.out.out(line);
   }
   return ok(exitCode);
 }

@@ -40,12 +40,12 @@ export function planCommand(args: CommandArgs, ctx: CommandContext): Promise<Res
 async function planCommandWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend, file: string): Promise<Result<number, CliFailure>> {
   const made = await makePlan(args, ctx, backend);
   if (made.isErr()) return err(made.error);
-  const { plan } = made.value;
+  const { plan, scan } = made.value;
   const written = writeFileAtomically(file, `${JSON.stringify(plan, null, 2)}\n`);
   if (written.isErr()) return err(written.error);
   const shown = displayPath(file, ctx.environment.cwd);
   if (ctx.out.jsonMode) {
-    ctx.out.json({ command: 'plan', target: backend.target, mapping: backend.mapping, file: shown, ...planSummaryJson(plan), exitCode: EXIT.ok });
+    ctx.out.json({ command: 'plan', target: backend.target, mapping: backend.mapping, file: shown, ...planSummaryJson(plan), legacyIds: scan.legacyIds, exitCode: EXIT.ok });
     return ok(EXIT.ok);
   }
   ctx.out.out(renderPlan(plan, { limit: args.limit }));

@@ -40,6 +40,7 @@ const STORY: Readonly<Record<DesyncKind, string>> = {
   InvalidLevel: 'progress with a NULL level (the column is nullable)',
   MaxAchievedBelowLevel: "a license whose highest achieved level is below its current level",
   UnknownSpecialization: `${DEMO_UNKNOWN_SPECIALIZATION}: a semester-only id whose max_levels is NULL; nobody knows its maximum`,
+  UnreadableRecord: 'rows whose values levelsync could not read (flagged for review)',
   LegacySpecializationId: 'rows still stored under PLAYER after the rename to GANCUJU_PLAYER (information only)',
 };
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { diffPair, shardOf, type SyncPair } from 'levelsync';
+import { countLegacyIdUse, defineCatalog, diffPair, scanDesyncs, shardOf, createMaxLevelResolver, type Catalog, type SyncPair } from 'levelsync';
 import { createPgMapping, createPgSyncStore, ORIGINAL_SYSTEM_MAPPING, type PgMapping, type PgSyncStore } from 'levelsync/pg';
 import { createInMemorySyncStore, type LicenseRowData, type ProgressRowData, type SyncStoreSeed } from 'levelsync/testing';
 import { createOriginalSchema, ensureOriginalUsers } from '../../support/original-schema.js';
@@ -9,10 +9,44 @@ import type { PgTestTarget } from './target.js';
 
 const STORED_IDS = ['GANCUJU_PLAYER', 'PLAYER', 'LFA_COACH', 'COACH', 'INTERNSHIP', 'MYSTERY'] as const;
 const CANONICAL_IDS = ['GANCUJU_PLAYER', 'LFA_COACH', 'INTERNSHIP', 'PLAYER', 'COACH', 'MYSTERY'] as const;
-const ALIASES: ReadonlyMap<string, string> = new Map([
-  ['PLAYER', 'GANCUJU_PLAYER'],
-  ['COACH', 'LFA_COACH'],
-]);
+/**
+ * Alias layouts (alias → canonical id) the property draws from: none; the default catalog's;
+ * one alias only; the reverse (the database's old names are the canonical ids); two aliases of
+ * one id; two legacy ids folded into one canonical id.
+ */
+const LAYOUTS: readonly (readonly [string, string])[][] = [
+  [],
+  [
+    ['PLAYER', 'GANCUJU_PLAYER'],
+    ['COACH', 'LFA_COACH'],
+  ],
+  [['PLAYER', 'GANCUJU_PLAYER']],
+  [
+    ['GANCUJU_PLAYER', 'PLAYER'],
+    ['LFA_COACH', 'COACH'],
+  ],
+  [
+    ['COACH', 'LFA_COACH'],
+    ['MYSTERY', 'LFA_COACH'],
+  ],
+  [
+    ['PLAYER', 'GANCUJU_PLAYER'],
+    ['COACH', 'GANCUJU_PLAYER'],
+  ],
+];
+
+/** A catalog with exactly the layout's aliases (every other id canonical, maximum 8). */
+export function catalogOf(layout: readonly (readonly [string, string])[]): Catalog {
+  const canonical = new Set([...STORED_IDS.filter((id) => !layout.some(([alias]) => alias === id))]);
+  return defineCatalog(
+    [...canonical].map((id) => ({
+      id,
+      name: id,
+      maxLevel: 8,
+      aliases: layout.filter(([, c]) => c === id).map(([alias]) => ({ id: alias })),
+    })),
+  );
+}
 
 const userId = fc.integer({ min: 1, max: 5 });
 const specializationId = fc.constantFrom(...STORED_IDS);
@@ -29,7 +63,8 @@ interface Scenario {
   readonly progress: ProgressRowData[];
   readonly licenses: LicenseRowData[];
   readonly maxLevels: [string, number][];
-  readonly aliases: boolean;
+  readonly layout: number;
+  readonly listLegacy: boolean;
   readonly filter: { specializationIds?: string[]; userIds?: number[]; shard?: { index: number; count: number } };
 }
 
@@ -74,7 +109,8 @@ function scenario(options: { readonly nullLicenseLevels: boolean; readonly uniqu
       strayProgress: fc.array(stray, { maxLength: 3 }),
       strayLicenses: fc.array(stray, { maxLength: 3 }),
       maxLevels,
-      aliases: fc.boolean(),
+      layout: fc.integer({ min: 0, max: LAYOUTS.length - 1 }),
+      listLegacy: fc.boolean(),
       filter,
     })
     .map((raw) => {
@@ -94,7 +130,7 @@ function scenario(options: { readonly nullLicenseLevels: boolean; readonly uniqu
       }
       const dedupe = <T extends { userId: unknown; specializationId: string }>(rows: T[]) =>
         options.unique ? rows.filter((row, i) => rows.findIndex((x) => x.userId === row.userId && x.specializationId === row.specializationId) === i) : rows;
-      return { progress: dedupe(progress), licenses: dedupe(licenses), maxLevels: raw.maxLevels, aliases: raw.aliases, filter: raw.filter };
+      return { progress: dedupe(progress), licenses: dedupe(licenses), maxLevels: raw.maxLevels, layout: raw.layout, listLegacy: raw.listLegacy, filter: raw.filter };
     });
 }
 
@@ -108,11 +144,13 @@ async function collect(pages: AsyncIterable<{ isErr(): boolean; value?: unknown;
 }
 
 /**
- * The SQL diff is the core diff: on random data (NULL, negative and above-maximum levels,
- * invalid maximum achieved levels, orphans on both sides, legacy aliases, unknown
- * specializations, duplicates where the schema allows them, random filters), the pairs
- * `scanDifferingPairs` returns are exactly `scanPairs` filtered by `diffPair(...).length > 0`,
- * and `scanPairs` is exactly what the reference in-memory store returns.
+ * The SQL diff is the core diff: on random data in the original schema (NULL, negative and
+ * above-maximum levels, invalid maximum achieved levels, orphans on both sides, rows under
+ * legacy ids, unknown specializations, duplicates where the schema allows them, random filters)
+ * and a random alias/canonical layout bound to the store as its catalog, the pairs
+ * `scanDifferingPairs` returns are exactly `scanPairs` filtered by `diffPair(...).length > 0`
+ * (with and without `listLegacy`), `scanPairs` is exactly what the reference in-memory store
+ * with the same catalog returns, and the server's legacy-id counts are those of those pairs.
  */
 export function defineNativeDiffProperty(target: PgTestTarget, prefix: string, numRuns: number): void {
   const variants: { name: string; schema: string; unique: boolean; nullLicenseLevels: boolean }[] = [
@@ -122,18 +160,17 @@ export function defineNativeDiffProperty(target: PgTestTarget, prefix: string, n
   for (const variant of variants) {
     describe(`${target.label}: native diff == core diff (${variant.name})`, () => {
       const mapping: PgMapping = createPgMapping({ schema: variant.schema }, ORIGINAL_SYSTEM_MAPPING)._unsafeUnwrap();
-      let store: PgSyncStore;
       beforeAll(async () => {
         await createOriginalSchema(target.connection().run, {
           schema: variant.schema,
           uniqueKeys: variant.unique,
           nullableLicenseLevels: variant.nullLicenseLevels,
         });
-        store = createPgSyncStore(target.connection(), { mapping, pageSize: 3 });
+        const store = createPgSyncStore(target.connection(), { mapping });
         expect((await store.tableFacts())._unsafeUnwrap().licenses.uniqueKey).toBe(variant.unique);
       });
 
-      it(`scanDifferingPairs() returns exactly the pairs diffPair() reports (${numRuns} random data sets)`, async () => {
+      it(`scanDifferingPairs() returns exactly the pairs diffPair() reports (${numRuns} random data sets and alias layouts)`, async () => {
         await fc.assert(
           fc.asyncProperty(scenario(variant), async (s) => {
             const { run } = target.connection();
@@ -142,22 +179,92 @@ export function defineNativeDiffProperty(target: PgTestTarget, prefix: string, n
             const seed: SyncStoreSeed = { specializations: STORED_IDS.map((id) => ({ id, maxLevel: 8 })), progress: s.progress, licenses: s.licenses };
             await seedMapped(run, mapping, seed);
             const maxLevels = new Map(s.maxLevels);
-            const query = { ...s.filter, aliases: s.aliases ? ALIASES : new Map<string, string>() };
+            const catalog = catalogOf(LAYOUTS[s.layout]!);
+            const store: PgSyncStore = createPgSyncStore(target.connection(), { mapping, pageSize: 3, catalog });
+            const query = s.filter;
 
             const all = await collect(store.scanPairs(query));
-            const reference = await collect(createInMemorySyncStore(seed).scanPairs(query));
+            const reference = await collect(createInMemorySyncStore(seed, { catalog }).scanPairs(query));
             expect(all).toEqual(reference);
 
-            const native = await collect(store.scanDifferingPairs({ ...query, maxLevels }));
-            const expected = all.filter((pair) => diffPair(pair, { maxLevelOf: (id) => maxLevels.get(id) }).length > 0);
+            const native = await collect(store.scanDifferingPairs({ ...query, maxLevels, listLegacy: s.listLegacy }));
+            const expected = all.filter((pair) => diffPair(pair, { maxLevelOf: (id) => maxLevels.get(id), listLegacy: s.listLegacy }).length > 0);
             expect(native).toEqual(expected);
             expect((await store.countPairs(query))._unsafeUnwrap()).toBe(all.length);
+            expect((await store.summarizeLegacyIds!(query))._unsafeUnwrap()).toEqual(countLegacyIdUse(all, catalog.aliasMap));
           }),
           { numRuns },
         );
       });
     });
   }
+
+  describe(`${target.label}: legacy ids decided on the server (original schema, every row under PLAYER/COACH)`, () => {
+    const schema = `${prefix}_legacy_stream`;
+    const mapping: PgMapping = createPgMapping({ schema }, ORIGINAL_SYSTEM_MAPPING)._unsafeUnwrap();
+    const USERS = 300;
+    beforeAll(async () => {
+      const { run } = target.connection();
+      await createOriginalSchema(run, { schema });
+      await ensureOriginalUsers(run, schema, Array.from({ length: USERS }, (_, i) => i + 1));
+      const progress: ProgressRowData[] = [];
+      const licenses: LicenseRowData[] = [];
+      for (let u = 1; u <= USERS; u++) {
+        // Every row under a legacy id, as in the original's tables; all in sync but three pairs.
+        const level = 1 + (u % 8);
+        progress.push({ userId: u, specializationId: 'PLAYER', level, xp: 0, sessions: 0 });
+        licenses.push({ userId: u, specializationId: 'PLAYER', level: u === 7 ? level === 8 ? 7 : level + 1 : level, maxAchievedLevel: 8 });
+        if (u % 2 === 0) {
+          progress.push({ userId: u, specializationId: 'COACH', level: 2, xp: 0, sessions: 0 });
+          if (u !== 10) licenses.push({ userId: u, specializationId: 'COACH', level: 2, maxAchievedLevel: 2 });
+        }
+        if (u % 3 === 0) progress.push({ userId: u, specializationId: 'INTERNSHIP', level: 1, xp: 0, sessions: 0 });
+        if (u % 3 === 0) licenses.push({ userId: u, specializationId: 'INTERNSHIP', level: u === 9 ? 2 : 1, maxAchievedLevel: 2 });
+      }
+      await seedMapped(run, mapping, { specializations: ['PLAYER', 'COACH', 'INTERNSHIP', 'GANCUJU_PLAYER', 'LFA_COACH'].map((id) => ({ id, maxLevel: 8 })), progress, licenses });
+      await run(`ANALYZE "${schema}".specialization_progress`);
+      await run(`ANALYZE "${schema}".user_licenses`);
+    });
+
+    it('streams only the pairs needing work (count the rows fetched), and counts legacy ids once per stored id', async () => {
+      const session = await target.connection().checkout();
+      let fetched = 0;
+      const statements: string[] = [];
+      const counting = {
+        query: async (text: string, values?: unknown[]) => {
+          const result = await session.run(text, values);
+          statements.push(text);
+          if (/^FETCH /.test(text)) fetched += result.rows.length;
+          return result;
+        },
+      };
+      try {
+        const store = createPgSyncStore(counting, { mapping });
+        const resolver = createMaxLevelResolver({ repositories: [] });
+        const scan = (await scanDesyncs(store, { resolver }))._unsafeUnwrap();
+        expect(scan.desyncs.map((d) => [d.userId, d.specializationId, d.kind])).toEqual([
+          [7, 'GANCUJU_PLAYER', 'LevelMismatch'],
+          [9, 'INTERNSHIP', 'LevelMismatch'],
+          [10, 'LFA_COACH', 'MissingLicense'],
+        ]);
+        // Three pairs with one row per side: three joined rows left the server, of 750 pairs.
+        expect(fetched).toBe(3);
+        expect(scan.pairsRead).toBe(3);
+        const progressCoach = USERS / 2;
+        expect(scan.legacyIds).toEqual([
+          { storedId: 'COACH', canonicalId: 'LFA_COACH', progressRows: progressCoach, licenseRows: progressCoach - 1, pairs: progressCoach, deprecatedAfter: '2026-05-18' },
+          { storedId: 'PLAYER', canonicalId: 'GANCUJU_PLAYER', progressRows: USERS, licenseRows: USERS, pairs: USERS, deprecatedAfter: '2026-05-18' },
+        ]);
+        // With the option, the per-pair notes come back, and then the legacy pairs are streamed.
+        fetched = 0;
+        const listed = (await scanDesyncs(store, { resolver, listLegacy: true }))._unsafeUnwrap();
+        expect(listed.desyncs.filter((d) => d.kind === 'LegacySpecializationId')).toHaveLength(USERS * 2 + progressCoach + progressCoach - 1);
+        expect(fetched).toBe(USERS + progressCoach + 1); // the legacy pairs, plus the INTERNSHIP mismatch
+      } finally {
+        session.release();
+      }
+    });
+  });
 }
 
 /** The shard expression in SQL agrees with `shardOf` for many ids, text ids included. */
