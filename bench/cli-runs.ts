@@ -45,7 +45,8 @@ export function cliConnection(databaseUrl: string): string[] {
 /** Runs `node dist/cli.js <args>` with the RSS probe; resolves when it exits (any exit code). */
 export function runCli(args: readonly string[], options: { readonly scratch: string; readonly keepStdout?: number }): Promise<CliRun> {
   if (!FROM_SOURCES && !existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
-  const entry = FROM_SOURCES ? ['--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')] : [CLI];
+  // tsx by URL: the CLI runs with the scratch folder as its working directory, where `tsx` does not resolve.
+  const entry = FROM_SOURCES ? ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'cli', 'main.ts')] : [CLI];
   const rssFile = join(options.scratch, `rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const keep = options.keepStdout ?? 8 * 1024 * 1024;
   return new Promise((resolve, reject) => {
@@ -86,9 +87,12 @@ export function runCli(args: readonly string[], options: { readonly scratch: str
   });
 }
 
-/** A CLI run failed when it exited 2 or above, or on a signal (1 only means "needs attention"). */
+/**
+ * A CLI run failed when it exited 2 or above, or on a signal; exit 1 means "needs attention",
+ * unless nothing reached stdout (Node's own exit code for an uncaught exception is 1 too).
+ */
 export function cliFailed(run: CliRun): boolean {
-  return run.exitCode === null || run.exitCode >= 2;
+  return run.exitCode === null || run.exitCode >= 2 || (run.exitCode === 1 && run.stdoutBytes === 0);
 }
 
 /** One line for the log. */
