@@ -91,3 +91,44 @@ export function fingerprintOf(value: unknown): string {
   hash.update(sink.text, 'utf8');
   return `sha256:${hash.digest('hex')}`;
 }
+
+/**
+ * An incremental `sha256:` fingerprint over a sequence of stable-JSON lines (each followed by
+ * `\n`): a streamed plan is hashed line by line as it is written or read, so a plan of millions
+ * of actions never exists as one string. `line(value)` returns the stable text it hashed, so a
+ * writer can emit exactly what was fingerprinted.
+ */
+export interface LineHasher {
+  line(value: unknown): string;
+  /** Hashes text that is already stable JSON (a line without its `\n`). */
+  text(line: string): void;
+  digest(): string;
+}
+
+export function createLineHasher(): LineHasher {
+  const hash = createHash('sha256');
+  let pending = '';
+  const add = (line: string) => {
+    pending += line;
+    pending += '\n';
+    if (pending.length >= FLUSH_AT) {
+      hash.update(pending, 'utf8');
+      pending = '';
+    }
+  };
+  return {
+    line(value) {
+      const text = stableStringify(value);
+      add(text);
+      return text;
+    },
+    text(line) {
+      add(line);
+    },
+    digest() {
+      hash.update(pending, 'utf8');
+      pending = '';
+      return `sha256:${hash.digest('hex')}`;
+    },
+  };
+}

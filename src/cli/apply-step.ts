@@ -1,5 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
-import { applyPlan, describeAction, type ApplyReport, type SyncPlan } from '../index.js';
+import { applyPlan, describeAction, type ActionOutcome, type ApplyReport, type PlanStream, type SyncAction, type SyncPlan } from '../index.js';
 import { storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
 import { EXIT, type CliFailure, type ExitCode } from './cli-failure.js';
 import type { CliOutput } from './cli-io.js';
@@ -8,13 +8,15 @@ import { createProgress } from './progress-bar.js';
 
 /** Applies a plan (or walks it, for a dry run) with a progress bar on a terminal. */
 export async function applyStep(
-  plan: SyncPlan,
+  plan: SyncPlan | PlanStream,
   backend: CliBackend,
   ctx: CommandContext,
-  options: { readonly batchSize?: number; readonly waitForLock?: boolean; readonly dryRun?: boolean },
+  options: { readonly batchSize?: number; readonly waitForLock?: boolean; readonly dryRun?: boolean; readonly outcomeLimit?: number },
 ): Promise<Result<ApplyReport, CliFailure>> {
-  const writes = plan.summary.actions.total - plan.summary.actions.FlagForReview;
-  const progress = options.dryRun || writes === 0 ? undefined : createProgress(ctx.out, 'Applying', 'actions', writes);
+  const summary = 'pages' in plan ? plan.trailer()?.summary : plan.summary;
+  const writes = summary === undefined ? undefined : summary.actions.total - summary.actions.FlagForReview;
+  // A plan streamed from a running scan has no known size: the scan's running count shows instead.
+  const progress = options.dryRun || writes === 0 || writes === undefined ? undefined : createProgress(ctx.out, 'Applying', 'actions', writes);
   ctx.onApplying?.(true);
   try {
     const report = await applyPlan(plan, backend.store, {
@@ -22,6 +24,9 @@ export async function applyStep(
       lock: options.waitForLock ? 'wait' : 'try',
       dryRun: options.dryRun ?? false,
       signal: ctx.signal,
+      // The CLI keeps only the outcomes it reports (stale, failed, flagged, not attempted).
+      outcomes: 'notable',
+      ...(options.outcomeLimit !== undefined ? { outcomeLimit: options.outcomeLimit } : {}),
       onProgress: ({ done }) => progress?.update(done),
     });
     if (report.isErr()) return err(storeFailure(report.error, backend));
@@ -39,12 +44,21 @@ export function applyExitCode(report: ApplyReport): ExitCode {
   return EXIT.ok;
 }
 
-/** An apply report for `--json`: counts, batches and the actions that need a look (not every outcome). */
-export function applyReportJson(plan: SyncPlan, report: ApplyReport) {
+/** The action of an outcome: carried by notable outcomes, else looked up in the plan. */
+function actionOf(plan: SyncPlan | undefined, o: ActionOutcome): SyncAction | undefined {
+  return o.action ?? plan?.actions[o.index];
+}
+
+/**
+ * An apply report for `--json`: counts, batches and the actions that need a look (the notable
+ * outcomes the run kept: at most 1 000 unless `--full`; `actionsOmitted` counts the rest).
+ */
+export function applyReportJson(plan: SyncPlan | undefined, report: ApplyReport) {
   const notable = report.outcomes
     .filter((o) => o.status === 'Stale' || o.status === 'Failed' || o.status === 'Flagged' || o.status === 'Skipped')
-    .map((o) => {
-      const action = plan.actions[o.index]!;
+    .flatMap((o) => {
+      const action = actionOf(plan, o);
+      if (action === undefined) return [];
       return {
         index: o.index,
         status: o.status,
@@ -65,11 +79,13 @@ export function applyReportJson(plan: SyncPlan, report: ApplyReport) {
     counts: report.counts,
     batches: report.batches.map((b) => ({ ...b, ...(b.error ? { error: errorToJson(b.error) } : {}) })),
     actions: notable,
+    actionsOmitted: report.outcomesOmitted,
+    ...(report.error !== undefined ? { error: errorToJson(report.error) } : {}),
   };
 }
 
 /** Prints what an apply did: one line of counts, then the stale, failed and flagged actions. */
-export function printApplyReport(out: CliOutput, plan: SyncPlan, report: ApplyReport, limit: number, indent = ''): void {
+export function printApplyReport(out: CliOutput, plan: SyncPlan | undefined, report: ApplyReport, limit: number, indent = ''): void {
   const c = out.color;
   const n = report.counts;
   const batches = report.batches.length;
@@ -92,18 +108,21 @@ export function printApplyReport(out: CliOutput, plan: SyncPlan, report: ApplyRe
   }
   const show = (status: string, title: string) => {
     const rows = report.outcomes.filter((o) => o.status === status);
-    if (rows.length === 0) return;
+    const count = report.counts[status as keyof ApplyReport['counts']];
+    if (count === 0) return;
     out.out(`${indent}${title}:`);
-    const table = rows.slice(0, limit).map((o) => {
-      const a = plan.actions[o.index]!;
-      return [String(a.userId), a.specializationId, a.kind === 'FlagForReview' ? a.message : `${a.kind}: ${describeAction(a)}`];
+    const table = rows.slice(0, limit).flatMap((o) => {
+      const a = actionOf(plan, o);
+      if (a === undefined) return [];
+      return [[String(a.userId), a.specializationId, a.kind === 'FlagForReview' ? a.message : `${a.kind}: ${describeAction(a)}`]];
     });
     for (const line of formatTable(table, { indent: `${indent}  ` })) out.out(line);
-    if (rows.length > limit) out.out(`${indent}  … and ${formatCount(rows.length - limit)} more (--json lists all)`);
+    if (count > table.length) out.out(`${indent}  … and ${formatCount(count - table.length)} more (--limit <n> shows more)`);
   };
   show('Stale', 'Stale (the records changed after the plan was made; nothing written; make a new plan)');
   show('Failed', 'Failed (their batch was rolled back)');
   show('Skipped', 'Not attempted (the run stopped first)');
   show('Flagged', 'Left for review (never written by levelsync)');
   if (report.status === 'Aborted') out.out(`${indent}${c.yellow('Stopped by Ctrl-C')} between batches; applied batches stay committed.`);
+  if (report.error !== undefined) out.out(`${indent}${c.red('Stopped:')} ${report.error.message}; applied batches stay committed.`);
 }

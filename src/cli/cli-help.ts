@@ -80,7 +80,8 @@ Exit code: 0 when in sync (legacy ids alone do not count), 1 when there is somet
 repair or review, 2 on bad usage or configuration.
 
 ${FILTERS}
-  --limit <n>            Rows shown in the table (default 20; --json lists all)
+  --limit <n>            Rows shown in the table, and listed by --json (default 20)
+  --full                 With --json: list every desync (streamed as the scan runs)
   --list-legacy          One line per record stored under a legacy id (default: one
                          summary line per stored id: rows, pairs, canonical id)
 
@@ -95,11 +96,12 @@ Example:
 
 Finds the desyncs and writes a plan: every action with the state it expects to find, so that
 \`levelsync apply\` writes nothing a concurrent change has touched. Prints the review table.
-The file is fingerprinted: an edited plan is refused.
+The file (JSON Lines: a header line, one action per line, a trailer line) is written as the
+scan runs and fingerprinted: an edited or truncated plan is refused.
 
 Exit code: 0 when the plan was written (even an empty one), 2 on bad usage or configuration.
 
-  -o, --out <file>       Where to write the plan (default: levelsync-plan.json)
+  -o, --out <file>       Where to write the plan (default: levelsync-plan.jsonl)
   --limit <n>            Rows shown in the review table (default 20)
   --list-legacy          One line per record stored under a legacy id (default: one
                          summary line per stored id: rows, pairs, canonical id)
@@ -113,20 +115,23 @@ ${CONNECTION}
 ${OUTPUT}
 
 Example:
-  levelsync plan --direction progress-to-license --out p2l.json
+  levelsync plan --direction progress-to-license --out p2l.jsonl
 `,
   apply: `Usage: levelsync apply <plan-file> [options]
 
 Applies a saved plan in batches, each batch one transaction. Each action is written only if
 its records are still exactly as the plan saw them; otherwise it is reported stale and
 skipped, never overwritten. Re-applying an applied plan changes nothing. Actions flagged for
-review are listed and never written. Ctrl-C stops between batches.
+review are listed and never written. Ctrl-C stops between batches. The whole file is verified
+(every line, the fingerprint) before the first write.
 
 Exit code: 0 when every write action was applied (flagged ones are left for review), 1 when
 an action went stale or failed or another run holds the lock, 2 when the plan file is
 missing, malformed or edited, or on bad configuration.
 
 ${APPLYING}
+  --limit <n>            Rows listed per kind of outcome (default 20)
+  --full                 With --json: list every stale, failed and flagged action
 
 ${CONNECTION}
 
@@ -141,8 +146,10 @@ Exit code: without --apply, 0 when there is nothing to do and 1 when there is; w
 0 when every write was applied (flagged actions are left for review), 1 when an action went
 stale or failed or another run holds the lock; 2 on bad usage or configuration.
 
-  --apply                Write the changes (default: dry run)
+  --apply                Write the changes (default: dry run); batches are applied as the
+                         scan finds them, so memory stays bounded
   --limit <n>            Rows shown in the table (default 20)
+  --full                 With --json: list every stale, failed and flagged action
   --list-legacy          One line per record stored under a legacy id (default: one
                          summary line per stored id: rows, pairs, canonical id)
 

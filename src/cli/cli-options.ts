@@ -42,13 +42,14 @@ const policy = {
 } as const satisfies Record<string, OptionSpec>;
 const applying = { 'batch-size': { type: 'string' }, 'wait-for-lock': { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
 const limit = { limit: { type: 'string' }, 'list-legacy': { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
+const full = { full: { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
 
 /** The options each subcommand accepts (anything else is a usage error), and its positionals. */
 export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Record<string, OptionSpec>; readonly positionals: readonly string[] }>> = {
-  check: { options: { ...connection, ...output, ...filters, ...limit }, positionals: [] },
+  check: { options: { ...connection, ...output, ...filters, ...limit, ...full }, positionals: [] },
   plan: { options: { ...connection, ...output, ...filters, ...policy, ...limit, out: { type: 'string', short: 'o' } }, positionals: [] },
-  apply: { options: { ...connection, ...output, ...applying }, positionals: ['plan-file'] },
-  sync: { options: { ...connection, ...output, ...filters, ...policy, ...applying, ...limit, apply: { type: 'boolean' } }, positionals: [] },
+  apply: { options: { ...connection, ...output, ...applying, limit: limit.limit, ...full }, positionals: ['plan-file'] },
+  sync: { options: { ...connection, ...output, ...filters, ...policy, ...applying, ...limit, ...full, apply: { type: 'boolean' } }, positionals: [] },
   health: { options: { ...connection, ...output, ...filters, 'list-legacy': { type: 'boolean' } }, positionals: [] },
   'max-level': { options: { ...connection, ...output }, positionals: ['specialization-id'] },
   migrate: { options: { ...connection, ...output }, positionals: [] },
@@ -75,6 +76,8 @@ export interface CommandArgs {
   readonly batchSize?: number;
   readonly waitForLock: boolean;
   readonly limit: number;
+  /** With --json: list everything (every desync, every notable apply outcome), not the first --limit. */
+  readonly full: boolean;
   /** `--list-legacy`: one `LegacySpecializationId` per record stored under a legacy id. */
   readonly listLegacy: boolean;
   readonly out?: string;
@@ -239,10 +242,11 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
   }
   const out = str('out');
   if (out !== undefined) {
-    if (out.trim() === '') return err(usageFailure('--out is empty: give a file name such as levelsync-plan.json'));
+    if (out.trim() === '') return err(usageFailure('--out is empty: give a file name such as levelsync-plan.jsonl'));
     result.out = out;
   }
   result.apply = v.apply === true;
+  result.full = v.full === true;
   const usersText = str('users');
   if (usersText !== undefined) {
     const n = check('users', usersText, positiveInt(200_000));
@@ -268,6 +272,7 @@ function defaults(command: CommandName, positionals: readonly string[], flags: {
     policy: {},
     waitForLock: false,
     limit: 20,
+    full: false,
     listLegacy: false,
     apply: false,
   } as { -readonly [K in keyof CommandArgs]: CommandArgs[K] };

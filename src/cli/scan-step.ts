@@ -1,5 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
-import { scanDesyncs, type DesyncScan, type PlanScope } from '../index.js';
+import { openDesyncScan, scanDesyncs, type DesyncScan, type DesyncScanStream, type PlanScope } from '../index.js';
 import { storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
 import { usageFailure, type CliFailure } from './cli-failure.js';
 import type { CommandArgs } from './cli-options.js';
@@ -58,15 +58,44 @@ export async function scanStep(args: CommandArgs, backend: CliBackend, ctx: Comm
   }
 }
 
+/**
+ * Opens a streamed scan with the command's filters; the running count shows on a terminal
+ * until `done()` (call it once the pages have been read).
+ */
+export async function openScanStep(
+  args: CommandArgs,
+  backend: CliBackend,
+  ctx: CommandContext,
+): Promise<Result<{ readonly scan: DesyncScanStream; done(): void }, CliFailure>> {
+  const known = await checkSpecializations(args, backend);
+  if (known.isErr()) return err(known.error);
+  const progress = createProgress(ctx.out, 'Scanning', 'differing pairs read');
+  const scan = await openDesyncScan(backend.store, {
+    resolver: backend.resolver,
+    ...scopeOf(args),
+    ...(args.listLegacy ? { listLegacy: true } : {}),
+    onProgress: ({ pairsRead }) => progress.update(pairsRead),
+  });
+  if (scan.isErr()) {
+    progress.stop();
+    return err(storeFailure(scan.error, backend));
+  }
+  return ok({ scan: scan.value, done: () => progress.stop() });
+}
+
 /** The number of pairs in scope (orphans on both sides included). */
-export async function countStep(args: CommandArgs, backend: CliBackend, scan: DesyncScan): Promise<Result<number, CliFailure>> {
+export async function countStep(
+  args: CommandArgs,
+  backend: CliBackend,
+  scan: Pick<DesyncScan, 'scope' | 'aliases'>,
+): Promise<Result<number, CliFailure>> {
   const counted = await backend.store.countPairs({ ...scan.scope, ...(backend.store.aliases === undefined ? { aliases: scan.aliases } : {}) });
   if (counted.isErr()) return err(storeFailure(counted.error, backend));
   return ok(Math.max(counted.value, 0));
 }
 
 /** Where the maximum levels came from, for JSON output. */
-export function maxLevelsOf(scan: DesyncScan): Record<string, { maxLevel: number; source: string; repository?: string }> {
+export function maxLevelsOf(scan: Pick<DesyncScan, 'maxLevels'>): Record<string, { maxLevel: number; source: string; repository?: string }> {
   const out: Record<string, { maxLevel: number; source: string; repository?: string }> = {};
   for (const [id, r] of scan.maxLevels.resolutions) {
     out[id] = { maxLevel: r.maxLevel, source: r.source, ...(r.repository !== undefined ? { repository: r.repository } : {}) };

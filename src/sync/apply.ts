@@ -3,14 +3,15 @@ import { err, ok, ResultAsync } from 'neverthrow';
 import { z } from 'zod';
 import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
-import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError } from '../errors.js';
+import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
 import { parseWith } from '../_internal/zod.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
 import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './events.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import { comparePairKeys } from './pair.js';
-import { checkPlanConsistency } from './parse-plan.js';
-import type { SyncPlan } from './plan.js';
+import { checkPlanAction, checkPlanConsistency } from './parse-plan.js';
+import type { PlanScope, SyncPlan } from './plan.js';
+import { streamPlan, type PlanSourceError, type PlanStream } from './plan-stream.js';
 import { formatShard } from './shard.js';
 import type { RunLock, SyncStore, WriteOutcome } from './sync-store.js';
 
@@ -38,8 +39,19 @@ export interface ApplyOptions {
   readonly lock?: 'try' | 'wait' | 'none';
   readonly logger?: Logger;
   readonly onEvent?: (event: SyncEvent) => void;
-  /** Called after each batch with the write actions done so far. */
-  readonly onProgress?: (progress: { readonly done: number; readonly total: number; readonly batch: number }) => void;
+  /**
+   * Called after each batch with the write actions done so far; `total` is null for a streamed
+   * plan whose size is not known up front (one made as the scan runs).
+   */
+  readonly onProgress?: (progress: { readonly done: number; readonly total: number | null; readonly batch: number }) => void;
+  /**
+   * Which outcomes the report keeps: `all` (one per action, in plan order: the default for a plan
+   * in memory) or `notable` (Stale, Failed, Skipped and Flagged ones, each with its action, at
+   * most `outcomeLimit`: the default for a streamed plan, so memory stays bounded by the batch).
+   */
+  readonly outcomes?: 'all' | 'notable';
+  /** At most this many notable outcomes are kept (default 1 000); the others are only counted. */
+  readonly outcomeLimit?: number;
 }
 
 /** What {@link applyPlan} did. */
@@ -54,8 +66,19 @@ export interface ApplyReport {
   /** Actions by status, and their total. */
   readonly counts: Readonly<Record<ActionStatus, number>> & { readonly total: number };
   readonly batches: readonly BatchReport[];
-  /** One outcome per action of the plan, in plan order. */
+  /**
+   * One outcome per action of the plan, in plan order (`outcomes: 'all'`), or the notable ones
+   * (`outcomes: 'notable'`, with their actions, at most `outcomeLimit`, in plan order).
+   */
   readonly outcomes: readonly ActionOutcome[];
+  /** Notable outcomes counted but not kept (beyond `outcomeLimit`); 0 with `outcomes: 'all'`. */
+  readonly outcomesOmitted: number;
+  /**
+   * Why the run stopped before the end of a streamed plan (status `Stopped`): the scan behind
+   * it failed, a line of a plan file changed after it was verified, or an action failed the
+   * plan's own checks. Batches before it stay committed.
+   */
+  readonly error?: PlanSourceError;
 }
 
 const ApplyOptionsSchema = z.object({
@@ -65,6 +88,8 @@ const ApplyOptionsSchema = z.object({
   dryRun: z.boolean().optional(),
   actor: UserIdSchema.nullable().optional(),
   lock: z.enum(['try', 'wait', 'none']).optional(),
+  outcomes: z.enum(['all', 'notable']).optional(),
+  outcomeLimit: z.number().int().min(0).optional(),
 });
 
 const STATUSES: readonly ActionStatus[] = ['Applied', 'Stale', 'Failed', 'Flagged', 'Planned', 'Skipped'];
@@ -98,51 +123,84 @@ export function batchActions(actions: readonly SyncAction[], size: number): numb
  * batch is rolled back whole and reported; the run goes on (or stops, per `onBatchFailure`).
  * Takes the store's run lock unless `lock: 'none'`. `dryRun` walks the same path without writes.
  *
- * Fails as a whole, before writing anything, for invalid options, an inconsistent plan (a write
- * above the recorded maximum, an action that does not match its expected state…), a held run
- * lock, or a lock that cannot be taken.
+ * The plan is a `SyncPlan` in memory or a {@link PlanStream} (made as a scan runs, or read from
+ * a plan file): batches are drawn as pages come, so memory is bounded by the batch and the page.
+ * Every action is checked against the plan's own maxima and policy before its batch is sent.
+ *
+ * Fails as a whole, before writing anything, for invalid options, an inconsistent plan in memory
+ * (a write above the recorded maximum, an action that does not match its expected state…), a
+ * held run lock, or a lock that cannot be taken. A streamed plan that fails midway (its scan
+ * failed, an action fails the checks) stops the run: status `Stopped`, the reason in `error`.
  *
  * ```ts
  * const report = await applyPlan(plan, store, { batchSize: 2_000, onProgress: console.log });
  * ```
  */
 export function applyPlan(
-  plan: SyncPlan,
+  plan: SyncPlan | PlanStream,
   store: SyncStore,
   options: ApplyOptions = {},
 ): ResultAsync<ApplyReport, StoreError | ValidationError> {
   const valid = parseWith(ApplyOptionsSchema, options, 'apply options');
   if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
+  if (isPlanStream(plan)) return new ResultAsync(run(plan, undefined, store, { outcomes: 'notable', ...options }));
   // A plan built or edited in code gets the same checks as a parsed plan file, before any write.
   const issues = checkPlanConsistency(plan);
   if (issues.length > 0) return new ResultAsync(Promise.resolve(err(validationError('plan', issues))));
-  return new ResultAsync(run(plan, store, options));
+  const batches = batchActions(plan.actions, options.batchSize ?? 1_000).length;
+  return new ResultAsync(run(streamPlan(plan), batches, store, { outcomes: 'all', ...options }));
+}
+
+/** One batch drawn from the plan: write actions of whole pairs, with their plan indexes. */
+interface DrawnBatch {
+  readonly index: number;
+  readonly actions: WriteAction[];
+  readonly indexes: number[];
+}
+
+/** What one batch came to: an outcome per action (in batch order) and the batch's report. */
+interface BatchResult {
+  readonly outcomes: readonly ActionStatus[];
+  readonly report: BatchReport;
+  readonly error?: StoreError;
 }
 
 async function run(
-  plan: SyncPlan,
+  plan: PlanStream,
+  expectedBatches: number | undefined,
   store: SyncStore,
   options: ApplyOptions,
 ): Promise<import('neverthrow').Result<ApplyReport, StoreError | ValidationError>> {
   const logger = options.logger ?? SILENT_LOGGER;
   const emit = options.onEvent ?? (() => {});
   const dryRun = options.dryRun ?? false;
-  const clock = options.now ?? (() => new Date());
   const runId = randomUUID();
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
-  const aliases = new Map(Object.entries(plan.aliases));
-
-  const statuses: ActionStatus[] = plan.actions.map((a) => (isWriteAction(a) ? 'Skipped' : 'Flagged'));
-  const batchOf: (number | null)[] = plan.actions.map(() => null);
-  const batches = batchActions(plan.actions, options.batchSize ?? 1_000);
-  batches.forEach((indexes, b) => indexes.forEach((i) => (batchOf[i] = b)));
-  const writes = batches.reduce((n, b) => n + b.length, 0);
+  const { header } = plan;
+  const known = plan.trailer();
+  const knownTotal = known?.summary.actions.total;
+  const knownWrites = known === undefined ? undefined : known.summary.actions.total - known.summary.actions.FlagForReview;
+  const batchSize = options.batchSize ?? 1_000;
+  const keepAll = options.outcomes === 'all';
+  const outcomeLimit = options.outcomeLimit ?? 1_000;
+  const context = { maxLevels: { ...header.maxLevels }, aliases: header.aliases, policy: header.policy };
+  const apply: BatchContext = {
+    store,
+    dryRun,
+    actor: options.actor ?? null,
+    clock: options.now ?? (() => new Date()),
+    aliases: new Map(Object.entries(header.aliases)),
+    transientRetries: options.transientRetries ?? 2,
+    runId,
+    emit,
+    logger,
+  };
 
   let lock: RunLock | null = null;
   const lockMode = options.lock ?? 'try';
-  if (!dryRun && lockMode !== 'none' && writes > 0) {
-    const scope = plan.scope.shard ? { shard: plan.scope.shard } : {};
+  if (!dryRun && lockMode !== 'none' && knownWrites !== 0) {
+    const scope = header.scope.shard ? { shard: header.scope.shard } : {};
     const acquired = await store.acquireRunLock(scope, { wait: lockMode === 'wait' });
     if (acquired.isErr()) {
       logger.warn({ runId, error: acquired.error._tag }, acquired.error.message);
@@ -151,96 +209,187 @@ async function run(
     lock = acquired.value;
   }
 
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ActionStatus, number>;
+  const outcomes: ActionOutcome[] = [];
+  let omitted = 0;
+  const record = (index: number, action: SyncAction, status: ActionStatus, batch: number | null) => {
+    counts[status]++;
+    if (keepAll) outcomes[index] = { index, kind: action.kind, status, batch };
+    else if (status !== 'Applied' && status !== 'Planned') {
+      if (outcomes.length < outcomeLimit) outcomes.push({ index, kind: action.kind, status, batch, action });
+      else omitted++;
+    }
+  };
+
   const reports: BatchReport[] = [];
   let status: ApplyStatus = 'Completed';
+  let sourceError: PlanSourceError | undefined;
   let done = 0;
+  let seen = 0;
+  let seenWrites = 0;
+  let pending: DrawnBatch = { index: 0, actions: [], indexes: [] };
+  const stopped = () => status === 'Stopped' || status === 'Aborted';
+
+  /** Sends the pending batch (or marks it Skipped when the run has stopped). */
+  const flush = async () => {
+    const batch = pending;
+    pending = { index: batch.index + 1, actions: [], indexes: [] };
+    if (batch.actions.length === 0) return;
+    if (!stopped() && options.signal?.aborted) status = 'Aborted';
+    if (stopped()) {
+      batch.actions.forEach((action, k) => record(batch.indexes[k]!, action, 'Skipped', batch.index));
+      return;
+    }
+    const result = await applyBatch(batch, apply);
+    result.outcomes.forEach((outcome, k) => record(batch.indexes[k]!, batch.actions[k]!, outcome, batch.index));
+    if (result.error) status = options.onBatchFailure === 'stop' ? 'Stopped' : 'CompletedWithFailures';
+    reports.push(result.report);
+    done += batch.actions.length;
+    emit({ type: 'batch-finished', runId, batch: result.report, done, total: knownWrites ?? null });
+    options.onProgress?.({ done, total: knownWrites ?? null, batch: batch.index });
+  };
+
   try {
-    emit({ type: 'run-started', runId, dryRun, actions: plan.actions.length, writes, batches: batches.length });
+    emit({ type: 'run-started', runId, dryRun, actions: knownTotal ?? null, writes: knownWrites ?? null, batches: expectedBatches ?? null });
     logger.info(
-      { runId, dryRun, actions: plan.actions.length, writes, batches: batches.length, scope: describeScope(plan) },
+      { runId, dryRun, actions: knownTotal ?? null, writes: knownWrites ?? null, batches: expectedBatches ?? null, scope: describeScope(header.scope) },
       'levelsync apply started',
     );
-    for (let b = 0; b < batches.length; b++) {
-      const indexes = batches[b]!;
-      if (options.signal?.aborted) {
-        status = 'Aborted';
+    let previous: SyncAction | undefined;
+    draw: for await (const page of plan.pages) {
+      if (page.isErr()) {
+        sourceError = page.error;
         break;
       }
-      if (status === 'Stopped') break;
-      const batchStarted = Date.now();
-      const actions = indexes.map((i) => plan.actions[i] as WriteAction);
-      let report: BatchReport;
-      if (dryRun) {
-        indexes.forEach((i) => (statuses[i] = 'Planned'));
-        report = { index: b, size: indexes.length, status: 'Planned', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, attempts: 0 };
-      } else {
-        let attempts = 1;
-        let result = await safeApply(store, actions, { actor: options.actor ?? null, now: clock(), aliases });
-        while (result.isErr() && isTransient(result.error) && attempts <= (options.transientRetries ?? 2)) {
-          emit({ type: 'batch-retried', runId, index: b, attempt: attempts, error: result.error });
-          logger.warn({ runId, batch: b, attempt: attempts }, `batch ${b} rolled back for a transient reason, retrying: ${result.error.message}`);
-          attempts++;
-          result = await safeApply(store, actions, { actor: options.actor ?? null, now: clock(), aliases });
+      Object.assign(context.maxLevels, page.value.maxLevels);
+      for (const action of page.value.actions) {
+        const index = seen++;
+        const issues: ValidationIssue[] = [];
+        checkPlanAction(action, context, `actions[${index}].`, issues);
+        if (issues.length > 0) {
+          sourceError = validationError('plan', issues);
+          seen--;
+          break draw;
         }
-        if (result.isOk() && result.value.length === actions.length) {
-          let applied = 0;
-          let stale = 0;
-          result.value.forEach((outcome, k) => {
-            const index = indexes[k]!;
-            statuses[index] = outcome;
-            if (outcome === 'Applied') applied++;
-            else {
-              stale++;
-              emit({ type: 'action-stale', runId, index, action: plan.actions[index]! });
-              logger.debug({ runId, index, kind: actions[k]!.kind, userId: actions[k]!.userId, specializationId: actions[k]!.specializationId }, 'stale action skipped');
-            }
-          });
-          report = { index: b, size: indexes.length, status: 'Applied', applied, stale, durationMs: Date.now() - batchStarted, attempts };
-        } else {
-          const error: StoreError = result.isErr()
-            ? result.error
-            : storeUnavailable(store.name, new Error(`returned ${result.value.length} outcomes for ${actions.length} actions`));
-          indexes.forEach((i) => (statuses[i] = 'Failed'));
-          report = { index: b, size: indexes.length, status: 'Failed', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, attempts, error };
-          emit({ type: 'batch-failed', runId, batch: report, error });
-          indexes.forEach((i) => emit({ type: 'action-failed', runId, index: i, action: plan.actions[i]!, error }));
-          logger.error({ runId, batch: b, size: indexes.length, error: error._tag }, `batch ${b} rolled back: ${error.message}`);
-          status = options.onBatchFailure === 'stop' ? 'Stopped' : 'CompletedWithFailures';
+        if (!isWriteAction(action)) {
+          record(index, action, 'Flagged', null);
+          continue;
         }
+        seenWrites++;
+        const samePair = previous !== undefined && comparePairKeys(previous, action) === 0;
+        if (pending.actions.length >= batchSize && !samePair) await flush();
+        pending.actions.push(action);
+        pending.indexes.push(index);
+        previous = action;
+        // A stopped run reads on only when every outcome must be reported (a plan in memory).
+        if (stopped() && !keepAll) break draw;
       }
-      reports.push(report);
-      done += indexes.length;
-      emit({ type: 'batch-finished', runId, batch: report, done, total: writes });
-      options.onProgress?.({ done, total: writes, batch: b });
+    }
+    if (sourceError !== undefined) {
+      // Nothing of the batch being drawn is written: it may hold a pair only partly read.
+      pending.actions.forEach((action, k) => record(pending.indexes[k]!, action, 'Skipped', null));
+      pending = { index: pending.index, actions: [], indexes: [] };
+      status = 'Stopped';
+      logger.error({ runId, error: sourceError._tag }, `levelsync apply stopped: ${sourceError.message}`);
+    } else {
+      await flush();
     }
   } finally {
     if (lock) await lock.release().catch((cause) => logger.warn({ runId }, `could not release the run lock: ${describeCause(cause)}`));
   }
 
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ActionStatus, number>;
-  for (const s of statuses) counts[s]++;
-  const outcomes: ActionOutcome[] = plan.actions.map((action, index) => ({
-    index,
-    kind: action.kind,
-    status: statuses[index]!,
-    batch: batchOf[index]!,
-  }));
+  // Actions a stopped run never read: counted from the plan's summary when it is known.
+  if (known !== undefined && seen < known.summary.actions.total) {
+    const flags = known.summary.actions.FlagForReview - counts.Flagged;
+    const unseenWrites = (knownWrites ?? 0) - seenWrites;
+    counts.Skipped += Math.max(unseenWrites, 0);
+    counts.Flagged += Math.max(flags, 0);
+  }
+  const total = known?.summary.actions.total ?? seen;
   const finished = Date.now();
   const report: ApplyReport = {
     runId,
     dryRun,
     status,
-    planFingerprint: plan.fingerprint,
+    planFingerprint: plan.trailer()?.fingerprint ?? '',
     startedAt,
     finishedAt: new Date(finished).toISOString(),
     durationMs: finished - started,
-    counts: { ...counts, total: plan.actions.length },
+    counts: { ...counts, total },
     batches: reports,
-    outcomes,
+    outcomes: keepAll ? outcomes : outcomes.sort((a, b) => a.index - b.index),
+    outcomesOmitted: omitted,
+    ...(sourceError !== undefined ? { error: sourceError } : {}),
   };
   emit({ type: 'run-finished', runId, status, counts, durationMs: report.durationMs });
   logger.info({ runId, status, ...counts, durationMs: report.durationMs }, 'levelsync apply finished');
   return ok(report);
+}
+
+/** What {@link applyBatch} needs from the run. */
+interface BatchContext {
+  readonly store: SyncStore;
+  readonly dryRun: boolean;
+  readonly actor: UserId | null;
+  readonly clock: () => Date;
+  readonly aliases: ReadonlyMap<string, string>;
+  readonly transientRetries: number;
+  readonly runId: string;
+  readonly emit: (event: SyncEvent) => void;
+  readonly logger: Logger;
+}
+
+/**
+ * Applies one batch (one transaction) and says what became of each action: the store's
+ * compare-and-set outcomes, `Planned` in a dry run, or `Failed` for every action of a batch the
+ * store rolled back (after retrying transient failures). Emits the batch's events.
+ */
+async function applyBatch(batch: DrawnBatch, ctx: BatchContext): Promise<BatchResult> {
+  const { actions, indexes, index: b } = batch;
+  const batchStarted = Date.now();
+  if (ctx.dryRun) {
+    return {
+      outcomes: actions.map(() => 'Planned' as const),
+      report: { index: b, size: actions.length, status: 'Planned', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, attempts: 0 },
+    };
+  }
+  const context = { actor: ctx.actor, now: ctx.clock(), aliases: ctx.aliases };
+  let attempts = 1;
+  let result = await safeApply(ctx.store, actions, context);
+  while (result.isErr() && isTransient(result.error) && attempts <= ctx.transientRetries) {
+    ctx.emit({ type: 'batch-retried', runId: ctx.runId, index: b, attempt: attempts, error: result.error });
+    ctx.logger.warn({ runId: ctx.runId, batch: b, attempt: attempts }, `batch ${b} rolled back for a transient reason, retrying: ${result.error.message}`);
+    attempts++;
+    result = await safeApply(ctx.store, actions, { ...context, now: ctx.clock() });
+  }
+  if (result.isOk() && result.value.length === actions.length) {
+    let applied = 0;
+    let stale = 0;
+    result.value.forEach((outcome, k) => {
+      if (outcome === 'Applied') applied++;
+      else {
+        stale++;
+        ctx.emit({ type: 'action-stale', runId: ctx.runId, index: indexes[k]!, action: actions[k]! });
+        ctx.logger.debug({ runId: ctx.runId, index: indexes[k], kind: actions[k]!.kind, userId: actions[k]!.userId, specializationId: actions[k]!.specializationId }, 'stale action skipped');
+      }
+    });
+    return {
+      outcomes: result.value,
+      report: { index: b, size: actions.length, status: 'Applied', applied, stale, durationMs: Date.now() - batchStarted, attempts },
+    };
+  }
+  const error: StoreError = result.isErr()
+    ? result.error
+    : storeUnavailable(ctx.store.name, new Error(`returned ${result.value.length} outcomes for ${actions.length} actions`));
+  const report: BatchReport = { index: b, size: actions.length, status: 'Failed', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, attempts, error };
+  ctx.emit({ type: 'batch-failed', runId: ctx.runId, batch: report, error });
+  indexes.forEach((i, k) => ctx.emit({ type: 'action-failed', runId: ctx.runId, index: i, action: actions[k]!, error }));
+  ctx.logger.error({ runId: ctx.runId, batch: b, size: actions.length, error: error._tag }, `batch ${b} rolled back: ${error.message}`);
+  return { outcomes: actions.map(() => 'Failed' as const), report, error };
+}
+
+function isPlanStream(plan: SyncPlan | PlanStream): plan is PlanStream {
+  return 'pages' in plan && 'header' in plan;
 }
 
 function isTransient(error: StoreError): boolean {
@@ -260,10 +409,10 @@ async function safeApply(
   }
 }
 
-function describeScope(plan: SyncPlan): string {
+function describeScope(scope: PlanScope): string {
   const parts: string[] = [];
-  if (plan.scope.specializationIds) parts.push(plan.scope.specializationIds.join(','));
-  if (plan.scope.userIds) parts.push(`${plan.scope.userIds.length} users`);
-  if (plan.scope.shard) parts.push(`shard ${formatShard(plan.scope.shard)}`);
+  if (scope.specializationIds) parts.push(scope.specializationIds.join(','));
+  if (scope.userIds) parts.push(`${scope.userIds.length} users`);
+  if (scope.shard) parts.push(`shard ${formatShard(scope.shard)}`);
   return parts.length > 0 ? parts.join(' ') : 'all';
 }

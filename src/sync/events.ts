@@ -22,8 +22,10 @@ export interface ActionOutcome {
   readonly index: number;
   readonly kind: ActionKind;
   readonly status: ActionStatus;
-  /** Batch number (0-based), or null for flagged actions. */
+  /** Batch number (0-based), or null for flagged actions (and actions of a batch never sent). */
   readonly batch: number | null;
+  /** The action itself, in reports that keep only the notable outcomes of a streamed plan. */
+  readonly action?: SyncAction;
 }
 
 /** The outcome of one batch (one transaction). */
@@ -43,8 +45,16 @@ export interface BatchReport {
 
 /** Progress and outcome events of a run, for dashboards and logs. */
 export type SyncEvent =
-  | { readonly type: 'run-started'; readonly runId: string; readonly dryRun: boolean; readonly actions: number; readonly writes: number; readonly batches: number }
-  | { readonly type: 'batch-finished'; readonly runId: string; readonly batch: BatchReport; readonly done: number; readonly total: number }
+  /** `actions`, `writes` and `batches` are null when a streamed plan's size is not known up front. */
+  | {
+      readonly type: 'run-started';
+      readonly runId: string;
+      readonly dryRun: boolean;
+      readonly actions: number | null;
+      readonly writes: number | null;
+      readonly batches: number | null;
+    }
+  | { readonly type: 'batch-finished'; readonly runId: string; readonly batch: BatchReport; readonly done: number; readonly total: number | null }
   | { readonly type: 'batch-failed'; readonly runId: string; readonly batch: BatchReport; readonly error: StoreError }
   | { readonly type: 'batch-retried'; readonly runId: string; readonly index: number; readonly attempt: number; readonly error: StoreError }
   | { readonly type: 'action-stale'; readonly runId: string; readonly index: number; readonly action: SyncAction }
@@ -63,7 +73,7 @@ export type ApplyStatus =
   | 'Completed'
   /** At least one batch failed and was rolled back; the others went through. */
   | 'CompletedWithFailures'
-  /** A batch failed and `onBatchFailure: 'stop'` stopped the run. */
+  /** A batch failed and `onBatchFailure: 'stop'` stopped the run, or a streamed plan failed midway (see the report's `error`). */
   | 'Stopped'
   /** The `AbortSignal` fired; the run stopped between batches. */
   | 'Aborted';

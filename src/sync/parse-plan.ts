@@ -8,7 +8,8 @@ import { toIssues } from '../_internal/zod.js';
 import { ACTION_KINDS, type SyncAction } from './action.js';
 import { DESYNC_KINDS } from './desync.js';
 import { PLAN_FORMAT_VERSION, planFingerprint, type SyncPlan } from './plan.js';
-import { SyncPolicySchema } from './policy.js';
+import { SyncPolicySchema, type SyncPolicy } from './policy.js';
+import { looksLikePlanLines, parsePlanLines } from './plan-lines.js';
 
 const observedLevel = z.number({ error: 'must be a number or null' }).finite().nullable();
 /**
@@ -31,7 +32,8 @@ const base = {
 };
 const text = z.string({ error: 'must be a string' }).max(2_000, { error: 'must be at most 2000 characters' });
 
-const ActionSchema = z.discriminatedUnion(
+/** One action of a plan, every field validated. */
+export const ActionSchema = z.discriminatedUnion(
   'kind',
   [
     z.strictObject({
@@ -67,52 +69,67 @@ const ActionSchema = z.discriminatedUnion(
 );
 
 const count = z.number().int().min(0);
-const PlanSchema = z.strictObject({
-  formatVersion: z.literal(PLAN_FORMAT_VERSION),
-  createdAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),
-  policy: SyncPolicySchema,
-  scope: z.strictObject({
+/** A plan's scope as saved. */
+export const PlanScopeSchema = z.strictObject({
     specializationIds: z.array(SpecializationIdSchema).optional(),
     userIds: z.array(UserIdSchema).optional(),
     shard: z
       .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1) })
       .refine((s) => s.index < s.count, { message: 'index must be below count' })
       .optional(),
-  }),
-  maxLevels: z.record(
-    SpecializationIdSchema,
-    z.strictObject({
-      maxLevel: LevelSchema,
-      source: z.enum(['repository', 'cache', 'stale-cache', 'fallback']).optional(),
-      repository: z.string().optional(),
-    }),
-  ),
+});
+/** One recorded maximum level. */
+export const PlannedMaxLevelSchema = z.strictObject({
+  maxLevel: LevelSchema,
+  source: z.enum(['repository', 'cache', 'stale-cache', 'fallback']).optional(),
+  repository: z.string().optional(),
+});
+export const FingerprintSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'must be sha256: followed by 64 hex digits' });
+export const PlanSummarySchema = z.strictObject({
+  actions: z.strictObject({ ...Object.fromEntries(ACTION_KINDS.map((k) => [k, count])), total: count }),
+  // UnreadableRecord is newer than the format: plans written before it have no such count.
+  desyncs: z.strictObject({ ...Object.fromEntries(DESYNC_KINDS.map((k) => [k, k === 'UnreadableRecord' ? count.optional() : count])), total: count }),
+  pairs: count,
+});
+export const WarningsSchema = z.array(text);
+/** The fields a plan states before its actions (a plan file's header line, without `type`). */
+export const PlanHeaderFields = {
+  formatVersion: z.literal(PLAN_FORMAT_VERSION),
+  createdAt: z.iso.datetime({ error: 'must be an ISO 8601 date-time' }),
+  policy: SyncPolicySchema,
+  scope: PlanScopeSchema,
   aliases: z.record(SpecializationIdSchema, SpecializationIdSchema),
-  fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'must be sha256: followed by 64 hex digits' }),
-  summary: z.strictObject({
-    actions: z.strictObject({ ...Object.fromEntries(ACTION_KINDS.map((k) => [k, count])), total: count }),
-    // UnreadableRecord is newer than the format: plans written before it have no such count.
-    desyncs: z.strictObject({ ...Object.fromEntries(DESYNC_KINDS.map((k) => [k, k === 'UnreadableRecord' ? count.optional() : count])), total: count }),
-    pairs: count,
-  }),
-  warnings: z.array(text),
+  maxLevels: z.record(SpecializationIdSchema, PlannedMaxLevelSchema),
+};
+const PlanSchema = z.strictObject({
+  ...PlanHeaderFields,
+  fingerprint: FingerprintSchema,
+  summary: PlanSummarySchema,
+  warnings: WarningsSchema,
   actions: z.array(ActionSchema),
 });
 
 /**
- * Reads a saved plan (JSON text or an already parsed value) and checks it: shape (every field
- * validated, the first bad one named, e.g. `actions[3].write.level`), format version,
- * consistency (levels within the recorded maxima, action kinds matching their expected state,
- * summary matching the actions) and the fingerprint (an edited file is refused).
+ * Reads a saved plan and checks it: a plan file's text (JSON Lines: a header line, one action
+ * per line, a trailer line; see `encodePlanLines`), or one JSON document / already parsed value
+ * of a `SyncPlan` (`JSON.stringify(plan)`). Checks the shape (every field validated, the first
+ * bad one named, with its line in a plan file), the format version, consistency (levels within
+ * the recorded maxima, action kinds matching their expected state, summary matching the
+ * actions) and the fingerprint (an edited file is refused). Holds the whole plan in memory: read
+ * large plan files with `readPlanLines`.
+ *
+ * Version 1 plans (one JSON document, from development builds before the streamed format) are
+ * refused with `UnsupportedPlanVersion`: make a new plan.
  *
  * ```ts
- * const plan = parsePlan(await readFile('plan.json', 'utf8'));
+ * const plan = parsePlan(await readFile('plan.jsonl', 'utf8'));
  * if (plan.isErr()) console.error(plan.error.message);
  * ```
  */
 export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseError> {
   let value: unknown = input;
   if (typeof input === 'string') {
+    if (looksLikePlanLines(input)) return parsePlanLines(input);
     try {
       value = JSON.parse(input);
     } catch (cause) {
@@ -125,11 +142,7 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
   const version = (value as { formatVersion?: unknown }).formatVersion;
   if (version !== PLAN_FORMAT_VERSION) {
     if (version === undefined) return err(validationError('plan', [{ field: 'formatVersion', message: 'is required' }]));
-    return err({
-      _tag: 'UnsupportedPlanVersion',
-      formatVersion: version,
-      message: `Unsupported plan format version ${JSON.stringify(version)}: this release reads version ${PLAN_FORMAT_VERSION}`,
-    });
+    return err(unsupportedVersion(version));
   }
   const parsed = PlanSchema.safeParse(value);
   if (!parsed.success) return err(validationError('plan', toIssues(parsed.error)));
@@ -139,15 +152,31 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
   if (issues.length > 0) return err(validationError('plan', issues));
 
   const actual = planFingerprint(plan);
-  if (actual !== plan.fingerprint) {
-    return err({
-      _tag: 'PlanFingerprintMismatch',
-      expected: plan.fingerprint,
-      actual,
-      message: 'The plan does not match its fingerprint: it was edited or corrupted after it was made. Make a new plan.',
-    });
-  }
+  if (actual !== plan.fingerprint) return err(fingerprintMismatch(plan.fingerprint, actual));
   return ok(plan);
+}
+
+/** The error for a plan whose content does not match its fingerprint. */
+export function fingerprintMismatch(expected: string, actual: string): PlanParseError {
+  return {
+    _tag: 'PlanFingerprintMismatch',
+    expected,
+    actual,
+    message: 'The plan does not match its fingerprint: it was edited or corrupted after it was made. Make a new plan.',
+  };
+}
+
+/** The error for a plan of another format version; version 1 gets the way to re-plan. */
+export function unsupportedVersion(version: unknown): PlanParseError {
+  const replan =
+    version === 1
+      ? ': version 1 plans (one JSON document) came from development builds before plans were streamed; make a new plan (`levelsync plan --out <file>`, or createPlan/createPlanStream) from the current data, which is what applying it would need anyway'
+      : '';
+  return {
+    _tag: 'UnsupportedPlanVersion',
+    formatVersion: version,
+    message: `Unsupported plan format version ${JSON.stringify(version)}: this release reads version ${PLAN_FORMAT_VERSION}${replan}`,
+  };
 }
 
 /**
@@ -159,25 +188,10 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
 export function checkPlanConsistency(plan: SyncPlan): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const counts = new Map<string, number>();
+  const context: PlanActionContext = { maxLevels: plan.maxLevels, aliases: plan.aliases, policy: plan.policy };
   plan.actions.forEach((action, index) => {
     counts.set(action.kind, (counts.get(action.kind) ?? 0) + 1);
-    const at = (field: string, message: string) => issues.push({ field: `actions[${index}].${field}`, message });
-    const max = plan.maxLevels[action.specializationId]?.maxLevel;
-    if (action.write !== null) {
-      if (max === undefined) at('specializationId', 'has no maximum level recorded in maxLevels');
-      else if (action.write.level > max) at('write.level', `must be at most the maximum level ${max}`);
-    }
-    checkExpected(action, at);
-    // Every stored id of the action must belong to the pair: a write never reaches another pair's rows.
-    const canonical = (id: string) => plan.aliases[id] ?? id;
-    const stored = [
-      action.expected.progress?.specializationId,
-      action.expected.license?.specializationId,
-      action.kind === 'CreateLicense' || action.kind === 'CreateProgress' ? action.write.specializationId : undefined,
-    ];
-    if (stored.some((id) => id !== undefined && canonical(id) !== action.specializationId)) {
-      at('specializationId', 'must be the canonical id of every specialization id the action expects or writes');
-    }
+    checkPlanAction(action, context, `actions[${index}].`, issues);
   });
   for (const kind of ACTION_KINDS) {
     if ((counts.get(kind) ?? 0) !== plan.summary.actions[kind]) {
@@ -188,6 +202,40 @@ export function checkPlanConsistency(plan: SyncPlan): ValidationIssue[] {
     issues.push({ field: 'summary.actions.total', message: `must equal the number of actions (${plan.actions.length})` });
   }
   return issues;
+}
+
+/** What one action is checked against: the plan's own maxima, aliases and policy. */
+export interface PlanActionContext {
+  readonly maxLevels: Readonly<Record<string, { readonly maxLevel: number }>>;
+  readonly aliases: Readonly<Record<string, string>>;
+  readonly policy: SyncPolicy;
+}
+
+/**
+ * The checks of one action against its plan, made for every action wherever a plan comes from
+ * (a plan in memory, each line of a plan file, each action of a streamed plan before it is
+ * applied): every write within the recorded maximum, the kind matching its expected state,
+ * `maxAchievedLevel` as the planner computes it, every stored id belonging to the pair.
+ * Issues are appended with `prefix` before the field (`actions[3].`, `line 17: `).
+ */
+export function checkPlanAction(action: SyncAction, context: PlanActionContext, prefix: string, issues: ValidationIssue[]): void {
+  const at = (field: string, message: string) => issues.push({ field: `${prefix}${field}`, message });
+  const max = context.maxLevels[action.specializationId]?.maxLevel;
+  if (action.write !== null) {
+    if (max === undefined) at('specializationId', 'has no maximum level recorded in maxLevels');
+    else if (action.write.level > max) at('write.level', `must be at most the maximum level ${max}`);
+  }
+  checkExpected(action, at);
+  // Every stored id of the action must belong to the pair: a write never reaches another pair's rows.
+  const canonical = (id: string) => context.aliases[id] ?? id;
+  const stored = [
+    action.expected.progress?.specializationId,
+    action.expected.license?.specializationId,
+    action.kind === 'CreateLicense' || action.kind === 'CreateProgress' ? action.write.specializationId : undefined,
+  ];
+  if (stored.some((id) => id !== undefined && canonical(id) !== action.specializationId)) {
+    at('specializationId', 'must be the canonical id of every specialization id the action expects or writes');
+  }
 }
 
 function checkExpected(action: SyncAction, at: (field: string, message: string) => void): void {

@@ -1,17 +1,18 @@
 import { err, ok, type Result } from 'neverthrow';
 import type { UserId } from '../domain/records.js';
 import type { ValidationError } from '../errors.js';
-import { fingerprintOf } from '../_internal/stable-json.js';
+import { createLineHasher } from '../_internal/stable-json.js';
 import type { MaxLevelTable, ResolutionSource } from '../max-level/resolution.js';
-import { ACTION_KINDS, type ActionKind, type ExpectedState, type SyncAction } from './action.js';
-import { DESYNC_KINDS, type Desync, type DesyncKind } from './desync.js';
-import { describeLegacyIdSummary, type LegacyIdSummary } from './legacy-ids.js';
+import type { ActionKind, ExpectedState, SyncAction } from './action.js';
+import type { Desync, DesyncKind } from './desync.js';
+import { PlanAccumulator } from './plan-builder.js';
+import type { LegacyIdSummary } from './legacy-ids.js';
 import { comparePairKeys, formatPairKey } from './pair.js';
-import { policyFor, resolvePolicy, type PolicyRules, type SyncPolicy, type SyncPolicyInput } from './policy.js';
+import { resolvePolicy, type PolicyRules, type SyncPolicy, type SyncPolicyInput } from './policy.js';
 import type { Shard } from './shard.js';
 
 /** The plan file format this release writes and reads. */
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 /** What part of the data a plan covers. */
 export interface PlanScope {
@@ -103,50 +104,19 @@ export function createPlan(input: readonly Desync[] | PlanInput, options: Create
 
   const ordered = isSorted(desyncs) ? desyncs : [...desyncs].sort(comparePairKeys);
   const actions: SyncAction[] = [];
-  const desyncCounts = zeroCounts(DESYNC_KINDS);
-  const warnings = [...(scan.warnings ?? []), ...(options.warnings ?? [])];
-  const legacy = new Map<string, number>();
-  let pairs = 0;
-  let demotions = 0;
-
+  const accumulator = new PlanAccumulator(policy);
   for (let start = 0; start < ordered.length; ) {
     let end = start + 1;
     while (end < ordered.length && comparePairKeys(ordered[start]!, ordered[end]!) === 0) end++;
-    const group = ordered.slice(start, end);
+    for (const action of accumulator.pair(ordered.slice(start, end))) actions.push(action);
     start = end;
-    pairs++;
-    for (const desync of group) {
-      desyncCounts[desync.kind]++;
-    }
-    for (const label of new Set(group.flatMap((d) => (d.kind === 'LegacySpecializationId' ? [`${d.storedAs} → ${d.specializationId}`] : [])))) {
-      legacy.set(label, (legacy.get(label) ?? 0) + 1);
-    }
-    const planned = planPair(group, policyFor(policy, group[0]!.specializationId));
-    for (const action of planned) {
-      actions.push(action);
-      if (isDemotion(action)) demotions++;
-    }
   }
+  const warnings = [...(scan.warnings ?? []), ...(options.warnings ?? []), ...accumulator.warnings(scan.legacyIds)];
 
-  for (const entry of scan.legacyIds ?? []) {
-    warnings.push(`Legacy id ${describeLegacyIdSummary(entry)}; migrate them when convenient (no repair needs it)`);
-  }
-  for (const [label, count] of legacy) {
-    // Listed per pair (`listLegacy`) without a summary: count pairs, not records.
-    if (scan.legacyIds === undefined) warnings.push(`${count} pair(s) have records stored under the legacy id ${label}; migrate them when convenient (no repair needs it)`);
-  }
-  if (demotions > 0) warnings.push(`${demotions} action(s) lower a level: review them before applying`);
-
-  const actionCounts = zeroCounts(ACTION_KINDS);
-  for (const action of actions) actionCounts[action.kind]++;
   const maxLevels: Record<string, PlannedMaxLevel> = {};
   if (maxLevelTable) {
     for (const [id, resolution] of [...maxLevelTable.resolutions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      maxLevels[id] = {
-        maxLevel: resolution.maxLevel,
-        source: resolution.source,
-        ...(resolution.repository !== undefined ? { repository: resolution.repository } : {}),
-      };
+      maxLevels[id] = plannedMaxLevel(resolution);
     }
   }
   for (const desync of ordered) {
@@ -162,21 +132,53 @@ export function createPlan(input: readonly Desync[] | PlanInput, options: Create
     scope,
     maxLevels,
     aliases: Object.fromEntries([...aliasMap].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-    summary: {
-      actions: { ...actionCounts, total: actions.length },
-      desyncs: { ...desyncCounts, total: ordered.length },
-      pairs,
-    },
+    summary: accumulator.summary(),
     warnings,
     actions,
   } as const;
   return ok({ ...body, fingerprint: planFingerprint(body) });
 }
 
-/** The fingerprint of a plan's content (every field but `fingerprint`). */
+/**
+ * The fingerprint of a plan's content (every field but `fingerprint`), computed line by line the
+ * way a streamed plan file is: the header (without maxima), each action, then the maxima, the
+ * summary and the warnings. A plan in memory and the same plan as a file have one fingerprint.
+ */
 export function planFingerprint(plan: Omit<SyncPlan, 'fingerprint'> | SyncPlan): string {
-  const { fingerprint: _ignored, ...body } = plan as SyncPlan;
-  return fingerprintOf(body);
+  const hasher = createLineHasher();
+  hasher.line(fingerprintHeader(plan));
+  // Any value is fingerprinted (a hand-edited plan may hold anything there); parsing refuses it later.
+  const actions: unknown = plan.actions;
+  if (Array.isArray(actions)) for (const action of actions) hasher.line(action);
+  else hasher.line({ type: 'actions', actions });
+  hasher.line(fingerprintTrailer(plan));
+  return hasher.digest();
+}
+
+/** What the first fingerprinted line holds: the header without the maxima (they may arrive late). */
+export function fingerprintHeader(header: Pick<SyncPlan, 'formatVersion' | 'createdAt' | 'policy' | 'scope' | 'aliases'>): unknown {
+  return {
+    type: 'header',
+    formatVersion: header.formatVersion,
+    createdAt: header.createdAt,
+    policy: header.policy,
+    scope: header.scope,
+    aliases: header.aliases,
+  };
+}
+
+/** What the last fingerprinted line holds: every maximum the plan relied on, the summary, the warnings. */
+export function fingerprintTrailer(plan: Pick<SyncPlan, 'maxLevels' | 'summary' | 'warnings'>): unknown {
+  return { type: 'trailer', maxLevels: plan.maxLevels, summary: plan.summary, warnings: plan.warnings };
+}
+
+/** A resolution as a plan records it. */
+export function plannedMaxLevel(resolution: { readonly maxLevel: number; readonly source: ResolutionSource; readonly repository?: string | undefined }): PlannedMaxLevel {
+  return {
+    maxLevel: resolution.maxLevel,
+    source: resolution.source,
+    ...(resolution.repository !== undefined ? { repository: resolution.repository } : {}),
+  };
 }
 
 /**
@@ -305,18 +307,6 @@ function describeBlocking(d: Desync): string {
   }
 }
 
-function isDemotion(action: SyncAction): boolean {
-  if (action.kind === 'SetLicenseLevel') {
-    const old = action.expected.license?.level;
-    return typeof old === 'number' && action.write.level < old;
-  }
-  if (action.kind === 'SetProgressLevel') {
-    const old = action.expected.progress?.level;
-    return typeof old === 'number' && action.write.level < old;
-  }
-  return false;
-}
-
 function isDesyncList(input: readonly Desync[] | PlanInput): input is readonly Desync[] {
   return Array.isArray(input);
 }
@@ -324,10 +314,6 @@ function isDesyncList(input: readonly Desync[] | PlanInput): input is readonly D
 function isSorted(desyncs: readonly Desync[]): boolean {
   for (let i = 1; i < desyncs.length; i++) if (comparePairKeys(desyncs[i - 1]!, desyncs[i]!) > 0) return false;
   return true;
-}
-
-function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
-  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 }
 
 /** A printable key for an action: `42/LFA_COACH`. */

@@ -1,6 +1,9 @@
 import type { SyncAction } from './action.js';
 import { ACTION_KINDS } from './action.js';
+import type { Result } from 'neverthrow';
+import { comparePairKeys } from './pair.js';
 import type { SyncPlan } from './plan.js';
+import type { PlanPage, PlanSourceError, PlanStream } from './plan-stream.js';
 import { formatShard } from './shard.js';
 
 /** Options of {@link renderPlan}. */
@@ -44,12 +47,87 @@ function table(rows: readonly (readonly string[])[]): string[] {
 }
 
 /**
+ * What a review shows of a plan too large to hold: everything but the actions, the first
+ * actions, and the number of pairs with actions. Made by {@link previewPlanStream}.
+ */
+export interface PlanOverview extends Omit<SyncPlan, 'actions'> {
+  /** The first actions of the plan, in plan order (`summary.actions.total` counts them all). */
+  readonly firstActions: readonly SyncAction[];
+  /** Pairs with at least one action. */
+  readonly pairsWithActions: number;
+}
+
+/**
+ * Passes a streamed plan through unchanged while keeping its first `limit` actions and counting
+ * the pairs with actions; `overview()` is available once the stream has been read to its end.
+ *
+ * ```ts
+ * const preview = previewPlanStream(plan, 20);
+ * await applyPlan(preview.stream, store);
+ * console.log(renderPlan(preview.overview()!));
+ * ```
+ */
+export function previewPlanStream(plan: PlanStream, limit: number): { readonly stream: PlanStream; overview(): PlanOverview | undefined } {
+  const first: SyncAction[] = [];
+  let pairs = 0;
+  let previous: SyncAction | undefined;
+  let ended = false;
+  async function* pages(): AsyncGenerator<Result<PlanPage, PlanSourceError>> {
+    for await (const page of plan.pages) {
+      if (page.isOk()) {
+        for (const action of page.value.actions) {
+          if (first.length < limit) first.push(action);
+          if (previous === undefined || comparePairKeys(previous, action) !== 0) pairs++;
+          previous = action;
+        }
+      }
+      yield page;
+      if (page.isErr()) return;
+    }
+    ended = true;
+  }
+  const stream: PlanStream = { header: plan.header, pages: pages(), trailer: () => plan.trailer() };
+  return {
+    stream,
+    overview() {
+      const trailer = plan.trailer();
+      if (!ended || trailer === undefined) return undefined;
+      const { header } = plan;
+      return {
+        formatVersion: header.formatVersion,
+        createdAt: header.createdAt,
+        policy: header.policy,
+        scope: header.scope,
+        aliases: header.aliases,
+        maxLevels: trailer.maxLevels,
+        summary: trailer.summary,
+        warnings: trailer.warnings,
+        fingerprint: trailer.fingerprint,
+        firstActions: first,
+        pairsWithActions: pairs,
+      };
+    },
+  };
+}
+
+/** A plan in memory as an overview (its first `limit` actions). */
+export function overviewOf(plan: SyncPlan, limit: number): PlanOverview {
+  const { actions, ...rest } = plan;
+  let pairs = 0;
+  for (let i = 0; i < actions.length; i++) if (i === 0 || comparePairKeys(actions[i - 1]!, actions[i]!) !== 0) pairs++;
+  return { ...rest, firstActions: actions.slice(0, limit), pairsWithActions: pairs };
+}
+
+/**
  * A plan as a person reviews it in a terminal: header (fingerprint, time, policy, scope,
- * maxima and where they came from), one row per action, the summary and the warnings.
+ * maxima and where they came from), the first `limit` actions (one row each), the totals and
+ * the warnings. Takes a plan in memory or the {@link PlanOverview} of a streamed one.
  * Plain text, no colours.
  */
-export function renderPlan(plan: SyncPlan, options: RenderPlanOptions = {}): string {
+export function renderPlan(input: SyncPlan | PlanOverview, options: RenderPlanOptions = {}): string {
   const limit = options.limit ?? 50;
+  const plan: PlanOverview = 'firstActions' in input ? input : overviewOf(input, limit);
+  const total = plan.summary.actions.total;
   const lines: string[] = [];
   const policy = plan.policy;
   lines.push(`levelsync plan ${plan.fingerprint.slice(0, 19)}…  made ${plan.createdAt}`);
@@ -69,21 +147,21 @@ export function renderPlan(plan: SyncPlan, options: RenderPlanOptions = {}): str
   if (maxima.length > 0) lines.push(`maximum levels: ${maxima.join(', ')}`);
   lines.push('');
 
-  if (plan.actions.length === 0) {
+  if (total === 0) {
     lines.push('Nothing to do: every pair in scope is in sync.');
   } else {
     const rows: string[][] = [['#', 'user', 'specialization', 'action', 'change']];
-    plan.actions.slice(0, limit).forEach((action, index) => {
+    const shown = plan.firstActions.slice(0, limit);
+    shown.forEach((action, index) => {
       rows.push([String(index + 1), String(action.userId), action.specializationId, action.kind, describeAction(action)]);
     });
     lines.push(...table(rows));
-    if (plan.actions.length > limit) lines.push(`… and ${plan.actions.length - limit} more action(s)`);
+    if (total > shown.length) lines.push(`… and ${total - shown.length} more action(s)`);
   }
   lines.push('');
   const counts = ACTION_KINDS.filter((k) => plan.summary.actions[k] > 0).map((k) => `${k} ${plan.summary.actions[k]}`);
-  const pairsWithActions = new Set(plan.actions.map((a) => `${typeof a.userId}:${String(a.userId)}/${a.specializationId}`)).size;
   lines.push(
-    `summary: ${plan.summary.actions.total} action(s) for ${pairsWithActions} pair(s)` +
+    `summary: ${plan.summary.actions.total} action(s) for ${plan.pairsWithActions} pair(s)` +
       (counts.length > 0 ? `: ${counts.join(', ')}` : ''),
   );
   if (plan.warnings.length > 0) {

@@ -64,11 +64,35 @@ const ScanOptionsSchema = z.object({
   pageSize: z.number().int().min(1).max(100_000).optional(),
 });
 
+/** What a scan knows besides its desyncs; complete once its pages have been read. */
+export type DesyncScanSummary = Omit<DesyncScan, 'desyncs'> & {
+  /** Desyncs found (legacy-id notes included). */
+  readonly desyncCount: number;
+};
+
+/**
+ * A scan read page by page, so that memory holds one page of desyncs, never all of them.
+ * `scope`, `aliases` and `maxLevels` are known when it opens (`maxLevels` grows when an id the
+ * bulk resolution missed is resolved during the scan); `summary()` is complete after `pages`.
+ */
+export interface DesyncScanStream {
+  readonly scope: PlanScope;
+  readonly aliases: ReadonlyMap<string, string>;
+  readonly maxLevels: MaxLevelTable;
+  /**
+   * Desyncs in key order (then kind order), a page per store page; a pair's desyncs are never
+   * split across pages. Read it once. An `err` page ends the scan.
+   */
+  readonly pages: AsyncIterable<Result<readonly Desync[], StoreError | ValidationError>>;
+  /** Pairs read, desyncs found and warnings so far (final once `pages` has ended). */
+  summary(): DesyncScanSummary;
+}
+
 /**
  * Reads pairs from a store and diffs them: resolves every maximum level once (`resolveAll`),
  * asks the store for the differing pairs only when it can diff natively (else reads every pair),
  * and runs the core {@link diffPair} on each. Ids the bulk resolution missed are resolved one by
- * one as they appear. Memory holds the desyncs, never the whole tables.
+ * one as they appear. Collects every desync: use {@link openDesyncScan} when there may be many.
  *
  * ```ts
  * const scan = await scanDesyncs(store, { resolver });
@@ -76,16 +100,37 @@ const ScanOptionsSchema = z.object({
  * ```
  */
 export function scanDesyncs(store: SyncStore, options: ScanOptions): ResultAsync<DesyncScan, StoreError | ValidationError> {
-  const valid = parseWith(ScanOptionsSchema, options, 'scan options');
-  if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
-  return new ResultAsync(runScan(store, options, valid.value));
+  return openDesyncScan(store, options).andThen((stream) =>
+    ResultAsync.fromSafePromise(collect(stream)).andThen((collected) => (collected.isErr() ? err(collected.error) : ok(collected.value))),
+  );
 }
 
-async function runScan(
-  store: SyncStore,
-  options: ScanOptions,
-  parsed: z.output<typeof ScanOptionsSchema>,
-): Promise<Result<DesyncScan, StoreError | ValidationError>> {
+async function collect(stream: DesyncScanStream): Promise<Result<DesyncScan, StoreError | ValidationError>> {
+  const desyncs: Desync[] = [];
+  for await (const page of stream.pages) {
+    if (page.isErr()) return err(page.error);
+    for (const desync of page.value) desyncs.push(desync);
+  }
+  const { desyncCount: _count, ...summary } = stream.summary();
+  return ok({ ...summary, desyncs });
+}
+
+/**
+ * The streaming form of {@link scanDesyncs}: resolves the maximum levels, then hands out the
+ * desyncs page by page as the store streams its pairs. Memory is bounded by the page.
+ *
+ * ```ts
+ * const scan = await openDesyncScan(store, { resolver });
+ * if (scan.isOk()) for await (const page of scan.value.pages) console.log(page.map((d) => d.kind));
+ * ```
+ */
+export function openDesyncScan(store: SyncStore, options: ScanOptions): ResultAsync<DesyncScanStream, StoreError | ValidationError> {
+  const valid = parseWith(ScanOptionsSchema, options, 'scan options');
+  if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
+  return ResultAsync.fromSafePromise(openScan(store, options, valid.value));
+}
+
+async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output<typeof ScanOptionsSchema>): Promise<DesyncScanStream> {
   const { resolver } = options;
   const logger = options.logger ?? SILENT_LOGGER;
   const catalog = resolver.catalog;
@@ -102,6 +147,7 @@ async function runScan(
   const unresolved = new Map(table.unresolved);
   const maxLevels = new Map<string, number>();
   for (const [id, resolution] of resolutions) maxLevels.set(id, resolution.maxLevel);
+  const liveTable: MaxLevelTable = { resolutions, unresolved, maxLevelOf: (id: string) => maxLevels.get(id) };
 
   // A store created with its catalog groups legacy ids itself; others get the resolver's aliases.
   const aliases = store.aliases ?? catalog.aliasMap;
@@ -112,54 +158,100 @@ async function runScan(
   };
   const listLegacy = options.listLegacy === true;
   const native = options.nativeDiff !== false && store.scanDifferingPairs !== undefined;
-  const pages = native ? store.scanDifferingPairs!({ ...query, maxLevels, ...(listLegacy ? { listLegacy } : {}) }) : store.scanPairs(query);
-  // Legacy-id use: counted by the store in one statement, or here from the pairs read.
-  const summarize = store.summarizeLegacyIds !== undefined && aliases.size > 0;
-  let counted: LegacyIdUsage[] = [];
-  // Started before the pages are read: on a pool it runs on another connection, beside the diff.
-  const usagePromise = summarize ? store.summarizeLegacyIds!(query) : undefined;
 
-  const desyncs: Desync[] = [];
   let pairsRead = 0;
-  const tried = new Set<string>(unresolved.keys());
-  for await (const page of pages) {
-    if (page.isErr()) return err(page.error);
-    for (const pair of page.value) {
-      const id = pair.specializationId;
-      if (!maxLevels.has(id) && !tried.has(id)) {
-        tried.add(id);
-        const late = SPECIALIZATION_ID_PATTERN.test(id)
-          ? await resolver.resolve(id)
-          : // Stored ids are compared exactly: "lfa_coach" is not LFA_COACH, and guessing is not ours to do.
-            err(
-              validationError('specialization id', [
-                { field: 'specializationId', message: `stored id ${JSON.stringify(id)} is not a canonical specialization id (upper case letters, digits, _)` },
-              ]),
-            );
-        if (late.isOk()) {
-          resolutions.set(id, late.value);
-          maxLevels.set(id, late.value.maxLevel);
-        } else {
-          unresolved.set(id, late.error);
+  let desyncCount = 0;
+  let finished = false;
+  // Specialization ids with at least one desync: warnings name only the ids that matter.
+  const seen = new Set<string>();
+  let warnings: string[] = [];
+  let legacyIds: readonly LegacyIdSummary[] = [];
+
+  async function* pages(): AsyncGenerator<Result<readonly Desync[], StoreError | ValidationError>> {
+    const source = native ? store.scanDifferingPairs!({ ...query, maxLevels, ...(listLegacy ? { listLegacy } : {}) }) : store.scanPairs(query);
+    // Legacy-id use: counted by the store in one statement, or here from the pairs read.
+    const summarize = store.summarizeLegacyIds !== undefined && aliases.size > 0;
+    let counted: LegacyIdUsage[] = [];
+    // Started before the pages are read: on a pool it runs on another connection, beside the diff.
+    const usagePromise = summarize ? store.summarizeLegacyIds!(query) : undefined;
+    const tried = new Set<string>(unresolved.keys());
+    for await (const page of source) {
+      if (page.isErr()) {
+        yield err(page.error);
+        return;
+      }
+      const desyncs: Desync[] = [];
+      for (const pair of page.value) {
+        const id = pair.specializationId;
+        if (!maxLevels.has(id) && !tried.has(id)) {
+          tried.add(id);
+          const late = SPECIALIZATION_ID_PATTERN.test(id)
+            ? await resolver.resolve(id)
+            : // Stored ids are compared exactly: "lfa_coach" is not LFA_COACH, and guessing is not ours to do.
+              err(
+                validationError('specialization id', [
+                  { field: 'specializationId', message: `stored id ${JSON.stringify(id)} is not a canonical specialization id (upper case letters, digits, _)` },
+                ]),
+              );
+          if (late.isOk()) {
+            resolutions.set(id, late.value);
+            maxLevels.set(id, late.value.maxLevel);
+          } else {
+            unresolved.set(id, late.error);
+          }
+        }
+        for (const desync of diffPair(pair, { maxLevelOf: (x) => maxLevels.get(x), listLegacy })) {
+          desyncs.push(desync);
+          seen.add(desync.specializationId);
         }
       }
-      for (const desync of diffPair(pair, { maxLevelOf: (x) => maxLevels.get(x), listLegacy })) desyncs.push(desync);
+      if (!summarize && aliases.size > 0) counted = mergeLegacyIdUse(counted, countLegacyIdUse(page.value, aliases));
+      pairsRead += page.value.length;
+      desyncCount += desyncs.length;
+      options.onProgress?.({ pairsRead, desyncs: desyncCount });
+      yield ok(desyncs);
     }
-    if (!summarize && aliases.size > 0) counted = mergeLegacyIdUse(counted, countLegacyIdUse(page.value, aliases));
-    pairsRead += page.value.length;
-    options.onProgress?.({ pairsRead, desyncs: desyncs.length });
+    const late: string[] = [];
+    if (usagePromise) {
+      const usage = await usagePromise;
+      if (usage.isErr()) {
+        yield err(usage.error);
+        return;
+      }
+      counted = [...usage.value];
+    } else if (native && aliases.size > 0 && counted.length > 0) {
+      late.push(`The store cannot count legacy-id use: the legacy-id counts cover only the ${pairsRead} pair(s) that differ`);
+    }
+    legacyIds = legacyIdSummary(counted, catalog);
+    finished = true;
+    warnings = [...late, ...scanWarnings(resolutions, unresolved, seen)];
+    for (const warning of warnings) logger.warn({ store: store.name }, warning);
+    logger.info({ store: store.name, pairsRead, desyncs: desyncCount, native }, 'levelsync scan finished');
   }
 
+  return {
+    scope,
+    aliases,
+    maxLevels: liveTable,
+    pages: pages(),
+    summary: () => ({
+      pairsRead,
+      desyncCount,
+      maxLevels: liveTable,
+      aliases,
+      legacyIds,
+      scope,
+      warnings: finished ? warnings : scanWarnings(resolutions, unresolved, seen),
+    }),
+  };
+}
+
+function scanWarnings(
+  resolutions: ReadonlyMap<string, Resolution>,
+  unresolved: MaxLevelTable['unresolved'],
+  seen: ReadonlySet<string>,
+): string[] {
   const warnings: string[] = [];
-  if (usagePromise) {
-    const usage = await usagePromise;
-    if (usage.isErr()) return err(usage.error);
-    counted = [...usage.value];
-  } else if (native && aliases.size > 0 && counted.length > 0) {
-    warnings.push(`The store cannot count legacy-id use: the legacy-id counts cover only the ${pairsRead} pair(s) that differ`);
-  }
-  const legacyIds = legacyIdSummary(counted, catalog);
-  const seen = new Set(desyncs.map((d) => d.specializationId));
   for (const [id, resolution] of resolutions) {
     if (resolution.source === 'fallback' || resolution.source === 'stale-cache') {
       const why = resolution.errors.length > 0 ? `: ${resolution.errors.map((e) => e.message).join('; ')}` : '';
@@ -172,15 +264,7 @@ async function runScan(
   for (const [id, error] of unresolved) {
     if (seen.has(id)) warnings.push(`${error.message}: its pairs are flagged for review`);
   }
-  for (const warning of warnings) logger.warn({ store: store.name }, warning);
-  logger.info({ store: store.name, pairsRead, desyncs: desyncs.length, native }, 'levelsync scan finished');
-
-  const finalTable: MaxLevelTable = {
-    resolutions,
-    unresolved,
-    maxLevelOf: (id: string) => maxLevels.get(id),
-  };
-  return ok({ desyncs, pairsRead, maxLevels: finalTable, aliases, legacyIds, scope, warnings });
+  return warnings;
 }
 
 function emptyTable(): MaxLevelTable {

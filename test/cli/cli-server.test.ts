@@ -97,20 +97,24 @@ if (!SERVER_URL) {
       const original = readFileSync(file, 'utf8');
       const before = await snapshot();
 
-      const reworded = JSON.parse(original);
-      reworded.actions[0].reason = 'edited by hand';
-      writeFileSync(file, JSON.stringify(reworded));
+      // A plan file is JSON Lines: the header, one action per line (line 2 is the first), the trailer.
+      const editLine = (n: number, edit: (action: any) => void) => {
+        const lines = original.split('\n');
+        const action = JSON.parse(lines[n - 1]!);
+        edit(action);
+        lines[n - 1] = JSON.stringify(action);
+        return lines.join('\n');
+      };
+      writeFileSync(file, editLine(2, (a) => (a.reason = 'edited by hand')));
       const r = await ls('apply', 'edited.json', ...conn);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/plan file edited.json was refused: The plan does not match its fingerprint/);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
 
-      const raised = JSON.parse(original);
-      raised.actions[0].write.level = 8;
-      writeFileSync(file, JSON.stringify(raised));
+      writeFileSync(file, editLine(2, (a) => (a.write.level = 8)));
       const invalid = await ls('apply', 'edited.json', ...conn, '--json');
       expect(invalid.code).toBe(2);
-      expect(JSON.parse(invalid.stdout).error.message).toMatch(/Invalid plan: actions\[0\]\.write\.maxAchievedLevel/);
+      expect(JSON.parse(invalid.stdout).error.message).toMatch(/Invalid plan file: line 2: write\.maxAchievedLevel/);
       expect(await snapshot()).toEqual(before);
     });
 
@@ -118,11 +122,11 @@ if (!SERVER_URL) {
       const planned = await ls('plan', ...conn, '--json');
       expect(planned.code).toBe(0);
       const summary = JSON.parse(planned.stdout);
-      expect(summary).toMatchObject({ command: 'plan', file: 'levelsync-plan.json', summary: { actions: { total: 5, FlagForReview: 1 } } });
-      const plan = parsePlan(readFileSync(join(cwd, 'levelsync-plan.json'), 'utf8'))._unsafeUnwrap();
+      expect(summary).toMatchObject({ command: 'plan', file: 'levelsync-plan.jsonl', summary: { actions: { total: 5, FlagForReview: 1 } } });
+      const plan = parsePlan(readFileSync(join(cwd, 'levelsync-plan.jsonl'), 'utf8'))._unsafeUnwrap();
       expect(plan.fingerprint).toBe(summary.fingerprint);
 
-      const applied = await ls('apply', 'levelsync-plan.json', ...conn, '--json', '--batch-size', '2');
+      const applied = await ls('apply', 'levelsync-plan.jsonl', ...conn, '--json', '--batch-size', '2');
       expect(applied.code).toBe(0);
       const doc = JSON.parse(applied.stdout);
       expect(doc.report).toMatchObject({ status: 'Completed', counts: { Applied: 4, Stale: 0, Failed: 0, Flagged: 1 } });
@@ -138,7 +142,7 @@ if (!SERVER_URL) {
 
     it('re-applying the same plan changes nothing: every action is stale (exit 1)', async () => {
       const before = await snapshot();
-      const r = await ls('apply', 'levelsync-plan.json', ...conn);
+      const r = await ls('apply', 'levelsync-plan.jsonl', ...conn);
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/applied 0 · stale 4 · failed 0 · flagged for review 1/);
       expect(await snapshot()).toEqual(before);

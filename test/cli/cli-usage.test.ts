@@ -43,7 +43,7 @@ describe('levelsync bad input (as a process)', () => {
       error: { kind: 'usage', message: '--direction "downwards": must be one of higher-wins, progress-to-license, license-to-progress' },
       exitCode: 2,
     });
-    expect(existsSync(join(cwd, 'levelsync-plan.json'))).toBe(false);
+    expect(existsSync(join(cwd, 'levelsync-plan.jsonl'))).toBe(false);
   });
 
   it('demo never deletes a folder it did not make, such as your embedded database', async () => {

@@ -147,13 +147,13 @@ describe('plan and apply', () => {
     const store = sampleStore();
     const { open } = memoryBackend(store);
     await run(['plan'], { openBackend: open, cwd });
-    const first = await run(['apply', 'levelsync-plan.json'], { openBackend: open, cwd });
+    const first = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: open, cwd });
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/applied 4 · stale 0 · failed 0 · flagged for review 1/);
     expect(first.stdout).toContain('license level 5 is above the maximum 3');
     expect(store.snapshot().licenses.find((l) => l.userId === 2)?.level).toBe(4);
     expect(store.snapshot().progress.find((p) => p.userId === 3)?.level).toBe(3);
-    const again = await run(['apply', 'levelsync-plan.json', '--json'], { openBackend: open, cwd });
+    const again = await run(['apply', 'levelsync-plan.jsonl', '--json'], { openBackend: open, cwd });
     expect(again.code).toBe(1);
     const doc = JSON.parse(again.stdout);
     expect(doc.report.counts).toMatchObject({ Applied: 0, Stale: 4, Flagged: 1 });
@@ -166,10 +166,10 @@ describe('plan and apply', () => {
     const store = sampleStore();
     const { open, stats } = memoryBackend(store);
     await run(['plan'], { openBackend: open, cwd });
-    const file = join(cwd, 'levelsync-plan.json');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('"level": 4', '"level": 5'));
+    const file = join(cwd, 'levelsync-plan.jsonl');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"level":4', '"level":5'));
     const before = store.snapshot();
-    const r = await run(['apply', 'levelsync-plan.json'], { openBackend: open, cwd });
+    const r = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: open, cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('was refused: The plan does not match its fingerprint');
     expect(store.snapshot()).toEqual(before);
@@ -198,7 +198,7 @@ describe('plan and apply', () => {
     const { open } = memoryBackend(store);
     await run(['plan'], { openBackend: open, cwd });
     const lock = (await store.acquireRunLock({}))._unsafeUnwrap();
-    const r = await run(['apply', 'levelsync-plan.json'], { openBackend: open, cwd });
+    const r = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: open, cwd });
     await lock.release();
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Another levelsync run holds the lock for all.*--wait-for-lock/);
@@ -316,7 +316,7 @@ describe('usage', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toBe('');
     expect(stats.opened).toBe(0);
-    expect(existsSync(join(cwd, 'levelsync-plan.json'))).toBe(false);
+    expect(existsSync(join(cwd, 'levelsync-plan.jsonl'))).toBe(false);
   });
 
   it('prints help for the command and for every subcommand, with the exit codes', async () => {
@@ -347,15 +347,111 @@ describe('usage', () => {
     const cwd = tempDir();
     const planStore = sampleStore();
     await run(['plan'], { openBackend: memoryBackend(planStore).open, cwd });
-    const onTty = await run(['apply', 'levelsync-plan.json'], { openBackend: memoryBackend(sampleStore()).open, cwd, tty: true });
+    const onTty = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: memoryBackend(sampleStore()).open, cwd, tty: true });
     expect(onTty.code).toBe(0);
     expect(onTty.stderr).toContain('Applying [');
-    const piped = await run(['apply', 'levelsync-plan.json'], { openBackend: memoryBackend(sampleStore()).open, cwd, tty: false });
+    const piped = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: memoryBackend(sampleStore()).open, cwd, tty: false });
     expect(piped.code).toBe(0);
     expect(piped.stderr).toBe('');
   });
 
   it('answers --version', async () => {
     expect((await run(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('bounded output and streamed plan files', () => {
+  /** n pairs whose license is one level behind: n LevelMismatch desyncs, n SetLicenseLevel actions. */
+  function behindStore(n: number) {
+    const users = Array.from({ length: n }, (_, i) => i + 1);
+    return createInMemorySyncStore({
+      specializations: SPECIALIZATIONS,
+      progress: users.map((userId) => ({ userId, specializationId: 'LFA_COACH', level: 3 })),
+      licenses: users.map((userId) => ({ userId, specializationId: 'LFA_COACH', level: 2, maxAchievedLevel: 2 })),
+    });
+  }
+
+  it('check shows totals and the first --limit rows; --json holds counts and the first rows; --json --full lists every desync', async () => {
+    const { open } = memoryBackend(behindStore(60));
+    const human = await run(['check', '--limit', '5'], { openBackend: open });
+    expect(human.code).toBe(1);
+    expect(human.stdout.split('\n').filter((l) => l.includes('LevelMismatch') && l.includes('LFA_COACH'))).toHaveLength(5);
+    expect(human.stdout).toContain('… and 55 more (--limit <n> shows more, --json --full lists all)');
+    expect(human.stdout).toMatch(/60 desyncs in 60 of 60 pairs need a repair or a review: LevelMismatch 60/);
+
+    const json = JSON.parse((await run(['check', '--json'], { openBackend: open })).stdout);
+    expect(json).toMatchObject({ command: 'check', pairsNeedingWork: 60, totalPairs: 60, counts: { LevelMismatch: 60, total: 60 }, desyncsOmitted: 40, exitCode: 1 });
+    expect(json.desyncs).toHaveLength(20); // the default --limit
+    expect(JSON.parse((await run(['check', '--json', '--limit', '3'], { openBackend: open })).stdout).desyncs).toHaveLength(3);
+
+    const full = await run(['check', '--json', '--full'], { openBackend: open });
+    expect(full.code).toBe(1);
+    const doc = JSON.parse(full.stdout); // one document, streamed out
+    expect(doc.desyncs).toHaveLength(60);
+    expect(doc.desyncs.map((d: { userId: number }) => d.userId)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(doc).toMatchObject({ command: 'check', scope: {}, pairsNeedingWork: 60, counts: { total: 60 }, exitCode: 1 });
+    expect(doc.desyncsOmitted).toBeUndefined();
+  });
+
+  it('plan prints the first --limit actions and the totals, and writes every action as one line of the plan file', async () => {
+    const cwd = tempDir();
+    const { open } = memoryBackend(behindStore(45));
+    const r = await run(['plan', '--limit', '4'], { openBackend: open, cwd });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('… and 41 more action(s)');
+    expect(r.stdout).toContain('summary: 45 action(s) for 45 pair(s): SetLicenseLevel 45');
+    const lines = readFileSync(join(cwd, 'levelsync-plan.jsonl'), 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(47);
+    expect(JSON.parse(lines[0]!).type).toBe('header');
+    expect(JSON.parse(lines[46]!).type).toBe('trailer');
+    const json = JSON.parse((await run(['plan', '--json', '--out', 'p2.jsonl'], { openBackend: open, cwd })).stdout);
+    expect(json).toMatchObject({ command: 'plan', file: 'p2.jsonl', summary: { actions: { total: 45 } } });
+    expect(json.actions).toBeUndefined();
+  });
+
+  it('apply refuses a truncated plan file and a version-1 plan with exit 2 and writes nothing', async () => {
+    const cwd = tempDir();
+    const store = behindStore(10);
+    const { open } = memoryBackend(store);
+    await run(['plan'], { openBackend: open, cwd });
+    const text = readFileSync(join(cwd, 'levelsync-plan.jsonl'), 'utf8');
+    writeFileSync(join(cwd, 'cut.jsonl'), text.trimEnd().split('\n').slice(0, -1).join('\n') + '\n');
+    const before = store.snapshot();
+    const cut = await run(['apply', 'cut.jsonl'], { openBackend: open, cwd });
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toContain('plan file cut.jsonl was refused: Invalid plan file: line 12: the trailer line is missing: the file is truncated');
+    const plan = parsePlan(text)._unsafeUnwrap();
+    writeFileSync(join(cwd, 'old.json'), JSON.stringify({ ...plan, formatVersion: 1 }, null, 2));
+    const old = await run(['apply', 'old.json'], { openBackend: open, cwd });
+    expect(old.code).toBe(2);
+    expect(old.stderr).toMatch(/plan file old.json was refused: Unsupported plan format version 1: .*make a new plan \(`levelsync plan --out <file>`/);
+    expect(store.snapshot()).toEqual(before);
+  });
+
+  it('apply lists at most --limit notable actions; sync --apply streams and re-running it writes nothing', async () => {
+    const cwd = tempDir();
+    const store = behindStore(30);
+    const { open } = memoryBackend(store);
+    const synced = await run(['sync', '--apply', '--batch-size', '7'], { openBackend: open, cwd });
+    expect(synced.code).toBe(0);
+    expect(synced.stdout).toMatch(/applied 30 · stale 0 · failed 0/);
+    expect(store.snapshot().progressions).toHaveLength(30);
+    const again = await run(['sync', '--apply'], { openBackend: open, cwd });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Nothing to do');
+    expect(store.snapshot().progressions).toHaveLength(30);
+
+    const second = behindStore(30);
+    const backend = memoryBackend(second);
+    await run(['plan'], { openBackend: backend.open, cwd });
+    await run(['apply', 'levelsync-plan.jsonl'], { openBackend: backend.open, cwd });
+    const reapplied = await run(['apply', 'levelsync-plan.jsonl', '--limit', '2'], { openBackend: backend.open, cwd });
+    expect(reapplied.code).toBe(1);
+    expect(reapplied.stdout).toContain('… and 28 more (--limit <n> shows more)');
+    const doc = JSON.parse((await run(['apply', 'levelsync-plan.jsonl', '--json'], { openBackend: backend.open, cwd })).stdout);
+    expect(doc.report.counts).toMatchObject({ Applied: 0, Stale: 30 });
+    expect(doc.report.actions).toHaveLength(30);
+    expect(doc.report.actionsOmitted).toBe(0);
+    expect(second.snapshot().progressions).toHaveLength(30);
   });
 });

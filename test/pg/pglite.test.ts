@@ -9,6 +9,7 @@ import { defineBigUserIds } from './suites/big-user-ids.js';
 import { defineNativeDiffProperty, defineShardAgreement } from './suites/native-diff-property.js';
 import { defineSchemaTools } from './suites/schema-tools.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
+import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
 
 // Every PGlite suite lives in this one file: one PGlite instance (5–18 s to start, ~500 MB),
@@ -22,6 +23,7 @@ describe('levelsync/pg on PGlite', () => {
   defineBigUserIds(target, 'pgl');
   defineShardAgreement(target);
   defineStatementBudget(target, 'pgl', () => countingPGlite(db()), { pairs: 1_500, chunk: 500 });
+  defineStreamedApply(target, 'pgl', 1200);
   defineHostileValues(target, 'pgl');
   defineSchemaTools(target, 'pgl');
   defineCallerTransaction(target, 'pgl', async (fn, outcome) => {

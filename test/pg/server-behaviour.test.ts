@@ -7,6 +7,7 @@ import { defineBigUserIds } from './suites/big-user-ids.js';
 import { defineNativeDiffProperty, defineShardAgreement } from './suites/native-diff-property.js';
 import { defineSchemaTools } from './suites/schema-tools.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
+import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
 
 describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
@@ -16,6 +17,7 @@ describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
   defineBigUserIds(target, 'srv');
   defineShardAgreement(target);
   defineStatementBudget(target, 'srv', () => countingPool(database().pool), { pairs: 10_000, chunk: 1_000 });
+  defineStreamedApply(target, 'srv', 5000);
   defineHostileValues(target, 'srv');
   defineSchemaTools(target, 'srv');
   defineCallerTransaction(target, 'srv', async (fn, outcome) => {

@@ -7,6 +7,7 @@ import {
   createMaxLevelResolver,
   createPlan,
   formatPairKey,
+  encodePlanLines,
   parsePlan,
   planFingerprint,
   scanDesyncs,
@@ -100,6 +101,7 @@ describeWithServer('reliability: bad input', () => {
     let store: PgSyncStore;
     let base: Json;
     let baseText: string;
+    let lineText: string;
     let writeIndexes: number[];
     let licenseWriteIndexes: number[];
     let baseSnapshot: Snapshot;
@@ -133,6 +135,9 @@ describeWithServer('reliability: bad input', () => {
       for (const kind of ACTION_KINDS) expect(plan.summary.actions[kind], kind).toBeGreaterThan(0);
       baseText = JSON.stringify(plan);
       base = JSON.parse(baseText) as Json;
+      lineText = '';
+      for await (const piece of encodePlanLines(plan)) lineText += piece._unsafeUnwrap();
+      expect(parsePlan(lineText)._unsafeUnwrap()).toEqual(plan);
       expect(parsePlan(baseText).isOk()).toBe(true); // the unmutated file is valid
       writeIndexes = plan.actions.flatMap((a, i) => (a.kind === 'FlagForReview' ? [] : [i]));
       licenseWriteIndexes = plan.actions.flatMap((a, i) => (a.kind === 'CreateLicense' || a.kind === 'SetLicenseLevel' ? [i] : []));
@@ -267,8 +272,14 @@ describeWithServer('reliability: bad input', () => {
           }),
           fc.constantFrom(fp.toUpperCase(), 'sha256:', 'md5:abc', '').map((v) => ({ text: baseText.replace(fp, v), expect: 'ValidationError', field: 'fingerprint' })),
           fc.constantFrom('', ' ', '[]', '1', '"plan"', 'null', 'true', '{}', '\uFEFF{}', '{"formatVersion":1}').map((text) => ({ text })),
-          fc.constantFrom<Json>(2, 0, '1', null, 1.5, -1).map((v) => ({ text: baseText.replace('"formatVersion":1', `"formatVersion":${JSON.stringify(v)}`), expect: 'UnsupportedPlanVersion' })),
-          fc.constant({ text: baseText.replace('"formatVersion":1,', ''), expect: 'ValidationError', field: 'formatVersion' }),
+          fc.constantFrom<Json>(1, 0, '2', null, 1.5, -1).map((v) => ({ text: baseText.replace('"formatVersion":2', `"formatVersion":${JSON.stringify(v)}`), expect: 'UnsupportedPlanVersion' })),
+          fc.constant({ text: baseText.replace('"formatVersion":2,', ''), expect: 'ValidationError', field: 'formatVersion' }),
+          // The same plan as a plan file (JSON Lines): cut anywhere before its end, or bytes changed.
+          fc.nat({ max: lineText.length - 2 }).map((n) => ({ text: lineText.slice(0, n + 1), expect: 'ValidationError' })),
+          fc
+            .tuple(fc.nat({ max: lineText.length - 1 }), fc.string({ minLength: 1, maxLength: 3 }))
+            .map(([n, s]) => ({ text: lineText.slice(0, n) + s + lineText.slice(n + 1) }))
+            .filter((d) => d.text !== lineText),
         );
         let checked = 0;
         await fc.assert(

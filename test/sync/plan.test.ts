@@ -154,7 +154,13 @@ describe('plan files', () => {
   });
 
   it('rejects an unknown format version', () => {
-    expect(parsePlan({ ...saved, formatVersion: 2 })._unsafeUnwrapErr()._tag).toBe('UnsupportedPlanVersion');
+    expect(parsePlan({ ...saved, formatVersion: 3 })._unsafeUnwrapErr()._tag).toBe('UnsupportedPlanVersion');
+  });
+
+  it('refuses a version-1 plan (one JSON document) saying how to re-plan', () => {
+    const error = parsePlan(JSON.stringify({ ...saved, formatVersion: 1 }))._unsafeUnwrapErr();
+    expect(error._tag).toBe('UnsupportedPlanVersion');
+    expect(error.message).toMatch(/version 1 plans .*make a new plan \(`levelsync plan --out <file>`/);
   });
 
   it.each([

@@ -1,35 +1,52 @@
 import { resolve } from 'node:path';
 import { err, ok, type Result } from 'neverthrow';
-import type { SyncPlan } from '../../index.js';
+import type { PlanStream } from '../../index.js';
 import { applyExitCode, applyReportJson, applyStep, printApplyReport } from '../apply-step.js';
 import { withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
 import type { CliFailure } from '../cli-failure.js';
 import type { CommandArgs } from '../cli-options.js';
-import { displayPath, readPlanFile } from '../plan-file.js';
+import { displayPath, openPlanFile } from '../plan-file.js';
+import { planSourceFailure } from './plan-command.js';
 
-/** `levelsync apply <plan-file>`: applies a saved plan; exit 1 when anything went stale or failed. */
-export function applyCommand(args: CommandArgs, ctx: CommandContext): Promise<Result<number, CliFailure>> {
+/**
+ * `levelsync apply <plan-file>`: verifies the whole plan file (every line, the fingerprint)
+ * before the first write, then applies it as it reads it again; exit 1 when anything went
+ * stale or failed.
+ */
+export async function applyCommand(args: CommandArgs, ctx: CommandContext): Promise<Result<number, CliFailure>> {
   const path = args.positionals[0]!;
-  const plan = readPlanFile(path, ctx.environment.cwd);
-  if (plan.isErr()) return Promise.resolve(err(plan.error));
+  const plan = await openPlanFile(path, ctx.environment.cwd);
+  if (plan.isErr()) return err(plan.error);
   return withBackend(args, ctx, { create: false }, (backend) => applyWith(args, ctx, backend, plan.value, displayPath(resolve(ctx.environment.cwd, path), ctx.environment.cwd)));
 }
 
-async function applyWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend, plan: SyncPlan, file: string): Promise<Result<number, CliFailure>> {
+async function applyWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend, plan: PlanStream, file: string): Promise<Result<number, CliFailure>> {
+  const trailer = plan.trailer()!;
   if (!ctx.out.jsonMode) {
-    ctx.out.out(`Applying ${file} (plan ${plan.fingerprint.slice(7, 19)}, ${plan.summary.actions.total} action(s)) to ${backend.target}`);
+    ctx.out.out(`Applying ${file} (plan ${trailer.fingerprint.slice(7, 19)}, ${trailer.summary.actions.total} action(s)) to ${backend.target}`);
   }
   const applied = await applyStep(plan, backend, ctx, {
     ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
     waitForLock: args.waitForLock,
+    ...(args.full ? { outcomeLimit: Number.MAX_SAFE_INTEGER } : {}),
   });
   if (applied.isErr()) return err(applied.error);
   const report = applied.value;
-  const exitCode = applyExitCode(report);
+  const failure = report.error !== undefined ? planSourceFailure(report.error, backend) : undefined;
+  const exitCode = failure?.exitCode ?? applyExitCode(report);
   if (ctx.out.jsonMode) {
-    ctx.out.json({ command: 'apply', target: backend.target, mapping: backend.mapping, file, report: applyReportJson(plan, report), exitCode });
+    ctx.out.json({
+      command: 'apply',
+      target: backend.target,
+      mapping: backend.mapping,
+      file,
+      report: applyReportJson(undefined, report),
+      ...(failure ? { error: { kind: failure.kind, message: failure.message } } : {}),
+      exitCode,
+    });
   } else {
-    printApplyReport(ctx.out, plan, report, 20);
+    printApplyReport(ctx.out, undefined, report, args.limit);
+    if (failure) ctx.out.error(failure.message);
   }
   return ok(exitCode);
 }

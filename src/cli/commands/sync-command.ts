@@ -4,29 +4,47 @@ import { applyExitCode, applyReportJson, applyStep, printApplyReport } from '../
 import { withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
 import { EXIT, type CliFailure } from '../cli-failure.js';
 import type { CommandArgs } from '../cli-options.js';
-import { makePlan, planSummaryJson } from './plan-command.js';
+import { openPlanStep, planSourceFailure, planSummaryJson } from './plan-command.js';
 
 /**
- * `levelsync sync`: plan and apply in one go. A dry run unless `--apply`: then it exits 1 when
- * there is anything to do, like `check`. With `--apply` it exits like `apply`.
+ * `levelsync sync`: plan and apply in one go, streamed: batches are applied as the scan finds
+ * their pairs, so memory is bounded by the batch. A dry run unless `--apply`: then it exits 1
+ * when there is anything to do, like `check`. With `--apply` it exits like `apply`.
  */
 export function syncCommand(args: CommandArgs, ctx: CommandContext): Promise<Result<number, CliFailure>> {
   return withBackend(args, ctx, { create: false }, (backend) => syncWith(args, ctx, backend));
 }
 
 async function syncWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend): Promise<Result<number, CliFailure>> {
-  const made = await makePlan(args, ctx, backend);
+  const made = await openPlanStep(args, ctx, backend);
   if (made.isErr()) return err(made.error);
-  const { plan } = made.value;
   const dryRun = !args.apply;
-  const applied = await applyStep(plan, backend, ctx, {
-    ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
-    waitForLock: args.waitForLock,
-    dryRun,
-  });
+  let applied: Awaited<ReturnType<typeof applyStep>>;
+  try {
+    applied = await applyStep(made.value.stream, backend, ctx, {
+      ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+      waitForLock: args.waitForLock,
+      dryRun,
+      ...(args.full ? { outcomeLimit: Number.MAX_SAFE_INTEGER } : {}),
+    });
+  } finally {
+    made.value.done();
+  }
   if (applied.isErr()) return err(applied.error);
   const report = applied.value;
-  const exitCode = dryRun ? (plan.actions.length > 0 ? EXIT.attention : EXIT.ok) : applyExitCode(report);
+  const plan = made.value.overview();
+  if (plan === undefined || report.error !== undefined) {
+    // The scan failed midway: batches before it stay committed; report them, then the failure.
+    const failure = planSourceFailure(report.error ?? { _tag: 'ValidationError', subject: 'plan', field: '(root)', message: 'the plan ended early', issues: [] }, backend);
+    if (ctx.out.jsonMode) {
+      ctx.out.json({ command: 'sync', target: backend.target, mapping: backend.mapping, dryRun, report: applyReportJson(undefined, report), error: { kind: failure.kind, message: failure.message }, exitCode: failure.exitCode });
+    } else {
+      printApplyReport(ctx.out, undefined, report, args.limit);
+      ctx.out.error(failure.message);
+    }
+    return ok(failure.exitCode);
+  }
+  const exitCode = dryRun ? (plan.summary.actions.total > 0 ? EXIT.attention : EXIT.ok) : applyExitCode(report);
   if (ctx.out.jsonMode) {
     ctx.out.json({
       command: 'sync',
@@ -34,15 +52,15 @@ async function syncWith(args: CommandArgs, ctx: CommandContext, backend: CliBack
       mapping: backend.mapping,
       dryRun,
       plan: planSummaryJson(plan),
-      report: applyReportJson(plan, report),
+      report: applyReportJson(undefined, report),
       exitCode,
     });
     return ok(exitCode);
   }
   ctx.out.out(renderPlan(plan, { limit: args.limit }));
   ctx.out.out();
-  if (plan.actions.length === 0) return ok(exitCode);
-  printApplyReport(ctx.out, plan, report, args.limit);
+  if (plan.summary.actions.total === 0) return ok(exitCode);
+  printApplyReport(ctx.out, undefined, report, args.limit);
   if (dryRun) ctx.out.out('Run again with --apply to write these changes (or `levelsync plan` to save them for review).');
   return ok(exitCode);
 }
