@@ -28,7 +28,7 @@ function runBench(args: readonly string[]): { result: BenchResult; stderr: strin
   const run = spawnSync(
     process.execPath,
     ['--import', 'tsx', 'bench/run.ts', '--reps', '1', '--naive-sample', '100', '--json', '--url', TEST_DATABASE_URL!, ...args],
-    { cwd: root, encoding: 'utf8', env: { ...process.env, TSX_TSCONFIG_PATH: `${root}tsconfig.json`, LEVELSYNC_BENCH_CLI: 'sources' }, timeout: 230_000 },
+    { cwd: root, encoding: 'utf8', env: { ...process.env, TSX_TSCONFIG_PATH: `${root}tsconfig.json`, LEVELSYNC_BENCH_CLI: 'sources' }, timeout: 420_000 },
   );
   expect(run.status, run.stderr).toBe(0);
   const lines = run.stdout.trim().split('\n');
@@ -56,7 +56,7 @@ describeWithServer('npm run bench (smoke, tiny data sets)', () => {
     expect(result['repairs']).toBeGreaterThan(0);
     expect(stderr).toMatch(/dropped database levelsync_bench_m_/);
     console.log(`[bench smoke] M: ${String(result['repairs'])} repairs, ${String(result['apply_statements'])} apply statements (bound ${String(result['statement_bound'])}), consistency ok`);
-  }, 240_000);
+  }, 430_000);
 
   it('legacy at 2 000 users: every row under PLAYER / COACH / INTERNSHIP, one legacy summary per stored id with the SQL counts', () => {
     const { result, stderr } = runBench(['--dataset', 'legacy', '--users', '2000']);
@@ -69,7 +69,7 @@ describeWithServer('npm run bench (smoke, tiny data sets)', () => {
     const legacyTarget = result.targets.find((t) => t.metric.startsWith('legacy ids'));
     expect(legacyTarget?.pass).toBe(true);
     expect(stderr).toMatch(/dropped database levelsync_bench_legacy_/);
-  }, 240_000);
+  }, 430_000);
 
   it('drift-1m at 1 000 users: two thirds drifting; plan --out, apply of the file and a re-apply that writes nothing', () => {
     const { result } = runBench(['--dataset', 'drift-1m', '--users', '1000']);
@@ -78,5 +78,5 @@ describeWithServer('npm run bench (smoke, tiny data sets)', () => {
     for (const metric of ['plan --out succeeds', 'apply <plan file> succeeds', 're-apply writes nothing']) {
       expect(result.targets.find((t) => t.metric === metric)?.pass, metric).toBe(true);
     }
-  }, 240_000);
+  }, 430_000);
 });
