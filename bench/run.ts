@@ -7,6 +7,7 @@
 //   npm run bench -- --dataset drift   1 M pairs, 20 % drift;  --dataset drift-1m: 1.5 M pairs, ≈ 1 M desyncs (memory figures)
 //   npm run bench -- --json            ONE JSON object on stdout (progress goes to stderr)
 //   npm run bench -- --keep            keep the bench database (its URL is printed)
+//   npm run bench -- --continuous      continuous mode instead: bench/continuous.ts (data sets M and L)
 //   options: --url <server url> (default $LEVELSYNC_BENCH_DATABASE_URL, $LEVELSYNC_TEST_DATABASE_URL,
 //            or postgres://postgres@127.0.0.1:5432/postgres), --reps 3, --naive-sample 3000, --seed 0.42,
 //            --batch-size / --chunk-size (levelsync apply options; defaults are the library's),
@@ -29,6 +30,12 @@ import { cliFigures } from './cli-figures.js';
 import type { LevelsyncDetection, LevelsyncRun } from './levelsync-child.js';
 import type { NaiveRun } from './naive-child.js';
 import { DATASETS, datasetNamed, DEFAULT_SERVER_URL, log, median, round, runChild, secondsSince, withDatabase } from './support.js';
+
+// `npm run bench -- --continuous [options of bench/continuous.ts]`: the continuous-mode keys instead (issue 14).
+if (process.argv.includes('--continuous')) {
+  await import('./continuous.js');
+  process.exit(0);
+}
 
 const { values: args } = parseArgs({
   options: {

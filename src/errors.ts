@@ -83,7 +83,8 @@ export interface StoreUnavailable {
   readonly message: string;
   /**
    * True when the database rolled the transaction back for a reason that a retry can cure: a
-   * deadlock or a serialization failure (SQLSTATE class 40). `applyPlan` retries such batches.
+   * deadlock or a serialization failure (SQLSTATE class 40), or a lock wait that hit
+   * `lock_timeout` (55P03). `applyPlan` retries such batches.
    */
   readonly transient: boolean;
   readonly cause?: unknown;
@@ -171,12 +172,12 @@ export function storeUnavailable(store: string, cause: unknown, what = 'failed')
 
 /**
  * True for a driver error whose SQLSTATE is in class 40 (transaction rollback: `40P01` deadlock
- * detected, `40001` serialization failure): the transaction was rolled back and may simply be
- * retried.
+ * detected, `40001` serialization failure) or is `55P03` (lock_not_available: a row lock wait
+ * hit `lock_timeout`): the transaction was rolled back and may simply be retried.
  */
 export function isTransientCause(cause: unknown): boolean {
   const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && /^40[0-9A-Z]{3}$/.test(code);
+  return typeof code === 'string' && (/^40[0-9A-Z]{3}$/.test(code) || code === '55P03');
 }
 
 export function runInProgress(scope: string): RunInProgress {

@@ -74,7 +74,9 @@ export type {
 } from './sync/desync.js';
 export { diff, diffPair } from './sync/diff.js';
 export type { DiffContext } from './sync/diff.js';
-export { DEFAULT_POLICY, SYNC_DIRECTIONS, SyncPolicySchema, policyFor, resolvePolicy } from './sync/policy.js';
+export { DEFAULT_CLAMP_LIMIT, DEFAULT_POLICY, SYNC_DIRECTIONS, SyncPolicySchema, policyFor, resolvePolicy } from './sync/policy.js';
+export { checkPlanPolicy } from './sync/plan-trust.js';
+export { isRefusal, type ActionRefusal } from './sync/isolate-refusals.js';
 export type { PolicyRules, SyncDirection, SyncPolicy, SyncPolicyInput } from './sync/policy.js';
 export { ACTION_KINDS, isWriteAction } from './sync/action.js';
 export type {

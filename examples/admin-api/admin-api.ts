@@ -1,7 +1,17 @@
-// The original system's admin sync endpoints on a plain `node:http` server (no framework),
-// built on levelsync: list desyncs, sync one user for one or every specialization, bulk sync
-// (dry run unless asked), health. Copy it and replace `authenticate` with your own auth.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// The original system's admin sync endpoints on hono, built on levelsync: list desyncs (paginated,
+// legacy ids as a summary), sync one user for one or every specialization, bulk sync (dry run
+// unless asked), health. Copy it and replace `authenticate` with your own auth.
+//
+// Why hono: routing, typed path parameters and zod validation (`@hono/zod-validator`, the same
+// zod levelsync validates with) in a few lines, on web-standard Request/Response, so the same app
+// runs on Node (`@hono/node-server`), Bun, Deno or a worker, and `app.request()` tests it without
+// a socket. Fastify would do the same job with JSON Schema validation and its plugin system; hono
+// keeps the example small and the validation in zod.
+import { createAdaptorServer } from '@hono/node-server';
+import { zValidator } from '@hono/zod-validator';
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Server } from 'node:http';
 import type { Result } from 'neverthrow';
 import { z } from 'zod';
 import {
@@ -9,11 +19,14 @@ import {
   SpecializationIdSchema,
   applyPlan,
   checkHealth,
+  comparePairKeys,
   createMaxLevelResolver,
   createPlan,
   describeAction,
+  isInformational,
   scanDesyncs,
   syncPair,
+  type Desync,
   type MaxLevelResolver,
   type StoreError,
   type SyncPairReport,
@@ -33,20 +46,20 @@ export interface AdminApiOptions {
   /** Where the tables are (default: levelsync's own schema). */
   readonly mapping?: PgMapping;
   /** Default: the stand-in `X-User: <role>:<id>` header (e.g. `X-User: admin:1`). Replace it with your auth. */
-  readonly authenticate?: (request: IncomingMessage) => Principal | null;
+  readonly authenticate?: (request: Request) => Principal | null;
 }
 
 /**
  * The stand-in auth: `X-User: admin:1`, `X-User: instructor:7`, `X-User: student:42`.
  * NOT authentication: anyone can send the header. Put your session or JWT check here.
  */
-export function headerAuthentication(request: IncomingMessage): Principal | null {
-  const header = request.headers['x-user'];
-  const match = typeof header === 'string' ? /^(admin|instructor|student):(\d{1,15})$/.exec(header.trim()) : null;
+export function headerAuthentication(request: Request): Principal | null {
+  const header = request.headers.get('x-user');
+  const match = header === null ? null : /^(admin|instructor|student):(\d{1,15})$/.exec(header.trim());
   return match ? { role: match[1] as Principal['role'], id: Number(match[2]) } : null;
 }
 
-// Request bodies, validated with zod; a bad one is a 400 naming the field.
+// Requests, validated with zod; a bad one is a 400 naming the field.
 // `direction` accepts levelsync's names and the original's (progress_to_license …).
 const Direction = z
   .string({ error: `must be one of ${SYNC_DIRECTIONS.join(', ')}` })
@@ -56,11 +69,27 @@ const Specialization = z.string({ error: 'is required' }).pipe(SpecializationIdS
 const SyncUserBody = z.strictObject({ specialization: Specialization, direction: Direction.default('higher-wins') });
 const SyncUserAllBody = z.strictObject({ direction: Direction.default('higher-wins') });
 const SyncAllBody = z.strictObject({ direction: Direction.default('higher-wins'), dry_run: z.boolean({ error: 'must be true or false' }).default(true) });
-const UserIdParam = z.coerce.number({ error: 'must be a user id' }).int({ error: 'must be a user id' }).min(1, { error: 'must be a user id' }).max(Number.MAX_SAFE_INTEGER);
+const UserIdParam = z.strictObject({
+  userId: z.coerce.number({ error: 'must be a user id' }).int({ error: 'must be a user id' }).min(1, { error: 'must be a user id' }).max(Number.MAX_SAFE_INTEGER, { error: 'must be a user id' }),
+});
+export const MAX_PAGE_SIZE = 1_000;
+const IssuesQuery = z.strictObject({
+  specialization: Specialization.optional(),
+  limit: z.coerce.number({ error: `must be an integer from 1 to ${MAX_PAGE_SIZE}` }).int({ error: `must be an integer from 1 to ${MAX_PAGE_SIZE}` }).min(1, { error: `must be an integer from 1 to ${MAX_PAGE_SIZE}` }).max(MAX_PAGE_SIZE, { error: `must be an integer from 1 to ${MAX_PAGE_SIZE}` }).default(100),
+  cursor: z.string().min(1, { error: 'is not a cursor from this API' }).optional(),
+});
 
-class HttpError extends Error {
+/** The position after which a page starts: the last issue of the previous page. */
+const Cursor = z.tuple([z.union([z.number(), z.string()]), z.string(), z.string()]);
+
+const READ = ['admin', 'instructor'] as const;
+
+type Env = { Variables: { principal: Principal } };
+
+/** A 4xx/5xx answer with a JSON body `{ error, field? }`. */
+class ApiError extends Error {
   constructor(
-    readonly status: number,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 503,
     message: string,
     readonly field?: string,
   ) {
@@ -68,34 +97,65 @@ class HttpError extends Error {
   }
 }
 
-const READ = ['admin', 'instructor'] as const;
+/** The zod-validator hook: the first issue becomes a 400 that names the field. */
+const fieldError = (prefix: string) => (result: { success: boolean; error?: z.core.$ZodError }) => {
+  if (result.success || !result.error) return;
+  const issue = result.error.issues[0]!;
+  const path = issue.code === 'unrecognized_keys' ? issue.keys[0] : issue.path.join('.');
+  const field = [prefix, path].filter(Boolean).join('.') || '(body)';
+  throw new ApiError(400, `${field} ${issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message}`, field);
+};
+
+/** A store or validation error: 409 for a held run lock, 400 for bad input, 503 otherwise. */
+function unwrap<T>(result: Result<T, StoreError | ValidationError>): T {
+  if (result.isOk()) return result.value;
+  const error = result.error;
+  if (error._tag === 'RunInProgress') throw new ApiError(409, error.message);
+  if (error._tag === 'ValidationError') throw new ApiError(400, error.message, error.field);
+  throw new ApiError(503, error.message);
+}
+
+/** Issue order: the pair key (user, then specialization), then the kind. Stable between requests. */
+function compareIssues(a: { userId: Desync['userId']; specializationId: string; kind: string }, b: { userId: Desync['userId']; specializationId: string; kind: string }): number {
+  return comparePairKeys(a, b) || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0);
+}
+
+const encodeCursor = (d: Desync) => Buffer.from(JSON.stringify([d.userId, d.specializationId, d.kind])).toString('base64url');
+function decodeCursor(text: string): { userId: Desync['userId']; specializationId: string; kind: string } {
+  try {
+    const [userId, specializationId, kind] = Cursor.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+    return { userId, specializationId, kind };
+  } catch {
+    throw new ApiError(400, 'cursor is not a cursor from this API', 'cursor');
+  }
+}
 
 /**
- * Creates the admin API server (not listening yet: call `listen`).
- *
- * ```ts
- * const server = createAdminApi({ pool: new pg.Pool() });
- * server.listen(3000);
- * ```
+ * The admin API as a hono app (`app.fetch`, `app.request()` in tests). Use {@link createAdminApi}
+ * for a Node server.
  */
-export function createAdminApi(options: AdminApiOptions): Server {
+export function createAdminApp(options: AdminApiOptions): Hono<Env> {
   const mapping = options.mapping ?? LEVELSYNC_MAPPING;
-  const store: PgSyncStore = createPgSyncStore(options.pool, { mapping });
   const resolver: MaxLevelResolver = createMaxLevelResolver({ repositories: [createPgMaxLevelRepository(options.pool, { mapping })] });
+  // The store knows the catalog: rows under legacy ids (PLAYER, COACH) belong to their canonical pair.
+  const store: PgSyncStore = createPgSyncStore(options.pool, { mapping, catalog: resolver.catalog });
   const authenticate = options.authenticate ?? headerAuthentication;
   let bulkRunning = false;
 
-  const requireRole = (request: IncomingMessage, roles: readonly Principal['role'][], message: string): Principal => {
-    const principal = authenticate(request);
-    if (principal === null) throw new HttpError(401, 'Could not validate credentials');
-    if (!roles.includes(principal.role)) throw new HttpError(403, message);
-    return principal;
-  };
+  const requireRole = (roles: readonly Principal['role'][], message: string) =>
+    async (c: Context<Env>, next: () => Promise<void>) => {
+      const principal = authenticate(c.req.raw);
+      if (principal === null) throw new ApiError(401, 'Could not validate credentials');
+      if (!roles.includes(principal.role)) throw new ApiError(403, message);
+      c.set('principal', principal);
+      await next();
+    };
+  const readers = (message: string) => requireRole(READ, message);
 
   /** A specialization id the resolver knows (canonical), or a 400 naming `field`. */
   const knownSpecialization = async (id: string, field: string): Promise<string> => {
     const resolved = await resolver.resolve(id);
-    if (resolved.isErr()) throw new HttpError(400, resolved.error.message, field);
+    if (resolved.isErr()) throw new ApiError(400, resolved.error.message, field);
     return resolved.value.specializationId;
   };
 
@@ -111,151 +171,139 @@ export function createAdminApi(options: AdminApiOptions): Server {
     })),
   });
 
-  const routes: { method: string; pattern: RegExp; handle: (request: IncomingMessage, url: URL, params: string[]) => Promise<[number, unknown]> }[] = [
-    {
-      method: 'GET',
-      pattern: /^\/admin\/sync\/desync-issues$/,
-      handle: async (request, url) => {
-        requireRole(request, READ, 'Only admins and instructors can view sync issues');
-        const raw = url.searchParams.get('specialization');
-        const specializationIds = raw === null ? undefined : [await knownSpecialization(parse(Specialization, raw, 'specialization'), 'specialization')];
-        const scan = unwrap(await scanDesyncs(store, { resolver, ...(specializationIds ? { specializationIds } : {}) }));
-        const byKind: Record<string, number> = {};
-        for (const d of scan.desyncs) byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
-        return [200, { total: scan.desyncs.length, byKind, warnings: scan.warnings, issues: scan.desyncs }];
-      },
-    },
-    {
-      method: 'POST',
-      pattern: /^\/admin\/sync\/user\/([^/]+)$/,
-      handle: async (request, _url, [rawUserId]) => {
-        const principal = requireRole(request, READ, 'Only admins and instructors can sync progress');
-        const userId = parse(UserIdParam, rawUserId, 'userId');
-        const body = parse(SyncUserBody, await readJson(request), '');
-        const specializationId = await knownSpecialization(body.specialization, 'specialization');
-        const report = unwrap(await syncPair(store, { userId, specializationId }, { resolver, policy: { direction: body.direction }, actor: principal.id }));
-        if (report.notFound) throw new HttpError(404, `No progress or license for user ${userId} in ${specializationId}`);
-        return [200, { direction: body.direction, ...pairResult(report) }];
-      },
-    },
-    {
-      method: 'POST',
-      pattern: /^\/admin\/sync\/user\/([^/]+)\/all$/,
-      handle: async (request, _url, [rawUserId]) => {
-        const principal = requireRole(request, READ, 'Only admins and instructors can sync progress');
-        const userId = parse(UserIdParam, rawUserId, 'userId');
-        const body = parse(SyncUserAllBody, await readJson(request), '');
-        // Every specialization the user has a record in: read from the data, never a hard-coded list.
-        const specializations: string[] = [];
-        for await (const page of store.scanPairs({ userIds: [userId] })) {
-          for (const pair of unwrap(page)) specializations.push(pair.specializationId);
-        }
-        if (specializations.length === 0) throw new HttpError(404, `No progress or license for user ${userId}`);
-        const results: Record<string, unknown> = {};
-        for (const specializationId of specializations) {
-          const report = await syncPair(store, { userId, specializationId }, { resolver, policy: { direction: body.direction }, actor: principal.id });
-          results[specializationId] = report.isOk() ? pairResult(report.value) : { error: report.error.message };
-        }
-        return [200, { userId, direction: body.direction, results }];
-      },
-    },
-    {
-      method: 'POST',
-      pattern: /^\/admin\/sync\/all$/,
-      handle: async (request) => {
-        const principal = requireRole(request, ['admin'], 'Only admins can perform bulk sync');
-        const body = parse(SyncAllBody, await readJson(request), '');
-        if (!body.dry_run && bulkRunning) throw new HttpError(409, 'A bulk sync is already running in this process; try again when it has finished');
-        bulkRunning ||= !body.dry_run;
-        try {
-          const scan = unwrap(await scanDesyncs(store, { resolver }));
-          const plan = unwrap(createPlan(scan, { policy: { direction: body.direction } }));
-          const applied = await applyPlan(plan, store, { dryRun: body.dry_run, actor: principal.id, lock: 'try' });
-          if (applied.isErr() && applied.error._tag === 'RunInProgress') throw new HttpError(409, applied.error.message);
-          const report = unwrap(applied);
-          return [
-            200,
-            {
-              dryRun: report.dryRun,
-              direction: body.direction,
-              totalIssues: scan.desyncs.length,
-              plan: { fingerprint: plan.fingerprint, summary: plan.summary.actions, warnings: plan.warnings },
-              status: report.status,
-              counts: report.counts,
-              ...(report.dryRun ? { message: 'Dry run complete. No changes made.' } : {}),
-            },
-          ];
-        } finally {
-          if (!body.dry_run) bulkRunning = false;
-        }
-      },
-    },
-    {
-      method: 'GET',
-      pattern: /^\/admin\/health$/,
-      handle: async (request) => {
-        requireRole(request, READ, 'Only admins and instructors can view sync health');
-        const { desyncs: _desyncs, ...report } = unwrap(await checkHealth(store, { resolver }));
-        return [200, report];
-      },
-    },
-  ];
+  const app = new Hono<Env>();
 
-  return createServer((request, response) => {
-    void (async () => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      const matching = routes.filter((r) => r.pattern.test(url.pathname));
-      try {
-        if (matching.length === 0) throw new HttpError(404, 'Not found');
-        const route = matching.find((r) => r.method === request.method);
-        if (!route) throw new HttpError(405, `Use ${matching.map((r) => r.method).join(' or ')} on ${url.pathname}`);
-        const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
-        const [status, body] = await route.handle(request, url, params);
-        send(response, status, body);
-      } catch (error) {
-        if (error instanceof HttpError) send(response, error.status, { error: error.message, ...(error.field !== undefined ? { field: error.field } : {}) });
-        else send(response, 500, { error: 'Internal error' });
-      }
-    })();
+  // A body that is not declared JSON would be ignored by the validator (and `{"dry_run": false}`
+  // sent by `curl -d` without a content type would quietly run dry): refuse it instead.
+  app.use('/admin/*', async (c, next) => {
+    const length = Number(c.req.header('content-length') ?? 0);
+    const hasBody = length > 0 || c.req.header('transfer-encoding') !== undefined;
+    const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (c.req.method === 'POST' && hasBody && !/^application\/([\w.-]+\+)?json$/.test(type)) {
+      return c.json({ error: '(body) must be JSON: send content-type: application/json', field: '(body)' }, 415);
+    }
+    await next();
+    return undefined;
   });
+
+  // GET /admin/sync/desync-issues?specialization=&limit=100&cursor=
+  // `total`: pairs needing work. Rows stored under a legacy id (PLAYER, COACH) are no issue: they
+  // are counted in `legacyIds`. Issues come in a stable order; `nextCursor` fetches the next page.
+  app.get('/admin/sync/desync-issues', readers('Only admins and instructors can view sync issues'), zValidator('query', IssuesQuery, fieldError('')), async (c) => {
+    const query = c.req.valid('query');
+    const specializationIds = query.specialization === undefined ? undefined : [await knownSpecialization(query.specialization, 'specialization')];
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const scan = unwrap(await scanDesyncs(store, { resolver, ...(specializationIds ? { specializationIds } : {}) }));
+
+    const byKind: Record<string, number> = {};
+    const pairs = new Set<string>();
+    const issues: Desync[] = [];
+    for (const d of scan.desyncs) {
+      if (isInformational(d)) continue;
+      byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
+      pairs.add(`${String(d.userId)}\u0000${d.specializationId}`);
+      issues.push(d);
+    }
+    issues.sort(compareIssues);
+    const start = after === undefined ? 0 : firstAfter(issues, after);
+    const page = issues.slice(start, start + query.limit);
+    const more = start + query.limit < issues.length;
+    return c.json({
+      total: pairs.size,
+      issueCount: issues.length,
+      byKind,
+      // One entry per stored legacy id: { storedId, canonicalId, progressRows, licenseRows, pairs, deprecatedAfter }.
+      legacyIds: scan.legacyIds,
+      warnings: scan.warnings,
+      limit: query.limit,
+      issues: page,
+      nextCursor: more && page.length > 0 ? encodeCursor(page[page.length - 1]!) : null,
+    });
+  });
+
+  app.post('/admin/sync/user/:userId', readers('Only admins and instructors can sync progress'), zValidator('param', UserIdParam, fieldError('')), zValidator('json', SyncUserBody, fieldError('')), async (c) => {
+    const { userId } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const specializationId = await knownSpecialization(body.specialization, 'specialization');
+    const report = unwrap(await syncPair(store, { userId, specializationId }, { resolver, policy: { direction: body.direction }, actor: c.get('principal').id }));
+    if (report.notFound) throw new ApiError(404, `No progress or license for user ${userId} in ${specializationId}`);
+    return c.json({ direction: body.direction, ...pairResult(report) });
+  });
+
+  app.post('/admin/sync/user/:userId/all', readers('Only admins and instructors can sync progress'), zValidator('param', UserIdParam, fieldError('')), zValidator('json', SyncUserAllBody, fieldError('')), async (c) => {
+    const { userId } = c.req.valid('param');
+    const body = c.req.valid('json');
+    // Every specialization the user has a record in: read from the data, never a hard-coded list.
+    const specializations: string[] = [];
+    for await (const page of store.scanPairs({ userIds: [userId] })) {
+      for (const pair of unwrap(page)) specializations.push(pair.specializationId);
+    }
+    if (specializations.length === 0) throw new ApiError(404, `No progress or license for user ${userId}`);
+    const results: Record<string, unknown> = {};
+    for (const specializationId of specializations) {
+      const report = await syncPair(store, { userId, specializationId }, { resolver, policy: { direction: body.direction }, actor: c.get('principal').id });
+      results[specializationId] = report.isOk() ? pairResult(report.value) : { error: report.error.message };
+    }
+    return c.json({ userId, direction: body.direction, results });
+  });
+
+  app.post('/admin/sync/all', requireRole(['admin'], 'Only admins can perform bulk sync'), zValidator('json', SyncAllBody, fieldError('')), async (c) => {
+    const body = c.req.valid('json');
+    if (!body.dry_run && bulkRunning) throw new ApiError(409, 'A bulk sync is already running in this process; try again when it has finished');
+    bulkRunning ||= !body.dry_run;
+    try {
+      const scan = unwrap(await scanDesyncs(store, { resolver }));
+      const plan = unwrap(createPlan(scan, { policy: { direction: body.direction } }));
+      const report = unwrap(await applyPlan(plan, store, { dryRun: body.dry_run, actor: c.get('principal').id, lock: 'try' }));
+      return c.json({
+        dryRun: report.dryRun,
+        direction: body.direction,
+        totalIssues: scan.desyncs.filter((d) => !isInformational(d)).length,
+        plan: { fingerprint: plan.fingerprint, summary: plan.summary.actions, warnings: plan.warnings },
+        status: report.status,
+        counts: report.counts,
+        ...(report.dryRun ? { message: 'Dry run complete. No changes made.' } : {}),
+      });
+    } finally {
+      if (!body.dry_run) bulkRunning = false;
+    }
+  });
+
+  app.get('/admin/health', readers('Only admins and instructors can view sync health'), async (c) => {
+    const { desyncs: _desyncs, ...report } = unwrap(await checkHealth(store, { resolver }));
+    return c.json(report);
+  });
+
+  app.notFound((c) => c.json({ error: 'Not found' }, 404));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return c.json({ error: error.message, ...(error.field !== undefined ? { field: error.field } : {}) }, error.status);
+    // hono's own 400 for a body that is not JSON.
+    if (error instanceof HTTPException && error.status === 400) return c.json({ error: '(body) is not valid JSON', field: '(body)' }, 400);
+    return c.json({ error: 'Internal error' }, 500);
+  });
+  return app;
 }
 
-/** Parses with zod; the first issue becomes a 400 that names the field. */
-function parse<T>(schema: z.ZodType<T>, input: unknown, prefix: string): T {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const path = issue.code === 'unrecognized_keys' ? issue.keys[0] : issue.path.join('.');
-  const field = [prefix, path].filter(Boolean).join('.') || '(body)';
-  const message = issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message;
-  throw new HttpError(400, `${field} ${message}`, field);
-}
-
-/** A store or validation error: 409 for a held run lock, 400 for bad input, 503 otherwise. */
-function unwrap<T>(result: Result<T, StoreError | ValidationError>): T {
-  if (result.isOk()) return result.value;
-  const error = result.error;
-  if (error._tag === 'RunInProgress') throw new HttpError(409, error.message);
-  if (error._tag === 'ValidationError') throw new HttpError(400, error.message, error.field);
-  throw new HttpError(503, error.message);
-}
-
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  let text = '';
-  for await (const chunk of request) {
-    text += chunk;
-    if (text.length > 1_000_000) throw new HttpError(413, 'Request body too large');
+/** The index of the first issue after `cursor` (binary search over the sorted issues). */
+function firstAfter(issues: readonly Desync[], cursor: { userId: Desync['userId']; specializationId: string; kind: string }): number {
+  let lo = 0;
+  let hi = issues.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareIssues(issues[mid]!, cursor) <= 0) lo = mid + 1;
+    else hi = mid;
   }
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, '(body) is not valid JSON', '(body)');
-  }
+  return lo;
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  response.end(text);
+/**
+ * Creates the admin API as a Node server (not listening yet: call `listen`).
+ *
+ * ```ts
+ * const server = createAdminApi({ pool: new pg.Pool() });
+ * server.listen(3000);
+ * ```
+ */
+export function createAdminApi(options: AdminApiOptions): Server {
+  return createAdaptorServer({ fetch: createAdminApp(options).fetch }) as Server;
 }

@@ -8,8 +8,8 @@ const server = createAdminApi({ pool: db.connection });
 const port = Number(process.env.PORT ?? 3000);
 server.listen(port, () => {
   console.log(`levelsync admin API on http://localhost:${port} (${db.description})`);
-  console.log(`  curl -H 'X-User: instructor:7' http://localhost:${port}/admin/sync/desync-issues`);
-  console.log(`  curl -H 'X-User: admin:1' -X POST -d '{"dry_run": false}' http://localhost:${port}/admin/sync/all`);
+  console.log(`  curl -H 'X-User: instructor:7' 'http://localhost:${port}/admin/sync/desync-issues?limit=10'`);
+  console.log(`  curl -H 'X-User: admin:1' -H 'content-type: application/json' -X POST -d '{"dry_run": false}' http://localhost:${port}/admin/sync/all`);
 });
 const stop = () => server.close(() => void db.close().then(() => process.exit(0)));
 process.once('SIGINT', stop);

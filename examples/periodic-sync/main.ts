@@ -1,25 +1,40 @@
-// Runs the periodic sync: `npx tsx examples/periodic-sync/main.ts` from the repository root.
-// SYNC_EVERY_HOURS (default 6), SYNC_LOG_DIR (default logs/sync_jobs); runs once at start here
-// so that you see a log right away (the original waited one period).
+// Runs a sync worker on pg-boss: `DATABASE_URL=postgres://… npx tsx examples/periodic-sync/main.ts`
+// from the repository root. Start as many as you like, on one machine or many: the schedule
+// (SYNC_CRON, default every 6 hours) enqueues one sweep, the sweep SYNC_SHARDS shard jobs (default
+// 8), and every worker claims them. SYNC_SWEEP_NOW=1 enqueues a sweep at start, so that you see
+// the logs (SYNC_LOG_DIR, default logs/sync_jobs) right away.
+// Without DATABASE_URL there is no server for pg-boss: it runs the job once on in-memory PGlite.
+import pg from 'pg';
 import { openExampleDatabase } from '../shared/example-database.js';
-import { startSyncScheduler } from './sync-job.js';
+import { runSyncJob } from './sync-job.js';
+import { DEFAULT_CRON, startSyncQueue } from './sync-queue.js';
 
-const db = await openExampleDatabase();
-const scheduler = startSyncScheduler({
-  pool: db.connection,
-  logDir: process.env.SYNC_LOG_DIR ?? 'logs/sync_jobs',
-  everyHours: Number(process.env.SYNC_EVERY_HOURS ?? 6),
-  runOnStart: true,
-  onRun: (log) => console.log(`[sync] ${log.status}: ${log.message} (${log.issuesFound} issues, log ${log.file})`),
-});
-console.log(`periodic sync on ${db.description}: every ${process.env.SYNC_EVERY_HOURS ?? 6} h; Ctrl-C to stop`);
+const logDir = process.env.SYNC_LOG_DIR ?? 'logs/sync_jobs';
+const url = process.env.DATABASE_URL;
 
-// The scheduler's timer is unref'd; this keeps the process alive until a signal.
-const keepAlive = setInterval(() => {}, 1 << 30);
-const shutdown = async () => {
-  clearInterval(keepAlive);
-  await scheduler.stop(); // waits for a run in progress
+if (!url) {
+  const db = await openExampleDatabase();
+  const log = await runSyncJob({ pool: db.connection, logDir });
+  console.log(`[sync] ${log.status}: ${log.message} (${log.issuesFound} issues, log ${log.file})`);
+  console.log('pg-boss needs a PostgreSQL server: set DATABASE_URL to run the scheduled, sharded worker.');
   await db.close();
-};
-process.once('SIGINT', () => void shutdown());
-process.once('SIGTERM', () => void shutdown());
+} else {
+  const db = await openExampleDatabase(); // creates levelsync's tables if missing
+  const pool = db.connection as pg.Pool;
+  const queue = await startSyncQueue({
+    connectionString: url,
+    pool,
+    logDir,
+    cron: process.env.SYNC_CRON ?? DEFAULT_CRON,
+    shards: Number(process.env.SYNC_SHARDS ?? 8),
+    onShardRun: (log, job) => console.log(`[sync] shard ${job.index + 1}/${job.count} ${log.status}: ${log.message} (log ${log.file})`),
+  });
+  if (process.env.SYNC_SWEEP_NOW === '1') console.log(`[sync] sweep ${await queue.sweepNow()} enqueued`);
+  console.log(`sync worker on ${db.description}: schedule ${process.env.SYNC_CRON ?? DEFAULT_CRON} (UTC); Ctrl-C to stop`);
+  const shutdown = async () => {
+    await queue.stop(); // stops claiming, waits for a shard in progress
+    await db.close();
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}

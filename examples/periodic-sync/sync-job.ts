@@ -1,6 +1,7 @@
-// The original system's 6-hour sync job, rebuilt on levelsync: one bulk run under the run lock
-// (so two app instances never run it twice), a JSON job log per run, and the default policy
-// (higher wins, never demote), so an admin-advanced license is never lowered back.
+// The original system's 6-hour sync job, rebuilt on levelsync: one bulk run (or one shard of it)
+// under the run lock (so two app instances never run it twice), a JSON job log per run, and the
+// default policy (higher wins, never demote), so an admin-advanced license is never lowered back.
+// `sync-queue.ts` runs it on a schedule, shard by shard, on a job engine (pg-boss).
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -12,6 +13,7 @@ import {
   scanDesyncs,
   type MaxLevelResolver,
   type Shard,
+  type SyncEvent,
   type SyncPolicyInput,
   type SyncStore,
 } from 'levelsync';
@@ -55,6 +57,8 @@ export interface SyncJobOptions {
   readonly shard?: Shard;
   readonly batchSize?: number;
   readonly now?: () => Date;
+  /** The apply events (progress, batches), e.g. for a job engine's progress report. */
+  readonly onEvent?: (event: SyncEvent) => void;
 }
 
 /**
@@ -97,7 +101,7 @@ export async function runSyncJob(options: SyncJobOptions): Promise<SyncJobLog> {
 
     const plan = createPlan(scan.value, { policy: options.policy ?? {}, now: started });
     if (plan.isErr()) return finish({ ...empty, issuesFound, status: 'error', message: plan.error.message });
-    const applied = await applyPlan(plan.value, store, { lock: 'try', ...(options.batchSize ? { batchSize: options.batchSize } : {}) });
+    const applied = await applyPlan(plan.value, store, { lock: 'try', ...(options.batchSize ? { batchSize: options.batchSize } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
     if (applied.isErr()) {
       const skipped = applied.error._tag === 'RunInProgress';
       return finish({ ...empty, issuesFound, planFingerprint: plan.value.fingerprint, status: skipped ? 'skipped' : 'error', warnings: plan.value.warnings, message: applied.error.message });
@@ -119,46 +123,6 @@ export async function runSyncJob(options: SyncJobOptions): Promise<SyncJobLog> {
     // A bug or a driver that threw: still leave a log line, never a secret.
     return finish({ ...empty, status: 'error', message: describeCause(cause) });
   }
-}
-
-/** A running schedule: `stop()` prevents new runs and waits for the current one. */
-export interface SyncScheduler {
-  stop(): Promise<void>;
-  /** Runs now (outside the schedule), unless a run is in progress in this process. */
-  runNow(): Promise<SyncJobLog | null>;
-}
-
-/**
- * Runs the job every `everyHours` (default 6, as the original; the first run one period after
- * start, unless `runOnStart`). The timer is `unref`'d: it never keeps the process alive on its
- * own. Runs never overlap in this process; the run lock keeps other processes apart.
- */
-export function startSyncScheduler(options: SyncJobOptions & { readonly everyHours?: number; readonly runOnStart?: boolean; readonly onRun?: (log: SyncJobLog) => void }): SyncScheduler {
-  const period = (options.everyHours ?? 6) * 3_600_000;
-  let current: Promise<SyncJobLog> | null = null;
-  let stopped = false;
-  const tick = async (): Promise<SyncJobLog | null> => {
-    if (stopped || current) return null;
-    current = runSyncJob(options);
-    try {
-      const log = await current;
-      options.onRun?.(log);
-      return log;
-    } finally {
-      current = null;
-    }
-  };
-  const timer = setInterval(() => void tick(), period);
-  timer.unref();
-  if (options.runOnStart) void tick();
-  return {
-    runNow: tick,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      if (current) await current.catch(() => undefined);
-    },
-  };
 }
 
 function requirePool(options: SyncJobOptions): PgConnectionInput {

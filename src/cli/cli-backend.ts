@@ -1,7 +1,9 @@
 import { err, type Result } from 'neverthrow';
 import type { MaxLevelResolver, StoreError, SyncStore, ValidationError } from '../index.js';
+import type { CleanupDuplicatesReport } from '../pg/cleanup-duplicates.js';
+import type { ListenSource, PgConnection, PgMapping } from '../pg/index.js';
 import { describeCause } from '../index.js';
-import { configFailure, usageFailure, workFailure, type CliFailure } from './cli-failure.js';
+import { busyFailure, configFailure, Interrupted, interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';
 import type { CliEnvironment, CliOutput } from './cli-io.js';
 import type { CommandArgs } from './cli-options.js';
 
@@ -23,8 +25,12 @@ export interface CliBackend {
   readonly mapping: CommandArgs['mapping'];
   readonly store: SyncStore;
   readonly resolver: MaxLevelResolver;
+  /** The PostgreSQL side, for continuous mode (`watch`, `capture`, `check --pending`); absent on other backends. */
+  readonly pg?: { readonly connection: PgConnection; readonly mapping: PgMapping; readonly listenSource: ListenSource };
   /** Creates or updates levelsync's own tables. */
   migrate(): Promise<Result<MigrateSummary, CliFailure>>;
+  /** Archives duplicate rows per (user, specialization) (`cleanupDuplicates`); absent where the backend cannot. */
+  cleanupDuplicates?(options: { readonly dryRun: boolean }): Promise<Result<CleanupDuplicatesReport, CliFailure>>;
   close(): Promise<void>;
 }
 
@@ -40,6 +46,11 @@ export interface CommandContext {
   readonly signal: AbortSignal;
   /** Told when applying starts and stops, so that Ctrl-C waits for the batch instead of quitting. */
   readonly onApplying?: (applying: boolean) => void;
+}
+
+/** True when a store error says the mapped tables or columns are not there (a configuration problem). */
+export function isMissingTables(error: StoreError | ValidationError | undefined): boolean {
+  return error !== undefined && error._tag === 'StoreUnavailable' && missingObject(error.cause);
 }
 
 /** What a driver error says about the schema, when it says the mapped tables or columns are not there. */
@@ -67,10 +78,11 @@ function sqlStateOf(cause: unknown, depth = 0): string | undefined {
 export function storeFailure(error: StoreError | ValidationError, backend: Pick<CliBackend, 'mapping'>): CliFailure {
   switch (error._tag) {
     case 'RunInProgress':
-      return workFailure(`${error.message} (or pass --wait-for-lock)`);
+      return busyFailure(`${error.message} (or pass --wait-for-lock)`);
     case 'ValidationError':
       return usageFailure(error.message);
     case 'StoreUnavailable': {
+      if (error.cause instanceof Interrupted) return interruptedFailure(error.cause.signal, 'while scanning');
       if (missingObject(error.cause)) {
         const hint =
           backend.mapping === 'levelsync'
@@ -93,8 +105,13 @@ export async function withBackend<T>(
   const opened = await ctx.openBackend(args, ctx.out, options);
   if (opened.isErr()) return err(opened.error);
   try {
+    if (ctx.signal.aborted) return err(interruptedFailure(ctx.signal, 'while opening the database'));
     return await work(opened.value);
   } finally {
-    await opened.value.close();
+    // After a signal a session may still be blocked (a lock wait the server cannot be told to
+    // end): give closing a moment, then let the process exit (the server ends its sessions).
+    const closing = opened.value.close();
+    if (ctx.signal.aborted) await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    else await closing;
   }
 }

@@ -18,6 +18,8 @@ const FILTERS = `Filters (combine with AND):
   --specialization <id>  Only this specialization (repeat, or a comma list; legacy ids such
                          as PLAYER name their canonical id)
   --user <id>            Only this user (repeat, or a comma list)
+  --users-file <path|->  Only the users listed in this file, one id per line (- reads
+                         standard input; # starts a comment); for lists too long for --user
   --shard <k/n>          Only the k-th of n disjoint parts of the users (hash of the user id),
                          so that n workers can split one run: 1/4, 2/4, 3/4, 4/4`;
 
@@ -32,14 +34,22 @@ const POLICY = `Policy (what a plan does about each desync):
 
 const APPLYING = `Applying:
   --batch-size <n>       Write actions per transaction (default 1000)
-  --wait-for-lock        Wait for another run to finish instead of exiting with code 1`;
+  --wait-for-lock        Wait for another run to finish instead of exiting with code 1
+                         (the run lock is taken before the scan, so nothing goes stale)
+  --lock-timeout <t>     Longest wait for a row another session has locked, per statement
+                         (default 5s; 0: no limit); a batch that times out is rolled back,
+                         retried, then reported`;
 
 const EXIT_CODES = `Exit codes:
-  0  in sync / done
-  1  desyncs found (check, sync without --apply), actions failed or went stale (apply,
-     sync --apply), health not "healthy", or another run holds the lock
-  2  bad usage or configuration: unknown command or option, bad value, malformed or
-     edited plan file, unknown specialization, bad or unreachable database, missing tables`;
+  0    in sync / done (actions flagged for review alone do not count in apply and sync)
+  1    work remains: desyncs found (check), write actions to do (sync without --apply),
+       actions stale, failed or not attempted (apply, sync --apply), health not "healthy",
+       another run holds the run lock or the embedded database, the run lock was lost
+  2    bad usage or configuration: unknown command or option, bad value, malformed, edited
+       or unapproved plan file, unknown specialization, bad or unreachable database,
+       missing tables, a schema newer than this release
+  70   internal error (a bug: please report it)
+  130  stopped by SIGINT (Ctrl-C); 143: by SIGTERM. The report is printed first.`;
 
 const TOP = `levelsync: keep learners' progress levels and license levels in sync.
 
@@ -52,7 +62,10 @@ Commands:
   sync               Plan and apply in one go: a DRY RUN unless --apply
   health             Consistency rate and status (healthy ≥ 99 %, degraded ≥ 95 %, critical)
   max-level <id>     A specialization's maximum level and where it came from
-  migrate            Create or update levelsync's own tables
+  migrate            Create or update levelsync's own tables (change capture included)
+  cleanup-duplicates Archive duplicate rows per (user, specialization): a DRY RUN unless --apply
+  watch              Continuous mode: repair every captured change as it commits
+  capture <action>   install or uninstall change capture on a mapped schema (--dry-run prints the DDL)
   demo               Seed an embedded database with realistic desyncs and repair them
 
 Run \`levelsync <command> --help\` for the options of a command.
@@ -74,7 +87,9 @@ const HELP: Readonly<Record<CommandName, string>> = {
 
 Lists every desync: level mismatches, records missing on either side, duplicates, levels
 above the maximum or invalid, unknown specializations and unreadable rows; rows stored under a
-legacy id are summarised once per stored id (information only). Writes nothing.
+legacy id are summarised once per stored id (information only). Writes nothing. With --pending,
+only the pairs with a captured change waiting for a reconciler (cost independent of the table
+size; needs change capture).
 
 Exit code: 0 when in sync (legacy ids alone do not count), 1 when there is something to
 repair or review, 2 on bad usage or configuration.
@@ -84,6 +99,7 @@ ${FILTERS}
   --full                 With --json: list every desync (streamed as the scan runs)
   --list-legacy          One line per record stored under a legacy id (default: one
                          summary line per stored id: rows, pairs, canonical id)
+  --pending              Only the pairs with a pending captured change (filters do not apply)
 
 ${CONNECTION}
 
@@ -125,9 +141,12 @@ skipped, never overwritten. Re-applying an applied plan changes nothing. Actions
 review are listed and never written. Ctrl-C stops between batches. The whole file is verified
 (every line, the fingerprint) before the first write.
 
-Exit code: 0 when every write action was applied (flagged ones are left for review), 1 when
-an action went stale or failed or another run holds the lock, 2 when the plan file is
-missing, malformed or edited, or on bad configuration.
+Exit code: 0 when every write action was applied or already applied (flagged ones are left
+for review), 1 when an action went stale or failed or another run holds the lock, 2 when the
+plan file is missing, malformed, edited or not the approved one, or on bad configuration.
+
+  --expect-fingerprint <fp>  Apply only the plan with this fingerprint (the one a reviewer
+                         approved: \`levelsync plan\` prints it); another plan is exit 2
 
 ${APPLYING}
   --limit <n>            Rows listed per kind of outcome (default 20)
@@ -142,8 +161,9 @@ ${OUTPUT}
 Plans and applies in one go. Without --apply this is a DRY RUN: it shows what would change
 and writes nothing.
 
-Exit code: without --apply, 0 when there is nothing to do and 1 when there is; with --apply,
-0 when every write was applied (flagged actions are left for review), 1 when an action went
+Exit code: without --apply, 0 when there is nothing to write (actions flagged for review
+alone do not count, as with --apply) and 1 when there is; with --apply, 0 when every write
+was applied (flagged actions are left for review), 1 when an action went
 stale or failed or another run holds the lock; 2 on bad usage or configuration.
 
   --apply                Write the changes (default: dry run); batches are applied as the
@@ -170,7 +190,8 @@ Example:
 
 Counts the pairs (orphans on both sides included) and the consistent ones:
 healthy at ≥ 99 %, degraded at ≥ 95 %, critical below. Rows stored under a legacy id
-are summarised once per stored id; they do not make a pair inconsistent.
+are summarised once per stored id; they do not make a pair inconsistent. Where change capture
+is installed it also reports the pending changes and the age of the oldest (the reconcilers' lag).
 
 Exit code: 0 when healthy, 1 when degraded or critical, 2 on bad usage or configuration.
 
@@ -209,6 +230,73 @@ Exit code: 0 when done, 2 on bad usage or configuration.
 ${CONNECTION}
 
 ${OUTPUT}
+`,
+  'cleanup-duplicates': `Usage: levelsync cleanup-duplicates [--apply] [options]
+
+Finds duplicate rows per (user, specialization) — possible where the tables have no unique
+key, as the original schema in some eras — and, with --apply, keeps the row with the highest
+level (then the latest update) and MOVES the others to <table>_archive (nothing is deleted),
+re-pointing their history rows to the kept license. One transaction. A DRY RUN (counts only)
+unless --apply. Afterwards, add the unique keys.
+
+Exit code: 0 when there is nothing to clean or it was cleaned, 1 when a dry run found
+duplicates, 2 on bad usage or configuration.
+
+  --apply                Move the duplicates (default: count them, change nothing)
+
+${CONNECTION}
+
+${OUTPUT}
+
+Example:
+  levelsync cleanup-duplicates --mapping original            # what would move
+  levelsync cleanup-duplicates --mapping original --apply
+`,
+  watch: `Usage: levelsync watch [options]
+
+Continuous mode (needs change capture: \`levelsync migrate\` for levelsync's tables,
+\`levelsync capture install\` for a mapped schema). Polls the change table, claims batches of
+changed pairs (FOR UPDATE SKIP LOCKED: run as many watchers as you like), repairs them with
+the policy and removes their keys in the same transaction. A full resync runs every
+--resync-interval under the run lock. A changed maximum level invalidates the cache at once
+(LISTEN). Prints one line per event (--json: one JSON object per line). Ctrl-C or SIGTERM
+stops after the batch in flight.
+
+Exit code: 0 after a graceful stop, 2 on bad usage or configuration.
+
+  --batch-size <n>       Changes claimed per transaction (default 500)
+  --resync-interval <d>  Full resync period: 6h (default), 30m, 90s, or 0 for none
+
+${POLICY}
+
+${CONNECTION}
+
+${OUTPUT}
+
+Example:
+  levelsync watch --mapping original --database-url postgres://app@db/school --resync-interval 12h
+`,
+  capture: `Usage: levelsync capture install|uninstall [options]
+
+Installs (or removes) change capture on the mapped tables, in one transaction: the table
+<schema>.levelsync_changes, statement-level triggers on the progress and license tables that
+record changed (user, specialization) keys, and a trigger on the specializations table that
+announces a changed maximum (NOTIFY levelsync_max_level). Uninstall removes all of it and
+leaves the schema as it was. CREATE TRIGGER briefly locks each table against writes.
+
+Exit code: 0 when done, 2 on bad usage or configuration.
+
+  --dry-run              Print the DDL for review and run nothing (no database needed)
+  --notify               The capture triggers also NOTIFY levelsync_changes, for your own
+                         listeners (watch polls either way). NOTIFY makes every writing
+                         transaction commit one at a time: keep it off under many writers
+
+${CONNECTION}
+
+${OUTPUT}
+
+Example:
+  levelsync capture install --mapping original --dry-run > capture.sql
 `,
   demo: `Usage: levelsync demo [options]
 

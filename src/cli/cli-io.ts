@@ -12,6 +12,8 @@ export interface CliEnvironment {
   readonly stderr: CliStream;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Standard input, for `--users-file -`. */
+  readonly stdin?: AsyncIterable<string | Uint8Array>;
 }
 
 /**

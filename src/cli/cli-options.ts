@@ -14,7 +14,7 @@ import {
 import { usageFailure, type CliFailure } from './cli-failure.js';
 
 /** The subcommands, in the order `--help` lists them. */
-export const COMMANDS = ['check', 'plan', 'apply', 'sync', 'health', 'max-level', 'migrate', 'demo'] as const;
+export const COMMANDS = ['check', 'plan', 'apply', 'sync', 'health', 'max-level', 'migrate', 'cleanup-duplicates', 'demo', 'watch', 'capture'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export const MAPPINGS = ['levelsync', 'original'] as const;
@@ -32,6 +32,7 @@ const output = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' 
 const filters = {
   specialization: { type: 'string', multiple: true },
   user: { type: 'string', multiple: true },
+  'users-file': { type: 'string' },
   shard: { type: 'string' },
 } as const satisfies Record<string, OptionSpec>;
 const policy = {
@@ -40,19 +41,22 @@ const policy = {
   missing: { type: 'string' },
   'above-max': { type: 'string' },
 } as const satisfies Record<string, OptionSpec>;
-const applying = { 'batch-size': { type: 'string' }, 'wait-for-lock': { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
+const applying = { 'batch-size': { type: 'string' }, 'wait-for-lock': { type: 'boolean' }, 'lock-timeout': { type: 'string' } } as const satisfies Record<string, OptionSpec>;
 const limit = { limit: { type: 'string' }, 'list-legacy': { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
 const full = { full: { type: 'boolean' } } as const satisfies Record<string, OptionSpec>;
 
 /** The options each subcommand accepts (anything else is a usage error), and its positionals. */
 export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Record<string, OptionSpec>; readonly positionals: readonly string[] }>> = {
-  check: { options: { ...connection, ...output, ...filters, ...limit, ...full }, positionals: [] },
+  check: { options: { ...connection, ...output, ...filters, ...limit, ...full, pending: { type: 'boolean' } }, positionals: [] },
   plan: { options: { ...connection, ...output, ...filters, ...policy, ...limit, out: { type: 'string', short: 'o' } }, positionals: [] },
-  apply: { options: { ...connection, ...output, ...applying, limit: limit.limit, ...full }, positionals: ['plan-file'] },
+  apply: { options: { ...connection, ...output, ...applying, limit: limit.limit, ...full, 'expect-fingerprint': { type: 'string' } }, positionals: ['plan-file'] },
   sync: { options: { ...connection, ...output, ...filters, ...policy, ...applying, ...limit, ...full, apply: { type: 'boolean' } }, positionals: [] },
   health: { options: { ...connection, ...output, ...filters, 'list-legacy': { type: 'boolean' } }, positionals: [] },
   'max-level': { options: { ...connection, ...output }, positionals: ['specialization-id'] },
   migrate: { options: { ...connection, ...output }, positionals: [] },
+  'cleanup-duplicates': { options: { ...connection, ...output, apply: { type: 'boolean' } }, positionals: [] },
+  watch: { options: { ...connection, ...output, ...policy, 'batch-size': applying['batch-size'], 'resync-interval': { type: 'string' } }, positionals: [] },
+  capture: { options: { ...connection, ...output, 'dry-run': { type: 'boolean' }, notify: { type: 'boolean' } }, positionals: ['install|uninstall'] },
   demo: {
     options: { 'database-url': connection['database-url'], 'data-dir': connection['data-dir'], schema: connection.schema, ...output, users: { type: 'string' }, seed: { type: 'string' } },
     positionals: [],
@@ -71,10 +75,16 @@ export interface CommandArgs {
   readonly schema?: string;
   readonly specializationIds?: readonly string[];
   readonly userIds?: readonly UserId[];
+  /** `--users-file <path|->`: read by the command runner, merged into `userIds`. */
+  readonly usersFile?: string;
   readonly shard?: Shard;
   readonly policy: SyncPolicyInput;
   readonly batchSize?: number;
   readonly waitForLock: boolean;
+  /** Longest wait for one row lock, in ms (0: no limit); undefined: the default. */
+  readonly lockTimeoutMs?: number;
+  /** `apply --expect-fingerprint`: the fingerprint of the plan a reviewer approved. */
+  readonly expectFingerprint?: string;
   readonly limit: number;
   /** With --json: list everything (every desync, every notable apply outcome), not the first --limit. */
   readonly full: boolean;
@@ -84,6 +94,14 @@ export interface CommandArgs {
   readonly apply: boolean;
   readonly users?: number;
   readonly seed?: number;
+  /** `check --pending`: only the pairs with a pending captured change. */
+  readonly pending: boolean;
+  /** `capture --dry-run`: print the DDL, run nothing. */
+  readonly dryRun: boolean;
+  /** `capture install --notify`: the capture triggers also NOTIFY. */
+  readonly notify: boolean;
+  /** `watch --resync-interval`: milliseconds between full resyncs (0: none). */
+  readonly resyncIntervalMs?: number;
 }
 
 const SchemaNameSchema = z
@@ -197,6 +215,11 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
     }
     result.userIds = ids;
   }
+  const usersFile = str('users-file');
+  if (usersFile !== undefined) {
+    if (usersFile.trim() === '') return err(usageFailure('--users-file is empty: give a file with one user id per line, or - for standard input'));
+    result.usersFile = usersFile;
+  }
   const shard = str('shard');
   if (shard !== undefined) {
     const parsedShard = parseShard(shard);
@@ -233,6 +256,26 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
     result.batchSize = b.value;
   }
   result.waitForLock = v['wait-for-lock'] === true;
+  const lockTimeout = str('lock-timeout');
+  if (lockTimeout !== undefined) {
+    const t = check(
+      'lock-timeout',
+      lockTimeout,
+      z
+        .string()
+        .regex(/^\d+(ms|s)?$/, { error: 'must be a duration such as 5s, 500ms or 0 (no limit)' })
+        .transform((text) => (text.endsWith('ms') ? Number(text.slice(0, -2)) : text.endsWith('s') ? Number(text.slice(0, -1)) * 1_000 : Number(text)))
+        .pipe(z.number().int().min(0).max(3_600_000, { error: 'must be at most 1 hour' })),
+    );
+    if (t.isErr()) return err(t.error);
+    result.lockTimeoutMs = t.value;
+  }
+  const approved = str('expect-fingerprint');
+  if (approved !== undefined) {
+    const f = check('expect-fingerprint', approved, z.string().regex(/^sha256:[0-9a-f]{64}$/, { error: 'must be a plan fingerprint: sha256: followed by 64 hex digits (levelsync plan prints it)' }));
+    if (f.isErr()) return err(f.error);
+    result.expectFingerprint = f.value;
+  }
   result.listLegacy = v['list-legacy'] === true;
   const limitText = str('limit');
   if (limitText !== undefined) {
@@ -247,6 +290,18 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
   }
   result.apply = v.apply === true;
   result.full = v.full === true;
+  result.pending = v.pending === true;
+  result.dryRun = v['dry-run'] === true;
+  result.notify = v.notify === true;
+  const resync = str('resync-interval');
+  if (resync !== undefined) {
+    const ms = parseDuration(resync);
+    if (ms === undefined) return err(bad('resync-interval', resync, 'expected a duration such as 6h, 30m, 90s or 0 (no periodic resync)'));
+    result.resyncIntervalMs = ms;
+  }
+  if (command === 'capture' && parsed.positionals[0] !== 'install' && parsed.positionals[0] !== 'uninstall') {
+    return err(usageFailure(`\`levelsync capture\` needs install or uninstall (got ${JSON.stringify(parsed.positionals[0])})`));
+  }
   const usersText = str('users');
   if (usersText !== undefined) {
     const n = check('users', usersText, positiveInt(200_000));
@@ -275,7 +330,20 @@ function defaults(command: CommandName, positionals: readonly string[], flags: {
     full: false,
     listLegacy: false,
     apply: false,
+    pending: false,
+    dryRun: false,
+    notify: false,
   } as { -readonly [K in keyof CommandArgs]: CommandArgs[K] };
+}
+
+/** `6h`, `30m`, `90s`, `500ms` or a bare number of seconds → milliseconds; `0` turns a period off. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const n = Number(match[1]);
+  const unit = match[2] ?? 's';
+  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1_000 : unit === 'm' ? 60_000 : 3_600_000);
+  return Number.isSafeInteger(ms) && ms <= 30 * 24 * 3_600_000 ? ms : undefined;
 }
 
 /** Turns a `parseArgs` exception into one line that names the option and where to look. */

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 import { err, ok, type Result } from 'neverthrow';
 import { describeCause } from '../index.js';
-import { configFailure, type CliFailure } from './cli-failure.js';
+import { busyFailure, configFailure, type CliFailure } from './cli-failure.js';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { CliOutput } from './cli-io.js';
 import type { ConnectionTarget } from './connection-target.js';
 
@@ -26,15 +27,27 @@ export function isDataDir(dir: string): boolean {
 }
 
 /**
+ * The default `lock_timeout` of the command's server sessions: the longest one statement waits
+ * for a row lock held by someone else before its batch is rolled back (then retried, then
+ * reported). levelsync's own statements hold row locks for milliseconds and an application's
+ * transactions for well under a second, so 5 s only ends a wait on a session that is stuck (an
+ * idle transaction, a long manual edit), and a stalled batch stalls the run and its run lock for
+ * at most a few such waits instead of forever. `--lock-timeout 0` turns it off.
+ */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+
+/**
  * Connects to the target. A server is checked with one query so that a wrong host, port,
- * database or password fails here, once, as a configuration error. The embedded database is
- * opened from its folder; it is created only when `create` is true (`migrate`, `demo`),
- * otherwise a missing one is a configuration error that says how to make it.
+ * database or password fails here, once, as a configuration error; its sessions get
+ * `lock_timeout` (`lockTimeoutMs`, default {@link DEFAULT_LOCK_TIMEOUT_MS}; 0: none). The
+ * embedded database folder is locked for this process first (a second process is refused with
+ * the holder's pid, nothing opened), then opened; it is created only when `create` is true
+ * (`migrate`, `demo`), otherwise a missing one is a configuration error that says how to make it.
  */
 export async function openDatabase(
   target: ConnectionTarget,
   out: CliOutput,
-  options: { readonly create: boolean },
+  options: { readonly create: boolean; readonly lockTimeoutMs?: number },
 ): Promise<Result<OpenDatabase, CliFailure>> {
   if (target.kind === 'server') {
     if (target.password !== null) out.addSecret(target.password);
@@ -44,7 +57,14 @@ export async function openDatabase(
     } catch {
       return err(configFailure('the `pg` package is needed to talk to a PostgreSQL server: run npm install pg'));
     }
-    const pool: Pool = new pg.Pool({ connectionString: target.url, max: 4, connectionTimeoutMillis: 15_000, application_name: 'levelsync' });
+    const lockTimeout = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    const pool: Pool = new pg.Pool({
+      connectionString: target.url,
+      max: 4,
+      connectionTimeoutMillis: 15_000,
+      application_name: 'levelsync',
+      ...(lockTimeout > 0 ? { lock_timeout: lockTimeout } : {}),
+    });
     // An idle client that loses its connection must not crash the process with an unhandled error.
     pool.on('error', (cause) => out.warn(`database connection lost: ${describeCause(cause)}`));
     try {
@@ -85,6 +105,35 @@ export async function openDatabase(
   } catch {
     return err(configFailure('the `@electric-sql/pglite` package is needed for the embedded database: run npm install @electric-sql/pglite'));
   }
+  // One process per folder: locked before PGlite touches it (two writers corrupt it).
+  if (!exists) mkdirSync(dirname(target.dataDir), { recursive: true });
+  const locked = lockDataDir(target.dataDir);
+  if (locked.isErr()) {
+    const e = locked.error;
+    if (e._tag === 'Failed') return err(configFailure(`cannot lock the embedded database in ${target.display} (${e.path}): ${describeCause(e.cause)}`));
+    const who =
+      e.holder.pid > 0
+        ? `levelsync process ${e.holder.pid}${e.holder.createdAt ? ` (since ${e.holder.createdAt})` : ''}`
+        : `whoever wrote ${e.path} (remove it if no levelsync process uses the folder)`;
+    return err(busyFailure(`the embedded database in ${target.display} is in use by ${who}: only one process may open it; try again when it has finished`));
+  }
+  const lock: DataDirLock = locked.value;
+  const result = await openEmbedded(PGliteClass, target as ConnectionTarget & { kind: 'embedded' }, out, options, isDataDir(target.dataDir), lock);
+  if (result.isErr()) lock.release();
+  return result;
+}
+
+async function openEmbedded(
+  PGliteClass: typeof import('@electric-sql/pglite').PGlite,
+  target: ConnectionTarget & { kind: 'embedded' },
+  out: CliOutput,
+  options: { readonly create: boolean },
+  exists: boolean,
+  lock: DataDirLock,
+): Promise<Result<OpenDatabase, CliFailure>> {
+  if (!exists && !options.create) {
+    return err(configFailure(`no embedded database in ${target.display}: run \`levelsync migrate\` to create one, or pass --database-url`));
+  }
   const stopTicker = startTicker(
     out,
     exists
@@ -110,6 +159,7 @@ export async function openDatabase(
       if (closed) return;
       closed = true;
       await db.close().catch(() => {});
+      lock.release();
     },
   });
 }

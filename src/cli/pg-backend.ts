@@ -1,6 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
 import { DEFAULT_CATALOG, createMaxLevelResolver, describeCause } from '../index.js';
 import {
+  cleanupDuplicates,
   createLevelsyncMapping,
   createPgMapping,
   createPgMaxLevelRepository,
@@ -50,7 +51,7 @@ export async function openPgBackend(
     const fits = toColumnUserId(typeof id === 'number' && !numericMapping(mapping.value.userIdType) ? String(id) : id, mapping.value.userIdType);
     if (!fits.ok) return err(usageFailure(`--user ${JSON.stringify(String(id))}: ${fits.message} (user ids are ${mapping.value.userIdType} in this mapping)`));
   }
-  const opened = await openDatabase(target.value, out, options);
+  const opened = await openDatabase(target.value, out, { ...options, ...(args.lockTimeoutMs !== undefined ? { lockTimeoutMs: args.lockTimeoutMs } : {}) });
   if (opened.isErr()) return err(opened.error);
   const db = opened.value;
   const connection = db.kind === 'server' ? pgPool(db.pool) : pglite(db.db);
@@ -60,6 +61,7 @@ export async function openPgBackend(
     target: where,
     mapping: args.mapping,
     store: createPgSyncStore(connection, { mapping: mapping.value, catalog: DEFAULT_CATALOG }),
+    pg: { connection, mapping: mapping.value, listenSource: db.kind === 'server' ? db.pool : db.db },
     resolver: createMaxLevelResolver({ repositories: [repository] }),
     async migrate(): Promise<Result<MigrateSummary, CliFailure>> {
       const schema = mapping.value.schema;
@@ -80,6 +82,10 @@ export async function openPgBackend(
       } catch (cause) {
         return err(configFailure(`migration failed on ${where}: ${describeCause(cause)}`));
       }
+    },
+    async cleanupDuplicates({ dryRun }) {
+      const report = await cleanupDuplicates(connection, { mapping: mapping.value, dryRun });
+      return report.mapErr((error) => (error._tag === 'ValidationError' ? usageFailure(error.message) : configFailure(`duplicate clean-up failed on ${where}: ${error.message}`)));
     },
     close: () => db.close(),
   };

@@ -13,7 +13,7 @@ import { COMMANDS, parseCommandArgs, type CommandArgs, type CommandName } from '
 export interface RunCliOptions {
   /** How data commands reach the database (default: PostgreSQL or PGlite through `levelsync/pg`). */
   readonly openBackend?: OpenBackend;
-  /** Ctrl-C: stops `apply` between batches. */
+  /** SIGINT/SIGTERM (its `reason` names the signal): stops a scan, a lock wait, or `apply` between batches. */
   readonly signal?: AbortSignal;
   /** Told when a command starts or stops applying, so that Ctrl-C knows whether to wait. */
   readonly onApplying?: (applying: boolean) => void;
@@ -30,13 +30,17 @@ const COMMAND_LOADERS: Readonly<Record<CommandName, () => Promise<Command>>> = {
   health: async () => (await import('./commands/health-command.js')).healthCommand,
   'max-level': async () => (await import('./commands/max-level-command.js')).maxLevelCommand,
   migrate: async () => (await import('./commands/migrate-command.js')).migrateCommand,
+  'cleanup-duplicates': async () => (await import('./commands/cleanup-duplicates-command.js')).cleanupDuplicatesCommand,
+  watch: async () => (await import('./commands/watch-command.js')).watchCommand,
+  capture: async () => (await import('./commands/capture-command.js')).captureCommand,
   demo: async () => (await import('./demo/demo-command.js')).demoCommand,
 };
 
 /**
- * Runs the `levelsync` command line and returns its exit code: 0 in sync / done, 1 desyncs
- * found or actions failed or stale, 2 bad usage or configuration. Never throws; never calls
- * `process.exit`.
+ * Runs the `levelsync` command line and returns its exit code: 0 in sync / done, 1 work
+ * remains (desyncs found, actions failed or stale, a lock held elsewhere), 2 bad usage or
+ * configuration, 70 an internal error, 130/143 stopped by SIGINT/SIGTERM (see `EXIT`). Never
+ * throws; never calls `process.exit`.
  */
 export async function runCli(argv: readonly string[], environment: CliEnvironment, options: RunCliOptions = {}): Promise<number> {
   const wantsJson = argv.includes('--json');
@@ -44,7 +48,7 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   const first = argv[0];
   const fail = (failure: CliFailure, command?: string): number => reportFailure(out, failure, command);
 
-  if (first === undefined) return fail(usageFailure('missing command: run `levelsync --help` for the list (check, plan, apply, sync, health, max-level, migrate, demo)'));
+  if (first === undefined) return fail(usageFailure('missing command: run `levelsync --help` for the list (check, plan, apply, sync, health, max-level, migrate, cleanup-duplicates, demo, watch, capture)'));
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = argv[1];
     if (first === 'help' && topic !== undefined) {
@@ -62,10 +66,16 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
   if (!isCommand(first)) return fail(unknownCommand(first));
   const parsed = parseCommandArgs(first, argv.slice(1));
   if (parsed.isErr()) return fail(parsed.error, first);
-  const args = parsed.value;
+  let args = parsed.value;
   if (args.help) {
     environment.stdout.write(commandHelp(first));
     return EXIT.ok;
+  }
+  if (args.usersFile !== undefined) {
+    const { mergeUserIds, readUsersFile } = await import('./users-file.js');
+    const ids = (await readUsersFile(args.usersFile, environment.cwd, environment.stdin)).andThen((fromFile) => mergeUserIds(args.userIds, fromFile));
+    if (ids.isErr()) return fail(ids.error, first);
+    args = { ...args, userIds: ids.value };
   }
   const openBackend = options.openBackend ?? (async (a, o, opts) => (await import('./pg-backend.js')).openPgBackend(a, o, opts, environment));
   const ctx: CommandContext = {
@@ -84,8 +94,8 @@ export async function runCli(argv: readonly string[], environment: CliEnvironmen
     if (isCliFailure(cause)) return fail(cause, first);
     out.error(`internal error in \`levelsync ${first}\`: ${describeCause(cause)}`);
     if (environment.env.LEVELSYNC_DEBUG && cause instanceof Error && cause.stack) out.info(out.scrub(cause.stack));
-    if (out.jsonMode) out.json({ command: first, error: { kind: 'internal', message: describeCause(cause) }, exitCode: EXIT.attention });
-    return EXIT.attention;
+    if (out.jsonMode) out.json({ command: first, error: { kind: 'internal', message: describeCause(cause) }, exitCode: EXIT.internal });
+    return EXIT.internal;
   }
 }
 
@@ -102,7 +112,14 @@ function unknownCommand(text: string): CliFailure {
 /** Prints a failure: one line on stderr, and with `--json` one JSON document on stdout. */
 function reportFailure(out: CliOutput, failure: CliFailure, command?: string): number {
   out.error(failure.message);
-  if (out.jsonMode) out.json({ ...(command ? { command } : {}), error: { kind: failure.kind, message: out.scrub(failure.message) }, exitCode: failure.exitCode });
+  if (out.jsonMode) {
+    out.json({
+      ...(command ? { command } : {}),
+      ...(failure.kind === 'interrupted' ? { interrupted: true } : {}),
+      error: { kind: failure.kind, message: out.scrub(failure.message) },
+      exitCode: failure.exitCode,
+    });
+  }
   return failure.exitCode;
 }
 

@@ -1,7 +1,8 @@
 import { err, ok, type Result } from 'neverthrow';
-import { openDesyncScan, scanDesyncs, type DesyncScan, type DesyncScanStream, type PlanScope } from '../index.js';
+import { openDesyncScan, scanDesyncs, storeUnavailable, type DesyncScan, type DesyncScanStream, type PlanScope, type StoreError, type SyncPair, type SyncStore } from '../index.js';
+import { Interrupted } from './cli-failure.js';
 import { storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
-import { usageFailure, type CliFailure } from './cli-failure.js';
+import { interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';
 import type { CommandArgs } from './cli-options.js';
 import { createProgress } from './progress-bar.js';
 
@@ -45,12 +46,13 @@ export async function scanStep(args: CommandArgs, backend: CliBackend, ctx: Comm
   if (known.isErr()) return err(known.error);
   const progress = createProgress(ctx.out, 'Scanning', 'differing pairs read');
   try {
-    const scan = await scanDesyncs(backend.store, {
+    const scan = await scanDesyncs(stopOnAbort(backend.store, ctx.signal), {
       resolver: backend.resolver,
       ...scopeOf(args),
       ...(args.listLegacy ? { listLegacy: true } : {}),
       onProgress: ({ pairsRead }) => progress.update(pairsRead),
     });
+    if (ctx.signal.aborted) return err(interruptedFailure(ctx.signal, 'while scanning'));
     if (scan.isErr()) return err(storeFailure(scan.error, backend));
     return ok(scan.value);
   } finally {
@@ -70,7 +72,7 @@ export async function openScanStep(
   const known = await checkSpecializations(args, backend);
   if (known.isErr()) return err(known.error);
   const progress = createProgress(ctx.out, 'Scanning', 'differing pairs read');
-  const scan = await openDesyncScan(backend.store, {
+  const scan = await openDesyncScan(stopOnAbort(backend.store, ctx.signal), {
     resolver: backend.resolver,
     ...scopeOf(args),
     ...(args.listLegacy ? { listLegacy: true } : {}),
@@ -81,6 +83,38 @@ export async function openScanStep(
     return err(storeFailure(scan.error, backend));
   }
   return ok({ scan: scan.value, done: () => progress.stop() });
+}
+
+/**
+ * The store, with scans that stop after the current page once the signal fires: the next page
+ * is an error whose cause is an {@link Interrupted}, which `storeFailure` reports as an
+ * interruption (never as a finished scan, never as a partial plan file).
+ */
+function stopOnAbort(store: SyncStore, signal: AbortSignal): SyncStore {
+  type Pages = AsyncIterable<Result<readonly SyncPair[], StoreError>>;
+  const stopping = (pages: Pages): Pages => ({
+    async *[Symbol.asyncIterator]() {
+      const stop = () => err(storeUnavailable(store.name, new Interrupted(signal), 'stopped scanning'));
+      if (signal.aborted) {
+        yield stop();
+        return;
+      }
+      for await (const page of pages) {
+        yield page;
+        if (signal.aborted) {
+          yield stop();
+          return;
+        }
+      }
+    },
+  });
+  const differing = store.scanDifferingPairs;
+  // Everything else (name, catalog, counts, reads, writes, locks) is the store's own.
+  const wrapped: SyncStore = Object.create(store) as SyncStore;
+  return Object.assign(wrapped, {
+    scanPairs: (query: Parameters<SyncStore['scanPairs']>[0]) => stopping(store.scanPairs(query)),
+    ...(differing ? { scanDifferingPairs: (query: Parameters<typeof differing>[0]) => stopping(differing.call(store, query)) } : {}),
+  });
 }
 
 /** The number of pairs in scope (orphans on both sides included). */

@@ -144,8 +144,12 @@ async function advisoryLock(
     const take = async (fn: 'pg_advisory_lock' | 'pg_advisory_lock_shared', key: string): Promise<boolean> => {
       const unlock = fn === 'pg_advisory_lock' ? 'pg_advisory_unlock' : 'pg_advisory_unlock_shared';
       if (wait) {
+        // A waiting lock is not a stalled statement: no lock_timeout for it (the CLI sets one on
+        // its connections), and back to the session's default once it is held.
+        await session.run(`SELECT set_config('lock_timeout', '0', false)`);
         await session.run(`SELECT ${fn}($1::bigint)`, [key]);
         held.push({ unlock, key });
+        await session.run('RESET lock_timeout');
         return true;
       }
       const tryFn = fn === 'pg_advisory_lock' ? 'pg_try_advisory_lock' : 'pg_try_advisory_lock_shared';
@@ -168,6 +172,7 @@ async function advisoryLock(
   let released = false;
   return ok({
     scope: label,
+    ...(session.ended ? { lost: session.ended } : {}),
     release: async () => {
       if (released) return;
       released = true;

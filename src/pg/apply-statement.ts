@@ -25,7 +25,9 @@ import { fitsUserIdType, userIdSqlType } from './sql-params.js';
  * 5. `hist`: one progression row per license level change, creation included, from RETURNING.
  *
  * The statement is atomic on its own: with a pool it needs no BEGIN/COMMIT; inside a caller's
- * transaction it simply joins it. It returns the index of every applied action.
+ * transaction it simply joins it. It returns the index of every applied action (`done` false)
+ * and of every action not applied because the pair's rows already hold the state the plan
+ * leaves them in (`done` true: `AlreadyApplied`, not `Stale`).
  */
 export function buildApplyStatement(mapping: PgMapping): string {
   const P = mapping.progress;
@@ -110,7 +112,17 @@ export function buildApplyStatement(mapping: PgMapping): string {
      AND (CASE WHEN x.el THEN ls.n = 1 AND ls.sid = x.els AND ls.lvl IS NOT DISTINCT FROM x.ell AND ls.mx IS NOT DISTINCT FROM x.elm
                ELSE ls.n IS NULL END)) IS TRUE AS ok,
     bool_or(x.kind = 'CreateLicense') OVER w AS creates_license,
-    bool_or(x.kind = 'CreateProgress') OVER w AS creates_progress
+    bool_or(x.kind = 'CreateProgress') OVER w AS creates_progress,
+    -- AlreadyApplied: the pair's rows already hold the state the plan leaves them in.
+    ((CASE WHEN x.ep OR bool_or(x.kind = 'CreateProgress') OVER w
+           THEN ps.n = 1 AND ps.sid = coalesce(max(x.ws) FILTER (WHERE x.kind = 'CreateProgress') OVER w, x.eps)
+                AND ps.lvl IS NOT DISTINCT FROM coalesce(max(x.wl) FILTER (WHERE x.kind IN ('CreateProgress', 'SetProgressLevel')) OVER w, x.epl)
+           ELSE ps.n IS NULL END)
+     AND (CASE WHEN x.el OR bool_or(x.kind = 'CreateLicense') OVER w
+           THEN ls.n = 1 AND ls.sid = coalesce(max(x.ws) FILTER (WHERE x.kind = 'CreateLicense') OVER w, x.els)
+                AND ls.lvl IS NOT DISTINCT FROM coalesce(max(x.wl) FILTER (WHERE x.kind IN ('CreateLicense', 'SetLicenseLevel')) OVER w, x.ell)
+                AND ls.mx IS NOT DISTINCT FROM coalesce(max(x.wm) FILTER (WHERE x.kind IN ('CreateLicense', 'SetLicenseLevel')) OVER w, x.elm)
+           ELSE ls.n IS NULL END)) IS TRUE AS done
   FROM x
   LEFT JOIN ps ON ps.uid = x.uid AND ps.canon = x.canon
   LEFT JOIN ls ON ls.uid = x.uid AND ls.canon = x.canon
@@ -156,7 +168,8 @@ export function buildApplyStatement(mapping: PgMapping): string {
   ORDER BY h.idx
   RETURNING 1
 )
-SELECT idx FROM cl UNION ALL SELECT idx FROM cp UNION ALL SELECT idx FROM up_p UNION ALL SELECT idx FROM up_l`;
+SELECT idx, false AS done FROM cl UNION ALL SELECT idx, false FROM cp UNION ALL SELECT idx, false FROM up_p UNION ALL SELECT idx, false FROM up_l
+UNION ALL SELECT idx, true FROM v WHERE NOT v.ok AND v.done`;
 }
 
 /**

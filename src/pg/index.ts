@@ -61,3 +61,15 @@ export type { PgSyncStore, PgSyncStoreOptions } from './pg-sync-store.js';
 export type { MappedTableFacts, TableFacts } from './table-introspection.js';
 export { advisoryKey, runLockKeys } from './advisory-run-lock.js';
 export type { RunLockKeys } from './advisory-run-lock.js';
+
+// Continuous mode: change capture, reconcilers, pending checks, max-level invalidation
+export { CAPTURE_SETTING, CHANGE_TABLE, CHANGES_CHANNEL, MAX_LEVEL_CHANNEL } from './continuous/capture-ddl.js';
+export type { CaptureDdlOptions } from './continuous/capture-ddl.js';
+export { captureDdl, installCapture, isCaptureInstalled, uninstallCapture } from './continuous/capture.js';
+export type { CaptureOptions, CaptureReport } from './continuous/capture.js';
+export { createReconciler } from './continuous/reconciler.js';
+export type { BatchOutcome, Reconciler, ReconcilerEvent, ReconcilerOptions } from './continuous/reconciler.js';
+export { checkPending, pendingLag } from './continuous/pending-check.js';
+export type { ChangeLag, CheckPendingOptions, PendingCheck } from './continuous/pending-check.js';
+export { createPgMaxLevelInvalidation } from './continuous/max-level-invalidation.js';
+export type { MaxLevelInvalidation, MaxLevelInvalidationOptions, ListenSource } from './continuous/max-level-invalidation.js';

@@ -1,10 +1,11 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { storeUnavailable, type StoreUnavailable, type ValidationError } from '../errors.js';
+import { storeUnavailable, validationError, type StoreUnavailable, type ValidationError } from '../errors.js';
 import { parseWith } from '../_internal/zod.js';
 import { advisoryKey } from './advisory-run-lock.js';
 import { IdentifierSchema, quoteIdentifier } from './identifier.js';
-import type { LevelsyncSchemaOptions } from './pg-mapping.js';
+import { installCaptureStatements } from './continuous/capture-ddl.js';
+import { createLevelsyncMapping, type LevelsyncSchemaOptions } from './pg-mapping.js';
 import { toPgConnection, type PgConnectionInput, type SqlRunner } from './sql-client.js';
 
 /**
@@ -122,7 +123,20 @@ export const LEVELSYNC_MIGRATIONS: readonly Migration[] = Object.freeze([
            ADD COLUMN archive_reason text`,
       ]),
   },
+  {
+    version: 3,
+    name: 'change capture: levelsync_changes, capture triggers, max-level notifications',
+    statements: (s: string, u: string) => installCaptureStatements(mustMapping(s, u)),
+  },
 ]);
+
+/** levelsync's own mapping for a quoted schema name and a user id SQL type (migration 3). */
+function mustMapping(quotedSchema: string, userIdType: string) {
+  const schema = quotedSchema.slice(1, -1).replace(/""/g, '"');
+  const mapping = createLevelsyncMapping({ schema, userIdType: userIdType === 'text' ? 'text' : 'bigint' });
+  if (mapping.isErr()) throw new TypeError(mapping.error.message);
+  return mapping.value;
+}
 
 const MigrateOptionsSchema = z.object({
   schema: IdentifierSchema.optional(),
@@ -136,9 +150,11 @@ const MigrateOptionsSchema = z.object({
  * levels (≥ 1), totals (≥ 0) and `max_achieved_level >= level`, and archive tables for the
  * duplicate clean-up.
  *
- * Versioned and idempotent: applied versions are recorded in `<schema>.levelsync_migrations`;
- * each migration runs in its own transaction under an advisory lock, so two concurrent calls are
- * safe (the second finds the work done). On a caller's client (`pgClient`) levelsync issues no
+ * Versioned, idempotent and all or nothing: applied versions are recorded in
+ * `<schema>.levelsync_migrations`; the schema, that table and every pending migration are created
+ * in ONE transaction under an advisory lock, so a failure leaves the database as it was and two
+ * concurrent calls are safe (the second finds the work done). A schema whose recorded version is
+ * newer than this release knows is refused with a `ValidationError`, and nothing is changed. On a caller's client (`pgClient`) levelsync issues no
  * BEGIN/COMMIT: run it inside your transaction, or pass a pool.
  *
  * ```ts
@@ -154,7 +170,7 @@ export function migrate(client: PgConnectionInput, options: MigrateOptions = {})
   return new ResultAsync(run(client, schemaName, userIdType));
 }
 
-async function run(client: PgConnectionInput, schemaName: string, userIdType: string): Promise<Result<MigrationReport, StoreUnavailable>> {
+async function run(client: PgConnectionInput, schemaName: string, userIdType: string): Promise<Result<MigrationReport, StoreUnavailable | ValidationError>> {
   const connection = toPgConnection(client);
   const schema = quoteIdentifier(schemaName);
   const table = `${schema}.levelsync_migrations`;
@@ -170,9 +186,14 @@ async function run(client: PgConnectionInput, schemaName: string, userIdType: st
       return fn(runner);
     });
 
+  const latest = LEVELSYNC_MIGRATIONS[LEVELSYNC_MIGRATIONS.length - 1]!.version;
+  let newer: number | null = null;
   try {
     if (sessionLock) await connection.run('SELECT pg_advisory_lock($1::bigint)', [key]);
     try {
+      // All or nothing: the schema, the bookkeeping table and every pending migration in ONE
+      // transaction, so that a failed migration leaves no trace (not even an empty
+      // levelsync_migrations table) and a half-migrated schema cannot exist.
       await step(async (runner) => {
         await runner(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
         await runner(`CREATE TABLE IF NOT EXISTS ${table} (
@@ -180,22 +201,36 @@ async function run(client: PgConnectionInput, schemaName: string, userIdType: st
           name text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`);
-      });
-      for (const migration of LEVELSYNC_MIGRATIONS) {
-        const ran = await step(async (runner) => {
+        const recorded = await runner(`SELECT coalesce(max(version), 0)::int4 AS version FROM ${table}`);
+        const version = Number(recorded.rows[0]?.['version'] ?? 0);
+        if (version > latest) {
+          newer = version;
+          return;
+        }
+        for (const migration of LEVELSYNC_MIGRATIONS) {
           const done = await runner(`SELECT 1 FROM ${table} WHERE version = $1::int4`, [migration.version]);
-          if (done.rows.length > 0) return false;
+          if (done.rows.length > 0) continue;
           for (const statement of migration.statements(schema, userIdType)) await runner(statement);
           await runner(`INSERT INTO ${table} (version, name) VALUES ($1::int4, $2::text)`, [migration.version, migration.name]);
-          return true;
-        });
-        if (ran) applied.push({ version: migration.version, name: migration.name });
-      }
+          applied.push({ version: migration.version, name: migration.name });
+        }
+      });
     } finally {
       if (sessionLock) await connection.run('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
     }
   } catch (cause) {
-    return err(storeUnavailable('postgres', cause, `could not migrate schema "${schemaName}"`));
+    applied.length = 0;
+    return err(storeUnavailable('postgres', cause, `could not migrate schema "${schemaName}" (nothing was changed)`));
+  }
+  if (newer !== null) {
+    return err(
+      validationError('schema', [
+        {
+          field: `${schemaName}.levelsync_migrations.version`,
+          message: `is ${newer}, newer than this release of levelsync knows (${latest}): nothing was changed; upgrade levelsync instead`,
+        },
+      ]),
+    );
   }
   const current = LEVELSYNC_MIGRATIONS.map((m) => ({ version: m.version, name: m.name }));
   return ok({ schema: schemaName, applied, current, version: current[current.length - 1]!.version });

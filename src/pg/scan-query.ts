@@ -143,10 +143,14 @@ class PairSql {
    */
   keyedSideSelect(side: Side, keys: string, aliasArrays: { readonly aliases: string; readonly canonicals: string } | undefined): string {
     const m = this.mapping[side];
-    const ids = aliasArrays
-      ? `JOIN LATERAL (SELECT s.canon AS sid UNION ALL SELECT x.a FROM unnest(${aliasArrays.aliases}, ${aliasArrays.canonicals}) AS x(a, c) WHERE x.c = s.canon) g ON true
-         JOIN ${this.table(side)} t ON t.${q(m.userId)} = s.u AND t.${q(m.specializationId)} = g.sid`
-      : `JOIN ${this.table(side)} t ON t.${q(m.userId)} = s.u AND t.${q(m.specializationId)} = s.canon`;
+    if (aliasArrays) {
+      // One index probe per key and stored id (OFFSET 0 keeps the probe a parameterized scan
+      // whatever the planner guesses for the number of keys).
+      return `SELECT r.* FROM ${keys} s
+         JOIN LATERAL (SELECT s.canon AS sid UNION ALL SELECT x.a FROM unnest(${aliasArrays.aliases}, ${aliasArrays.canonicals}) AS x(a, c) WHERE x.c = s.canon) g ON true
+         JOIN LATERAL (SELECT ${this.sideColumns(side, 's.canon')} FROM ${this.table(side)} t${this.where(side, [`t.${q(m.userId)} = s.u`, `t.${q(m.specializationId)} = g.sid`])} OFFSET 0) r ON true`;
+    }
+    const ids = `JOIN ${this.table(side)} t ON t.${q(m.userId)} = s.u AND t.${q(m.specializationId)} = s.canon`;
     return `SELECT ${this.sideColumns(side, 's.canon')} FROM ${keys} s ${ids}${this.where(side)}`;
   }
 
@@ -162,21 +166,27 @@ class PairSql {
   }
 }
 
-function selectList(sql: PairSql, canon = 'canon'): string {
-  const cols = [
-    'coalesce(p.u, l.u) AS u',
-    `coalesce(p.${canon}, l.${canon}) AS canon`,
-    'p.sid AS p_sid',
-    'p.lvl AS p_lvl',
-    'p.xp AS p_xp',
-    'p.ses AS p_ses',
-    'l.sid AS l_sid',
-    'l.lvl AS l_lvl',
-    'l.mx AS l_mx',
+function selectColumns(sql: PairSql, canon = 'canon'): (readonly [string, string])[] {
+  const cols: (readonly [string, string])[] = [
+    ['coalesce(p.u, l.u)', 'u'],
+    [`coalesce(p.${canon}, l.${canon})`, 'canon'],
+    ['p.sid', 'p_sid'],
+    ['p.lvl', 'p_lvl'],
+    ['p.xp', 'p_xp'],
+    ['p.ses', 'p_ses'],
+    ['l.sid', 'l_sid'],
+    ['l.lvl', 'l_lvl'],
+    ['l.mx', 'l_mx'],
   ];
-  if (!sql.facts.progress.uniqueKey) cols.push('p.rid AS p_rid');
-  if (!sql.facts.licenses.uniqueKey) cols.push('l.rid AS l_rid');
-  return cols.join(', ');
+  if (!sql.facts.progress.uniqueKey) cols.push(['p.rid', 'p_rid']);
+  if (!sql.facts.licenses.uniqueKey) cols.push(['l.rid', 'l_rid']);
+  return cols;
+}
+
+function selectList(sql: PairSql, canon = 'canon'): string {
+  return selectColumns(sql, canon)
+    .map(([expr, name]) => `${expr} AS ${name}`)
+    .join(', ');
 }
 
 /**
@@ -209,12 +219,15 @@ ${sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.canon, l.canon)')}`;
  *
  * Every other pair has two rows on one side and always differs: it must come back whole. Its
  * keys ("special") come from, per side: a GROUP BY (user, canonical id) HAVING count(*) > 1 for a
- * table without a unique key; for a table with one, where aliases exist, a join of the rows under
- * an alias id with the rows under another id of the same group (a user with rows under PLAYER and
- * GANCUJU_PLAYER), which costs a scan of each subset and nothing when either is empty. The rows of
- * those keys are left out of the main part's result (a one-time EXISTS skips the test when there
- * are none, the usual case) and a second part returns all their rows through the (user, stored
- * id) keys.
+ * table without a unique key; for a table with one, where aliases exist, from the joined rows
+ * themselves: such a pair (rows under PLAYER and GANCUJU_PLAYER on one side, at least one row on
+ * the other) always has a joined row whose two stored ids differ, so the main part also keeps the
+ * "mixed" rows (`p.sid <> l.sid`), and only for those an EXISTS probe through the (user, stored
+ * id) key looks for another row of the pair on that side (a pair with no row on the other side
+ * comes back whole anyway: every row of it differs). No extra pass over the tables: in the
+ * original's all-legacy state there are no mixed rows and no probe runs. The rows of those keys
+ * are left out of the main part's result (a one-time EXISTS skips the test when there are none,
+ * the usual case) and a second part returns all their rows through the (user, stored id) keys.
  */
 export function buildDifferingPairsQuery(
   mapping: PgMapping,
@@ -242,12 +255,15 @@ export function buildDifferingPairsQuery(
     ...(aliased && options.listLegacy ? ['p.sid = p.canon', 'l.sid = l.canon'] : []),
   ];
 
+  // Unique-key sides whose second row of a pair (under another id of its group) is found by a
+  // probe from the mixed joined rows (see above).
+  const probed = aliased ? (['progress', 'licenses'] as const).filter((side) => facts[side].uniqueKey) : [];
   const main = aliased
-    ? `SELECT ${selectList(sql)}
+    ? `SELECT ${selectList(sql)}${probed.length > 0 ? `, NOT coalesce(${inSync.join(' AND ')}, false) AS differs` : ''}
   FROM (${sql.sideSelect('progress')}) p
   FULL JOIN (${sql.sideSelect('licenses')}) l ON l.u = p.u AND l.canon = p.canon
   LEFT JOIN unnest(${ids}, ${maxima}) AS m(id, max_level) ON m.id = coalesce(p.canon, l.canon)
-  WHERE NOT coalesce(${inSync.join(' AND ')}, false)`
+  WHERE NOT coalesce(${inSync.join(' AND ')}, false)${probed.length > 0 ? ' OR p.sid <> l.sid' : ''}`
     : `SELECT ${selectList(sql, 'sid')}
   FROM (${sql.plainSideSelect('progress')}) p
   FULL JOIN (${sql.plainSideSelect('licenses')}) l ON l.u = p.u AND l.sid = p.sid
@@ -255,19 +271,6 @@ export function buildDifferingPairsQuery(
   WHERE NOT coalesce(${inSync.join(' AND ')}, false)`;
 
   const special: string[] = [];
-  // Bound on first use: a statement must use every parameter it binds.
-  let aliasIdsParam: string | undefined;
-  let groupIdsParam: string | undefined;
-  const aliasIdsOf = () => (aliasIdsParam ??= sql.params.add([...filter.aliases.keys()], 'text[]'));
-  // The other ids a row under an alias can meet: its canonical id, and the other aliases of a
-  // canonical id with several (rows under two legacy ids of one specialization). In the original's
-  // tables (every row under a legacy id) this side is empty and the join costs one scan.
-  const others = (): string[] => {
-    const count = new Map<string, number>();
-    for (const c of filter.aliases.values()) count.set(c, (count.get(c) ?? 0) + 1);
-    return [...new Set([...filter.aliases.values(), ...[...filter.aliases].filter(([, c]) => (count.get(c) ?? 0) > 1).map(([a]) => a)])];
-  };
-  const groupIdsOf = () => (groupIdsParam ??= sql.params.add(others(), 'text[]'));
   for (const side of ['progress', 'licenses'] as const) {
     const m = mapping[side];
     const sid = (t: string) => `${t}.${q(m.specializationId)}`;
@@ -275,26 +278,34 @@ export function buildDifferingPairsQuery(
       special.push(
         `SELECT t.${q(m.userId)} AS u, ${sql.canonical(sid('t'))} AS canon FROM ${sql.table(side)} t${sql.where(side)} GROUP BY 1, 2 HAVING count(*) > 1`,
       );
-    } else if (aliased) {
-      // One row per stored id (unique key): two rows of a pair are under two ids of one group.
-      special.push(
-        `SELECT a.u, a.canon FROM (SELECT t.${q(m.userId)} AS u, ${sql.canonical(sid('t'))} AS canon, ${sid('t')}::text AS sid FROM ${sql.table(side)} t${sql.where(side, [`${sid('t')}::text = ANY (${aliasIdsOf()})`])}) a
-    JOIN (SELECT t.${q(m.userId)} AS u, ${sql.canonical(sid('t'))} AS canon, ${sid('t')}::text AS sid FROM ${sql.table(side)} t${sql.where(side, [`${sid('t')}::text = ANY (${groupIdsOf()})`])}) b
-      ON b.u = a.u AND b.canon = a.canon AND b.sid <> a.sid`,
-      );
     }
+  }
+  if (probed.length > 0) {
+    // One row per stored id (unique key): two rows of a pair on a side are under two ids of one
+    // group, and some joined row of the pair is mixed. Probe: another row of the pair on that side.
+    const other = (side: Side) => {
+      const m = mapping[side];
+      const sid = `t.${q(m.specializationId)}`;
+      const own = side === 'progress' ? 'd.p_sid' : 'd.l_sid';
+      return `EXISTS (SELECT 1 FROM ${sql.table(side)} t${sql.where(side, [`t.${q(m.userId)} = d.u`, `${sid}::text <> ${own}`, `${sql.canonical(sid)} = d.canon`])})`;
+    };
+    special.push(`SELECT d.u, d.canon FROM d WHERE d.p_sid <> d.l_sid AND (${probed.map(other).join(' OR ')})`);
   }
   if (special.length === 0) {
     return { text: [main, aliased ? sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.canon, l.canon)') : sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.sid, l.sid)')].join('\n'), values: sql.params.values };
   }
-  const aliasArrays = aliased ? { aliases: aliasIdsOf(), canonicals: sql.params.add([...filter.aliases.values()], 'text[]') } : undefined;
+  const aliasArrays = aliased
+    ? { aliases: sql.params.add([...filter.aliases.keys()], 'text[]'), canonicals: sql.params.add([...filter.aliases.values()], 'text[]') }
+    : undefined;
   const keys = '(SELECT DISTINCT k.u, k.canon FROM special k)';
+  // With probes, d also holds the mixed rows that are in sync: they are only returned in a special pair.
+  const dColumns = probed.length > 0 ? selectColumns(sql).map(([, name]) => `d.${name}`).join(', ') : 'd.*';
   const text = `WITH d AS MATERIALIZED (
   ${main}
 ), special AS MATERIALIZED (${special.join(' UNION ALL ')})
 SELECT * FROM (
-  SELECT d.* FROM d
-  WHERE NOT (EXISTS (SELECT 1 FROM special) AND (d.u, d.canon) IN (SELECT s.u, s.canon FROM special s))
+  SELECT ${dColumns} FROM d
+  WHERE ${probed.length > 0 ? 'd.differs AND ' : ''}NOT (EXISTS (SELECT 1 FROM special) AND (d.u, d.canon) IN (SELECT s.u, s.canon FROM special s))
   UNION ALL
   SELECT ${selectList(sql)}
   FROM (${sql.keyedSideSelect('progress', keys, aliasArrays)}) p

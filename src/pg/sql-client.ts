@@ -112,6 +112,8 @@ export interface PgSession {
   readonly run: SqlRunner;
   /** Gives the session back; `destroy` drops its connection (pool only). Never throws. */
   release(destroy?: boolean): void;
+  /** Aborted when the session's connection ends while held (pool checkouts only). */
+  readonly ended?: AbortSignal;
 }
 
 /**
@@ -181,13 +183,16 @@ export function pgPool(pool: SqlPool): PgConnection {
     const session = await pool.connect();
     let released = false;
     let broken = false;
+    const ended = new AbortController();
     // Listen for the connection ending while levelsync holds the session (see SqlPoolSession.on).
-    const onError = () => {
+    const onError = (error: Error) => {
       broken = true;
+      if (!released) ended.abort(error);
     };
     session.on?.('error', onError);
     const run = runnerOf(session);
     return {
+      ended: ended.signal,
       run: async (text, values) => {
         if (broken) throw new Error('the database session ended (terminated or lost connection)');
         return run(text, values);

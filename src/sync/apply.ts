@@ -10,7 +10,8 @@ import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent }
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import { comparePairKeys } from './pair.js';
 import { checkPlanAction, checkPlanConsistency } from './parse-plan.js';
-import type { PlanScope, SyncPlan } from './plan.js';
+import { isolateRefusals, isRefusal, refusalOf, type ActionRefusal } from './isolate-refusals.js';
+import { planFingerprint, type PlanScope, type SyncPlan } from './plan.js';
 import { streamPlan, type PlanSourceError, type PlanStream } from './plan-stream.js';
 import { formatShard } from './shard.js';
 import type { RunLock, SyncStore, WriteOutcome } from './sync-store.js';
@@ -19,6 +20,13 @@ import type { RunLock, SyncStore, WriteOutcome } from './sync-store.js';
 export interface ApplyOptions {
   /** Write actions per batch; each batch is one transaction (default 1 000). A pair's actions are never split. */
   readonly batchSize?: number;
+  /**
+   * A batch the database refuses because of what some actions write (a foreign key, a check
+   * constraint: SQLSTATE class 22 or 23) is split in halves until the refusing actions are
+   * alone; they are reported `Failed` with their SQLSTATE and constraint (`outcome.refusal`),
+   * the others applied (default true). False: the whole batch fails, as before.
+   */
+  readonly isolateRefusals?: boolean;
   /** After a failed (rolled back) batch: go on with the next one (default) or stop. */
   readonly onBatchFailure?: 'continue' | 'stop';
   /**
@@ -37,6 +45,24 @@ export interface ApplyOptions {
   readonly now?: () => Date;
   /** Run lock: fail fast with `RunInProgress` (`try`, default), `wait` for it, or `none`. */
   readonly lock?: 'try' | 'wait' | 'none';
+  /**
+   * A run lock the caller already holds (taken before scanning, so that nothing is planned
+   * under another run): `applyPlan` takes no lock of its own, never releases this one, and
+   * stops with status `LockLost` before the next batch when the store reports it lost.
+   */
+  readonly runLock?: RunLock;
+  /**
+   * The fingerprint of the plan a reviewer approved: the plan is applied only if its content
+   * (recomputed, not the `fingerprint` field it claims) has exactly this fingerprint. Needs a
+   * plan whose fingerprint is known before applying (in memory, or read from a plan file).
+   */
+  readonly expectFingerprint?: string;
+  /**
+   * Longest wait for one row lock, per statement, in ms (`SET LOCAL lock_timeout`), where the
+   * store owns the transaction; 0 or undefined: the store's session default. A batch that times
+   * out is rolled back and retried like a deadlock (`transientRetries`), then reported failed.
+   */
+  readonly lockTimeoutMs?: number;
   readonly logger?: Logger;
   readonly onEvent?: (event: SyncEvent) => void;
   /**
@@ -90,9 +116,12 @@ const ApplyOptionsSchema = z.object({
   lock: z.enum(['try', 'wait', 'none']).optional(),
   outcomes: z.enum(['all', 'notable']).optional(),
   outcomeLimit: z.number().int().min(0).optional(),
+  isolateRefusals: z.boolean().optional(),
+  expectFingerprint: z.string().optional(),
+  lockTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
 });
 
-const STATUSES: readonly ActionStatus[] = ['Applied', 'Stale', 'Failed', 'Flagged', 'Planned', 'Skipped'];
+const STATUSES: readonly ActionStatus[] = ['Applied', 'AlreadyApplied', 'Stale', 'Failed', 'Flagged', 'Planned', 'Skipped'];
 
 /**
  * Groups write actions (by index) into batches of about `size`, never splitting one pair's
@@ -143,6 +172,18 @@ export function applyPlan(
 ): ResultAsync<ApplyReport, StoreError | ValidationError> {
   const valid = parseWith(ApplyOptionsSchema, options, 'apply options');
   if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
+  if (options.expectFingerprint !== undefined) {
+    // The approved plan only: its content must have exactly that fingerprint.
+    const actual = isPlanStream(plan) ? plan.trailer()?.fingerprint : planFingerprint(plan);
+    const claimed = isPlanStream(plan) ? actual : plan.fingerprint;
+    if (actual === undefined || actual !== options.expectFingerprint || claimed !== actual) {
+      const message =
+        actual === undefined
+          ? 'is not known before applying (a plan streamed from a scan): expectFingerprint needs a plan in memory or read from a plan file'
+          : `is ${actual}, not the approved ${options.expectFingerprint}: this is not the plan that was approved`;
+      return new ResultAsync(Promise.resolve(err(validationError('plan', [{ field: 'fingerprint', message }]))));
+    }
+  }
   if (isPlanStream(plan)) return new ResultAsync(run(plan, undefined, store, { outcomes: 'notable', ...options }));
   // A plan built or edited in code gets the same checks as a parsed plan file, before any write.
   const issues = checkPlanConsistency(plan);
@@ -163,6 +204,8 @@ interface BatchResult {
   readonly outcomes: readonly ActionStatus[];
   readonly report: BatchReport;
   readonly error?: StoreError;
+  /** Refused actions isolated from the batch, by position in the batch. */
+  readonly refusals?: ReadonlyMap<number, ActionRefusal>;
 }
 
 async function run(
@@ -192,13 +235,15 @@ async function run(
     clock: options.now ?? (() => new Date()),
     aliases: new Map(Object.entries(header.aliases)),
     transientRetries: options.transientRetries ?? 2,
+    isolateRefusals: options.isolateRefusals !== false,
+    ...(options.lockTimeoutMs ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
     runId,
     emit,
     logger,
   };
 
   let lock: RunLock | null = null;
-  const lockMode = options.lock ?? 'try';
+  const lockMode = options.runLock ? 'none' : (options.lock ?? 'try');
   if (!dryRun && lockMode !== 'none' && knownWrites !== 0) {
     const scope = header.scope.shard ? { shard: header.scope.shard } : {};
     const acquired = await store.acquireRunLock(scope, { wait: lockMode === 'wait' });
@@ -212,11 +257,12 @@ async function run(
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ActionStatus, number>;
   const outcomes: ActionOutcome[] = [];
   let omitted = 0;
-  const record = (index: number, action: SyncAction, status: ActionStatus, batch: number | null) => {
+  const record = (index: number, action: SyncAction, status: ActionStatus, batch: number | null, refusal?: ActionRefusal) => {
     counts[status]++;
-    if (keepAll) outcomes[index] = { index, kind: action.kind, status, batch };
-    else if (status !== 'Applied' && status !== 'Planned') {
-      if (outcomes.length < outcomeLimit) outcomes.push({ index, kind: action.kind, status, batch, action });
+    const why = refusal ? { refusal } : {};
+    if (keepAll) outcomes[index] = { index, kind: action.kind, status, batch, ...why };
+    else if (status !== 'Applied' && status !== 'Planned' && status !== 'AlreadyApplied') {
+      if (outcomes.length < outcomeLimit) outcomes.push({ index, kind: action.kind, status, batch, action, ...why });
       else omitted++;
     }
   };
@@ -228,7 +274,8 @@ async function run(
   let seen = 0;
   let seenWrites = 0;
   let pending: DrawnBatch = { index: 0, actions: [], indexes: [] };
-  const stopped = () => status === 'Stopped' || status === 'Aborted';
+  const stopped = () => status === 'Stopped' || status === 'Aborted' || status === 'LockLost';
+  const held = options.runLock ?? null;
 
   /** Sends the pending batch (or marks it Skipped when the run has stopped). */
   const flush = async () => {
@@ -236,12 +283,16 @@ async function run(
     pending = { index: batch.index + 1, actions: [], indexes: [] };
     if (batch.actions.length === 0) return;
     if (!stopped() && options.signal?.aborted) status = 'Aborted';
+    if (!stopped() && !dryRun && (held ?? lock)?.lost?.aborted) {
+      status = 'LockLost';
+      logger.error({ runId, batch: batch.index }, `the run lock (${(held ?? lock)!.scope}) was lost: its database session ended; stopping before batch ${batch.index}`);
+    }
     if (stopped()) {
       batch.actions.forEach((action, k) => record(batch.indexes[k]!, action, 'Skipped', batch.index));
       return;
     }
     const result = await applyBatch(batch, apply);
-    result.outcomes.forEach((outcome, k) => record(batch.indexes[k]!, batch.actions[k]!, outcome, batch.index));
+    result.outcomes.forEach((outcome, k) => record(batch.indexes[k]!, batch.actions[k]!, outcome, batch.index, result.refusals?.get(k)));
     if (result.error) status = options.onBatchFailure === 'stop' ? 'Stopped' : 'CompletedWithFailures';
     reports.push(result.report);
     done += batch.actions.length;
@@ -289,7 +340,8 @@ async function run(
       // Nothing of the batch being drawn is written: it may hold a pair only partly read.
       pending.actions.forEach((action, k) => record(pending.indexes[k]!, action, 'Skipped', null));
       pending = { index: pending.index, actions: [], indexes: [] };
-      status = 'Stopped';
+      // A source that ended because the signal fired (a scan stopped between pages) is an abort.
+      status = options.signal?.aborted ? 'Aborted' : 'Stopped';
       logger.error({ runId, error: sourceError._tag }, `levelsync apply stopped: ${sourceError.message}`);
     } else {
       await flush();
@@ -334,6 +386,8 @@ interface BatchContext {
   readonly clock: () => Date;
   readonly aliases: ReadonlyMap<string, string>;
   readonly transientRetries: number;
+  readonly isolateRefusals: boolean;
+  readonly lockTimeoutMs?: number;
   readonly runId: string;
   readonly emit: (event: SyncEvent) => void;
   readonly logger: Logger;
@@ -353,7 +407,7 @@ async function applyBatch(batch: DrawnBatch, ctx: BatchContext): Promise<BatchRe
       report: { index: b, size: actions.length, status: 'Planned', applied: 0, stale: 0, durationMs: Date.now() - batchStarted, attempts: 0 },
     };
   }
-  const context = { actor: ctx.actor, now: ctx.clock(), aliases: ctx.aliases };
+  const context = { actor: ctx.actor, now: ctx.clock(), aliases: ctx.aliases, ...(ctx.lockTimeoutMs ? { lockTimeoutMs: ctx.lockTimeoutMs } : {}) };
   let attempts = 1;
   let result = await safeApply(ctx.store, actions, context);
   while (result.isErr() && isTransient(result.error) && attempts <= ctx.transientRetries) {
@@ -362,11 +416,62 @@ async function applyBatch(batch: DrawnBatch, ctx: BatchContext): Promise<BatchRe
     attempts++;
     result = await safeApply(ctx.store, actions, { ...context, now: ctx.clock() });
   }
+  if (result.isErr() && ctx.isolateRefusals && isRefusal(result.error) && actions.length > 1) {
+    // Poison isolation: bisect until the refusing actions are alone, apply the others.
+    const first = result.error;
+    ctx.logger.warn({ runId: ctx.runId, batch: b, size: actions.length }, `batch ${b} refused by the database, isolating the refusing actions: ${first.message}`);
+    const positions = actions.map((_, k) => k);
+    const isolation = await isolateRefusals(positions, (k) => actions[k]!, (part) => safeApply(ctx.store, part, { ...context, now: ctx.clock() }), first);
+    const outcomes: ActionStatus[] = [];
+    let applied = 0;
+    let stale = 0;
+    let already = 0;
+    positions.forEach((k) => {
+      const outcome = isolation.outcomes.get(k);
+      if (outcome === undefined) {
+        const refusal = isolation.refused.get(k)!;
+        outcomes.push('Failed');
+        const error = storeUnavailable(ctx.store.name, Object.assign(new Error(refusal.message), { code: refusal.sqlState, constraint: refusal.constraint }), 'refused an action');
+        ctx.emit({ type: 'action-failed', runId: ctx.runId, index: indexes[k]!, action: actions[k]!, error });
+        ctx.logger.error(
+          { runId: ctx.runId, index: indexes[k], kind: actions[k]!.kind, userId: actions[k]!.userId, specializationId: actions[k]!.specializationId, sqlState: refusal.sqlState, constraint: refusal.constraint },
+          `action refused: ${refusal.message}`,
+        );
+        return;
+      }
+      outcomes.push(outcome);
+      if (outcome === 'Applied') applied++;
+      else if (outcome === 'AlreadyApplied') already++;
+      else {
+        stale++;
+        ctx.emit({ type: 'action-stale', runId: ctx.runId, index: indexes[k]!, action: actions[k]! });
+      }
+    });
+    const refused = isolation.refused.size;
+    return {
+      outcomes,
+      refusals: isolation.refused,
+      report: {
+        index: b,
+        size: actions.length,
+        status: 'Applied',
+        applied,
+        stale,
+        ...(already > 0 ? { alreadyApplied: already } : {}),
+        ...(refused > 0 ? { refused, error: first } : {}),
+        durationMs: Date.now() - batchStarted,
+        attempts: attempts + isolation.calls,
+      },
+      ...(refused > 0 ? { error: first } : {}),
+    };
+  }
   if (result.isOk() && result.value.length === actions.length) {
     let applied = 0;
     let stale = 0;
+    let already = 0;
     result.value.forEach((outcome, k) => {
       if (outcome === 'Applied') applied++;
+      else if (outcome === 'AlreadyApplied') already++;
       else {
         stale++;
         ctx.emit({ type: 'action-stale', runId: ctx.runId, index: indexes[k]!, action: actions[k]! });
@@ -375,7 +480,7 @@ async function applyBatch(batch: DrawnBatch, ctx: BatchContext): Promise<BatchRe
     });
     return {
       outcomes: result.value,
-      report: { index: b, size: actions.length, status: 'Applied', applied, stale, durationMs: Date.now() - batchStarted, attempts },
+      report: { index: b, size: actions.length, status: 'Applied', applied, stale, ...(already > 0 ? { alreadyApplied: already } : {}), durationMs: Date.now() - batchStarted, attempts },
     };
   }
   const error: StoreError = result.isErr()
@@ -385,7 +490,8 @@ async function applyBatch(batch: DrawnBatch, ctx: BatchContext): Promise<BatchRe
   ctx.emit({ type: 'batch-failed', runId: ctx.runId, batch: report, error });
   indexes.forEach((i, k) => ctx.emit({ type: 'action-failed', runId: ctx.runId, index: i, action: actions[k]!, error }));
   ctx.logger.error({ runId: ctx.runId, batch: b, size: actions.length, error: error._tag }, `batch ${b} rolled back: ${error.message}`);
-  return { outcomes: actions.map(() => 'Failed' as const), report, error };
+  const single = actions.length === 1 && isRefusal(error) ? new Map([[0, refusalOf(error)]]) : undefined;
+  return { outcomes: actions.map(() => 'Failed' as const), report, error, ...(single ? { refusals: single } : {}) };
 }
 
 function isPlanStream(plan: SyncPlan | PlanStream): plan is PlanStream {

@@ -1,12 +1,15 @@
 import type { StoreError } from '../errors.js';
 import type { ActionKind, SyncAction } from './action.js';
+import type { ActionRefusal } from './isolate-refusals.js';
 
 /** What happened to one action of a plan. */
 export type ActionStatus =
   /** Written. */
   | 'Applied'
-  /** Not written: the records were no longer in the expected state (or the plan was already applied). */
+  /** Not written: the records were no longer in the expected state. */
   | 'Stale'
+  /** Not written: the records already hold what the plan writes (a re-applied plan). */
+  | 'AlreadyApplied'
   /** Not written: its batch failed and was rolled back. */
   | 'Failed'
   /** Not written: a `FlagForReview` action, for a person to decide. */
@@ -24,6 +27,8 @@ export interface ActionOutcome {
   readonly status: ActionStatus;
   /** Batch number (0-based), or null for flagged actions (and actions of a batch never sent). */
   readonly batch: number | null;
+  /** Why the database refused it (a `Failed` action isolated from its batch): SQLSTATE, constraint. */
+  readonly refusal?: ActionRefusal;
   /** The action itself, in reports that keep only the notable outcomes of a streamed plan. */
   readonly action?: SyncAction;
 }
@@ -36,8 +41,12 @@ export interface BatchReport {
   readonly status: 'Applied' | 'Failed' | 'Planned' | 'Skipped';
   readonly applied: number;
   readonly stale: number;
+  /** Actions whose records already held what they write (a re-applied plan). */
+  readonly alreadyApplied?: number;
+  /** Actions the database refused, isolated by splitting the batch (the others were applied). */
+  readonly refused?: number;
   readonly durationMs: number;
-  /** Store calls made for this batch: 1, or more when a transient failure (deadlock) was retried. */
+  /** Store calls made for this batch: 1, or more when a transient failure (deadlock) was retried or refusals were isolated. */
   readonly attempts: number;
   /** Why the batch failed (it was rolled back whole). */
   readonly error?: StoreError;
@@ -76,4 +85,6 @@ export type ApplyStatus =
   /** A batch failed and `onBatchFailure: 'stop'` stopped the run, or a streamed plan failed midway (see the report's `error`). */
   | 'Stopped'
   /** The `AbortSignal` fired; the run stopped between batches. */
-  | 'Aborted';
+  | 'Aborted'
+  /** The run lock was lost (its session ended): the run stopped before the next batch. */
+  | 'LockLost';

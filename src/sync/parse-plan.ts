@@ -10,6 +10,7 @@ import { DESYNC_KINDS } from './desync.js';
 import { PLAN_FORMAT_VERSION, planFingerprint, type SyncPlan } from './plan.js';
 import { SyncPolicySchema, type SyncPolicy } from './policy.js';
 import { looksLikePlanLines, parsePlanLines } from './plan-lines.js';
+import { checkActionPolicy, checkPlanPolicy } from './plan-trust.js';
 
 const observedLevel = z.number({ error: 'must be a number or null' }).finite().nullable();
 /**
@@ -148,11 +149,14 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
   if (!parsed.success) return err(validationError('plan', toIssues(parsed.error)));
   const plan = parsed.data as unknown as SyncPlan;
 
-  const issues = checkPlanConsistency(plan);
+  const issues = checkPlanConsistency(plan, { policy: false });
   if (issues.length > 0) return err(validationError('plan', issues));
 
   const actual = planFingerprint(plan);
   if (actual !== plan.fingerprint) return err(fingerprintMismatch(plan.fingerprint, actual));
+  // Last: what the plan's own policy allows (a re-fingerprinted edit cannot demote).
+  const policyIssues = checkPlanPolicy(plan);
+  if (policyIssues.length > 0) return err(validationError('plan', policyIssues));
   return ok(plan);
 }
 
@@ -183,15 +187,17 @@ export function unsupportedVersion(version: unknown): PlanParseError {
  * The checks `parsePlan` makes beyond the shape, also made by `applyPlan` before any write (a plan
  * built or edited in code gets them too): every write within the recorded maximum, action kinds
  * matching their expected state, `maxAchievedLevel` written as the planner computes it (the
- * higher of the old value and the new level), and the summary matching the actions.
+ * higher of the old value and the new level), every write being what the plan's own policy gives
+ * its expected state (no demotion unless allowed, the direction followed, no creation under
+ * `missing: flag`: see `checkPlanPolicy`), and the summary matching the actions.
  */
-export function checkPlanConsistency(plan: SyncPlan): ValidationIssue[] {
+export function checkPlanConsistency(plan: SyncPlan, options: { readonly policy?: boolean } = {}): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const counts = new Map<string, number>();
   const context: PlanActionContext = { maxLevels: plan.maxLevels, aliases: plan.aliases, policy: plan.policy };
   plan.actions.forEach((action, index) => {
     counts.set(action.kind, (counts.get(action.kind) ?? 0) + 1);
-    checkPlanAction(action, context, `actions[${index}].`, issues);
+    checkPlanAction(action, context, `actions[${index}].`, issues, options);
   });
   for (const kind of ACTION_KINDS) {
     if ((counts.get(kind) ?? 0) !== plan.summary.actions[kind]) {
@@ -215,10 +221,26 @@ export interface PlanActionContext {
  * The checks of one action against its plan, made for every action wherever a plan comes from
  * (a plan in memory, each line of a plan file, each action of a streamed plan before it is
  * applied): every write within the recorded maximum, the kind matching its expected state,
- * `maxAchievedLevel` as the planner computes it, every stored id belonging to the pair.
+ * `maxAchievedLevel` as the planner computes it, every stored id belonging to the pair, and then
+ * the write being what the plan's policy gives the expected state (`checkPlanPolicy`).
  * Issues are appended with `prefix` before the field (`actions[3].`, `line 17: `).
  */
-export function checkPlanAction(action: SyncAction, context: PlanActionContext, prefix: string, issues: ValidationIssue[]): void {
+export function checkPlanAction(
+  action: SyncAction,
+  context: PlanActionContext,
+  prefix: string,
+  issues: ValidationIssue[],
+  options: { readonly policy?: boolean } = {},
+): void {
+  const before = issues.length;
+  checkActionShape(action, context, prefix, issues);
+  // Then what the plan's own policy allows (a re-fingerprinted edit cannot demote). Readers of
+  // a saved plan make this check after the fingerprint's, so that an accidental edit is reported
+  // as one (`policy: false` here, `checkActionPolicy` later).
+  if (options.policy !== false && issues.length === before) issues.push(...checkActionPolicy(action, context, prefix));
+}
+
+function checkActionShape(action: SyncAction, context: PlanActionContext, prefix: string, issues: ValidationIssue[]): void {
   const at = (field: string, message: string) => issues.push({ field: `${prefix}${field}`, message });
   const max = context.maxLevels[action.specializationId]?.maxLevel;
   if (action.write !== null) {

@@ -21,6 +21,7 @@ import {
 } from './parse-plan.js';
 import { PLAN_FORMAT_VERSION, fingerprintHeader, fingerprintTrailer, type PlannedMaxLevel, type SyncPlan } from './plan.js';
 import { collectPlan, streamPlan, type PlanHeader, type PlanPage, type PlanSourceError, type PlanStream, type PlanTrailer } from './plan-stream.js';
+import { checkActionPolicy } from './plan-trust.js';
 
 /**
  * The plan file format (version 2): JSON Lines, UTF-8, one JSON object per line, written and
@@ -261,6 +262,8 @@ export class PlanLineReader {
   private readonly counts = new Map<ActionKind, number>();
   private total = 0;
   private previous: SyncAction | undefined;
+  /** The first action the plan's own policy forbids, reported once the fingerprint is known good. */
+  private policyIssue: ValidationIssue | undefined;
 
   /** One line (without its line end): the action it holds, or null for any other line. */
   feed(raw: string): Result<SyncAction | null, PlanParseError> {
@@ -321,6 +324,7 @@ export class PlanLineReader {
       this.hasher.line(fingerprintTrailer({ maxLevels, summary, warnings }));
       const actual = this.hasher.digest();
       if (actual !== fingerprint) return err(fingerprintMismatch(fingerprint, actual));
+      if (this.policyIssue !== undefined) return err(validationError('plan file', [this.policyIssue]));
       this.trailer = { maxLevels, summary, warnings, fingerprint };
       return ok(null);
     }
@@ -330,8 +334,11 @@ export class PlanLineReader {
     if (!parsed.success) return this.issues(parsed.error);
     const action = parsed.data as unknown as SyncAction;
     const issues: ValidationIssue[] = [];
-    checkPlanAction(action, context, `line ${this.lineNumber}: `, issues);
+    checkPlanAction(action, context, `line ${this.lineNumber}: `, issues, { policy: false });
     if (issues.length > 0) return err(validationError('plan file', issues));
+    // What the plan's own policy forbids is reported after the fingerprint is checked (an
+    // accidental edit is a fingerprint mismatch; a re-fingerprinted one is named here).
+    if (this.policyIssue === undefined) this.policyIssue = checkActionPolicy(action, context, `line ${this.lineNumber}: `)[0];
     if (this.previous !== undefined && comparePairKeys(this.previous, action) > 0) {
       return at('userId', 'is out of key order (actions are sorted by user id, then specialization id)');
     }

@@ -8,7 +8,10 @@ import type { Desync, DesyncKind } from './desync.js';
 import { PlanAccumulator } from './plan-builder.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
 import { comparePairKeys, formatPairKey } from './pair.js';
-import { resolvePolicy, type PolicyRules, type SyncPolicy, type SyncPolicyInput } from './policy.js';
+import { DEFAULT_CLAMP_LIMIT, resolvePolicy, type PolicyRules, type SyncPolicy, type SyncPolicyInput } from './policy.js';
+
+/** The largest PostgreSQL `integer`: a level beyond it is never a level. */
+const MAX_INT4 = 2_147_483_647;
 import type { Shard } from './shard.js';
 
 /** The plan file format this release writes and reads. */
@@ -223,6 +226,11 @@ export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAc
     if (d.kind !== 'AboveMaxLevel') continue;
     if (rules.aboveMax === 'flag') {
       return flag(['AboveMaxLevel'], `${d.side} level ${d.level} is above the maximum ${maxLevel} (policy: flag)`);
+    }
+    const limit = rules.clampLimit ?? DEFAULT_CLAMP_LIMIT;
+    if (d.level - maxLevel > limit || d.level > MAX_INT4) {
+      // Not a level at all: clamping it would promote the other record from garbage.
+      return flag(['InvalidLevel'], `Invalid ${d.side} level: ${d.level} is more than ${limit} above the maximum ${maxLevel}; not clamped (clampLimit)`);
     }
     if (d.side === 'progress') p = maxLevel;
     else l = maxLevel;

@@ -21,7 +21,21 @@ const rules = {
   missing: z.enum(['create', 'flag'], { error: 'must be "create" or "flag"' }),
   /** A level above the maximum is flagged (`flag`, default) or lowered to the maximum (`clamp`). */
   aboveMax: z.enum(['flag', 'clamp'], { error: 'must be "flag" or "clamp"' }),
+  /**
+   * How far above the maximum a level may be and still be clamped (default
+   * {@link DEFAULT_CLAMP_LIMIT}); a level further above is not a level (a corrupt 2147483647, a
+   * typo of 99): it is `InvalidLevel`, flagged for review, never a promotion of the other side.
+   */
+  clampLimit: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).max(1_000_000).optional(),
 };
+
+/**
+ * The default of `clampLimit`: 10 levels above the maximum. A genuine level above the maximum
+ * comes from a maximum that was lowered or mistyped (the original system's 5 where the database
+ * said 3, or 8 on a 3-level internship): a few levels of excess. Anything further is a corrupt
+ * value, and clamping it would turn garbage into a promotion of the other record.
+ */
+export const DEFAULT_CLAMP_LIMIT = 10;
 
 const PolicyRulesSchema = z.strictObject(rules);
 const PartialRulesSchema = z.strictObject({
@@ -29,6 +43,7 @@ const PartialRulesSchema = z.strictObject({
   allowDemotion: rules.allowDemotion.optional(),
   missing: rules.missing.optional(),
   aboveMax: rules.aboveMax.optional(),
+  clampLimit: rules.clampLimit,
 });
 
 /** The rules the planner applies to one specialization. */
@@ -79,5 +94,6 @@ export function policyFor(policy: SyncPolicy, specializationId: string): PolicyR
     allowDemotion: override.allowDemotion ?? policy.allowDemotion,
     missing: override.missing ?? policy.missing,
     aboveMax: override.aboveMax ?? policy.aboveMax,
+    clampLimit: override.clampLimit ?? policy.clampLimit ?? DEFAULT_CLAMP_LIMIT,
   };
 }

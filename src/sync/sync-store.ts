@@ -48,16 +48,30 @@ export interface ApplyContext {
    * @deprecated Bind the catalog when creating the store.
    */
   readonly aliases?: ReadonlyMap<string, string>;
+  /**
+   * Longest wait for one row lock per statement, in ms, where the store owns the transaction
+   * (PostgreSQL: `SET LOCAL lock_timeout`); absent: the session's default.
+   */
+  readonly lockTimeoutMs?: number;
 }
 
-/** The outcome of one write action in a batch. */
-export type WriteOutcome = 'Applied' | 'Stale';
+/**
+ * The outcome of one write action in a batch: written; not written because the pair's records
+ * moved on (`Stale`); or not written because the pair's records already hold the state the
+ * batch's actions for that pair would leave them in (`AlreadyApplied`: a re-applied plan).
+ */
+export type WriteOutcome = 'Applied' | 'Stale' | 'AlreadyApplied';
 
 /** A held run lock. Release it exactly once. */
 export interface RunLock {
   /** `all`, or `shard k/n`. */
   readonly scope: string;
   release(): Promise<void>;
+  /**
+   * When the store can tell: aborted when the lock is lost while held (its database session
+   * ended, e.g. `pg_terminate_backend`). `applyPlan` checks it before every batch and stops.
+   */
+  readonly lost?: AbortSignal;
 }
 
 /** What a bulk run covers, for locking. */
@@ -84,7 +98,8 @@ export interface RunScope {
  *   progression rows, or none is and the result is `err`. Each action is compare-and-set: it is
  *   written only when the pair's records are exactly in the action's `expected` state at the
  *   start of the batch (no record under any id of the pair where `expected` says null), otherwise
- *   it is `Stale` and nothing of it is written. Every license level change, creation included,
+ *   it is `Stale` (or `AlreadyApplied` when the pair's records already hold the values the
+ *   batch's actions for that pair write) and nothing of it is written. Every license level change, creation included,
  *   writes exactly one progression row; `maxAchievedLevel` never decreases.
  * - `acquireRunLock` MUST refuse a second holder of an overlapping scope with `RunInProgress`
  *   (or wait for it when `wait` is true): `all` overlaps every shard; shards overlap only

@@ -174,17 +174,46 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
     return true;
   }
 
+  /**
+   * True when the pair's rows already hold the state this batch's actions for the pair leave
+   * them in (the expected state with every write of the pair applied): `AlreadyApplied`.
+   */
+  function alreadyApplied(action: WriteAction, batch: readonly WriteAction[], aliases: ReadonlyMap<string, string>, t: Tables): boolean {
+    const mine = batch.filter((a) => a.userId === action.userId && a.specializationId === action.specializationId);
+    let progress: { specializationId: string; level: number | null } | null = action.expected.progress;
+    let license: { specializationId: string; level: number | null; maxAchievedLevel: number | null } | null = action.expected.license;
+    for (const a of mine) {
+      if (a.kind === 'CreateProgress') progress = { specializationId: a.write.specializationId, level: a.write.level };
+      if (a.kind === 'SetProgressLevel' && progress) progress = { ...progress, level: a.write.level };
+      if (a.kind === 'CreateLicense') license = { specializationId: a.write.specializationId, level: a.write.level, maxAchievedLevel: a.write.maxAchievedLevel };
+      if (a.kind === 'SetLicenseLevel' && license) license = { ...license, level: a.write.level, maxAchievedLevel: a.write.maxAchievedLevel };
+    }
+    const rows = rowsOf(action, aliases, t);
+    if (progress === null ? rows.progress.length !== 0 : rows.progress.length !== 1) return false;
+    if (license === null ? rows.licenses.length !== 0 : rows.licenses.length !== 1) return false;
+    const p = rows.progress[0];
+    if (progress !== null && (p!.specializationId !== progress.specializationId || p!.level !== progress.level)) return false;
+    const l = rows.licenses[0];
+    if (license !== null && (l!.specializationId !== license.specializationId || l!.level !== license.level || l!.maxAchievedLevel !== license.maxAchievedLevel)) return false;
+    return true;
+  }
+
+  /** A constraint violation as a driver reports it: SQLSTATE `code` and `constraint`. */
+  function refusal(message: string, code: string, constraint: string): Error {
+    return Object.assign(new Error(message), { code, constraint });
+  }
+
   function write(action: WriteAction, context: ApplyContext & { readonly aliases: ReadonlyMap<string, string> }, t: Tables): void {
     const rows = rowsOf(action, context.aliases, t);
     const checkLevel = (level: number) => {
-      if (!Number.isInteger(level) || level < 1) throw new Error(`check constraint violated: level ${level} must be an integer ≥ 1`);
+      if (!Number.isInteger(level) || level < 1) throw refusal(`check constraint violated: level ${level} must be an integer ≥ 1`, '23514', 'level_check');
     };
     const history = (fromLevel: number | null, toLevel: number, specializationId: string, reason: string, evidence: string) =>
       t.progressions.push({ userId: action.userId, specializationId, fromLevel, toLevel, advancedBy: context.actor, reason, evidence });
     switch (action.kind) {
       case 'CreateLicense': {
         checkLevel(action.write.level);
-        if (!known.has(action.write.specializationId)) throw new Error(`foreign key violated: unknown specialization ${action.write.specializationId}`);
+        if (!known.has(action.write.specializationId)) throw refusal(`foreign key violated: unknown specialization ${action.write.specializationId}`, '23503', 'specialization_fkey');
         t.licenses.push({ userId: action.userId, specializationId: action.write.specializationId, level: action.write.level, maxAchievedLevel: action.write.maxAchievedLevel });
         history(null, action.write.level, action.write.specializationId, action.reason, action.evidence);
         return;
@@ -200,7 +229,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
       }
       case 'CreateProgress': {
         checkLevel(action.write.level);
-        if (!known.has(action.write.specializationId)) throw new Error(`foreign key violated: unknown specialization ${action.write.specializationId}`);
+        if (!known.has(action.write.specializationId)) throw refusal(`foreign key violated: unknown specialization ${action.write.specializationId}`, '23503', 'specialization_fkey');
         t.progress.push({ userId: action.userId, specializationId: action.write.specializationId, level: action.write.level, xp: 0, sessions: 0 });
         return;
       }
@@ -282,8 +311,9 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
           } catch (cause) {
             return err(storeUnavailable(name, cause, 'rolled back a batch'));
           }
+          const outcomes = verdicts.map((v, i): WriteOutcome => (v ? 'Applied' : alreadyApplied(actions[i]!, actions, context.aliases, tables) ? 'AlreadyApplied' : 'Stale'));
           tables = staged;
-          return ok(verdicts.map((v) => (v ? 'Applied' : 'Stale')));
+          return ok(outcomes);
         })(),
       );
     },

@@ -498,7 +498,9 @@ export function describeSyncStoreConformance(name: string, options: SyncStoreCon
           },
           { ...coach(u[11]!, 6, 6, 7), kind: 'SetLicenseLevel', write: { level: 6, maxAchievedLevel: 7 }, reason: 'r', evidence: 'e' },
         ];
-        expect((await h.store.applyBatch(actions, context()))._unsafeUnwrap()).toEqual(['Stale', 'Stale', 'Stale', 'Stale', 'Stale']);
+        // The third: that license already holds what the create would write (level 3), so it is
+        // AlreadyApplied rather than Stale; either way no second license is made.
+        expect((await h.store.applyBatch(actions, context()))._unsafeUnwrap()).toEqual(['Stale', 'Stale', 'AlreadyApplied', 'Stale', 'Stale']);
         expect(await h.snapshot()).toEqual(before);
       });
 
@@ -569,9 +571,22 @@ export function describeSyncStoreConformance(name: string, options: SyncStoreCon
         ];
         expect((await h.store.applyBatch(actions, context()))._unsafeUnwrap()).toEqual(['Applied', 'Applied']);
         const once = await h.snapshot();
-        expect((await h.store.applyBatch(actions, context()))._unsafeUnwrap()).toEqual(['Stale', 'Stale']);
+        expect((await h.store.applyBatch(actions, context()))._unsafeUnwrap()).toEqual(['AlreadyApplied', 'AlreadyApplied']);
         expect(await h.snapshot()).toEqual(once);
         expect(once.progressions).toHaveLength(1);
+      });
+
+      it('applyBatch() reports AlreadyApplied only when the pair holds exactly the planned state, else Stale', async () => {
+        const h = await open();
+        // u2: progress 2, license 4 (max 4). Raise the progress to 4: applied once, then already applied.
+        const raise: WriteAction[] = [{ ...coach(u[2]!, 2, 4), kind: 'SetProgressLevel', write: { level: 4 }, reason: 'r' }];
+        expect((await h.store.applyBatch(raise, context()))._unsafeUnwrap()).toEqual(['Applied']);
+        expect((await h.store.applyBatch(raise, context()))._unsafeUnwrap()).toEqual(['AlreadyApplied']);
+        // Someone moves the license on: the same action is now stale, not already applied.
+        await h.setLevel('license', u[2]!, 'LFA_COACH', 5);
+        const before = await h.snapshot();
+        expect((await h.store.applyBatch(raise, context()))._unsafeUnwrap()).toEqual(['Stale']);
+        expect(await h.snapshot()).toEqual(before);
       });
 
       it('applyBatch() of an empty batch succeeds and writes nothing', async () => {

@@ -140,11 +140,12 @@ if (!SERVER_URL) {
       expect(after.history).toBe(2); // license 2: 3 → 4, license 4 created
     });
 
-    it('re-applying the same plan changes nothing: every action is stale (exit 1)', async () => {
+    it('re-applying the same plan changes nothing: every action is already applied (exit 0)', async () => {
       const before = await snapshot();
       const r = await ls('apply', 'levelsync-plan.jsonl', ...conn);
-      expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/applied 0 · stale 4 · failed 0 · flagged for review 1/);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/applied 0 · already applied 4 · stale 0 · failed 0 · flagged for review 1/);
+      expect(r.stdout).toContain('already applied: nothing to write');
       expect(await snapshot()).toEqual(before);
     });
 

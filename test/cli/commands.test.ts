@@ -142,7 +142,7 @@ describe('plan and apply', () => {
     expect(bad.stderr).toMatch(/userIds\[0\].*64-bit/);
   });
 
-  it('applies a plan (exit 0, flagged actions left), then re-applying it is all stale (exit 1)', async () => {
+  it('applies a plan (exit 0, flagged actions left), then re-applying it is all already applied (exit 0, nothing written)', async () => {
     const cwd = tempDir();
     const store = sampleStore();
     const { open } = memoryBackend(store);
@@ -154,10 +154,12 @@ describe('plan and apply', () => {
     expect(store.snapshot().licenses.find((l) => l.userId === 2)?.level).toBe(4);
     expect(store.snapshot().progress.find((p) => p.userId === 3)?.level).toBe(3);
     const again = await run(['apply', 'levelsync-plan.jsonl', '--json'], { openBackend: open, cwd });
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(0);
     const doc = JSON.parse(again.stdout);
-    expect(doc.report.counts).toMatchObject({ Applied: 0, Stale: 4, Flagged: 1 });
-    expect(doc.report.actions.filter((a: { status: string }) => a.status === 'Stale')).toHaveLength(4);
+    expect(doc.report.counts).toMatchObject({ Applied: 0, AlreadyApplied: 4, Stale: 0, Flagged: 1 });
+    const human = await run(['apply', 'levelsync-plan.jsonl'], { openBackend: open, cwd });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('This plan was already applied: nothing to write.');
     expect(store.snapshot().progressions).toHaveLength(2); // one per license level change, never twice
   });
 
@@ -444,7 +446,8 @@ describe('bounded output and streamed plan files', () => {
     const second = behindStore(30);
     const backend = memoryBackend(second);
     await run(['plan'], { openBackend: backend.open, cwd });
-    await run(['apply', 'levelsync-plan.jsonl'], { openBackend: backend.open, cwd });
+    // Every license moves on after the plan (2 → 4): every action is stale.
+    for (let userId = 1; userId <= 30; userId++) second.setLevel('license', userId, 'LFA_COACH', 4);
     const reapplied = await run(['apply', 'levelsync-plan.jsonl', '--limit', '2'], { openBackend: backend.open, cwd });
     expect(reapplied.code).toBe(1);
     expect(reapplied.stdout).toContain('… and 28 more (--limit <n> shows more)');
@@ -452,6 +455,6 @@ describe('bounded output and streamed plan files', () => {
     expect(doc.report.counts).toMatchObject({ Applied: 0, Stale: 30 });
     expect(doc.report.actions).toHaveLength(30);
     expect(doc.report.actionsOmitted).toBe(0);
-    expect(second.snapshot().progressions).toHaveLength(30);
+    expect(second.snapshot().progressions).toHaveLength(0);
   });
 });

@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPgSyncStore } from 'levelsync/pg';
-import { createAdminApi } from '../../examples/admin-api/admin-api.js';
+import { ORIGINAL_SYSTEM_MAPPING, createPgMapping, createPgSyncStore } from 'levelsync/pg';
+import { createAdminApi, createAdminApp } from '../../examples/admin-api/admin-api.js';
+import { createOriginalSchema } from '../support/original-schema.js';
 import { SAMPLE, levels, reset, useExampleDatabase } from './example-database.js';
 
 describe('examples/admin-api', () => {
@@ -34,7 +35,7 @@ describe('examples/admin-api', () => {
   it('lists desyncs for admins and instructors, optionally by specialization (legacy ids accepted)', async () => {
     const all = await call('GET', '/admin/sync/desync-issues', 'instructor:7');
     expect(all.status).toBe(200);
-    expect(all.json).toMatchObject({ total: 4, byKind: { LevelMismatch: 2, MissingLicense: 1, MissingProgress: 1 } });
+    expect(all.json).toMatchObject({ total: 4, issueCount: 4, byKind: { LevelMismatch: 2, MissingLicense: 1, MissingProgress: 1 }, nextCursor: null });
     const player = await call('GET', '/admin/sync/desync-issues?specialization=player', 'admin:1');
     expect(player.status).toBe(200);
     expect(player.json.issues.map((i: { userId: number; specializationId: string }) => `${i.userId}/${i.specializationId}`)).toEqual(['2/GANCUJU_PLAYER']);
@@ -127,5 +128,80 @@ describe('examples/admin-api', () => {
     const r = await call('GET', '/admin/health', 'admin:1');
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ status: 'critical', totalPairs: 5, inconsistentPairs: 4, orphans: { progressOnly: 1, licenseOnly: 1 } });
+  });
+
+  it('pages of 100 over 10 000 issues cover each issue exactly once, in a stable order', async () => {
+    await reset(database().run, {});
+    await database().run(`INSERT INTO levelsync.progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 3 FROM generate_series(1, 10000) u`);
+    await database().run(`INSERT INTO levelsync.licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 2, 2 FROM generate_series(1, 10000) u`);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r: { status: number; json: any } = await call('GET', `/admin/sync/desync-issues?limit=100${cursor ? `&cursor=${cursor}` : ''}`, 'admin:1');
+      expect(r.status).toBe(200);
+      expect(r.json.total).toBe(10_000);
+      expect(r.json.issues.length).toBeLessThanOrEqual(100);
+      for (const issue of r.json.issues) seen.push(`${issue.userId}/${issue.specializationId}/${issue.kind}`);
+      cursor = r.json.nextCursor;
+      pages++;
+    } while (cursor !== null && pages < 200);
+    expect(pages).toBe(100);
+    expect(seen).toHaveLength(10_000);
+    expect(new Set(seen).size).toBe(10_000);
+    expect(seen.slice(0, 3)).toEqual(['1/LFA_COACH/LevelMismatch', '2/LFA_COACH/LevelMismatch', '3/LFA_COACH/LevelMismatch']);
+    expect(seen.at(-1)).toBe('10000/LFA_COACH/LevelMismatch');
+  }, 300_000);
+
+  it('415 for a body not sent as JSON, rather than a quiet dry run', async () => {
+    const before = await levels(database().run);
+    const response = await fetch(`${base}/admin/sync/all`, { method: 'POST', headers: { 'x-user': 'admin:1', 'content-type': 'application/x-www-form-urlencoded' }, body: '{"dry_run": false}' });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ field: '(body)' });
+    expect(await levels(database().run)).toEqual(before);
+    const noBody = await fetch(`${base}/admin/sync/all`, { method: 'POST', headers: { 'x-user': 'admin:1' } });
+    expect(await noBody.json()).toMatchObject({ dryRun: true });
+  });
+
+  it('400 for a bad limit or cursor, naming it', async () => {
+    for (const [query, field] of [['limit=0', 'limit'], ['limit=1001', 'limit'], ['limit=ten', 'limit'], ['cursor=nonsense', 'cursor'], ['page=2', 'page']] as const) {
+      const r = await call('GET', `/admin/sync/desync-issues?${query}`, 'admin:1');
+      expect(r.status, query).toBe(400);
+      expect(r.json.field, query).toBe(field);
+    }
+  });
+
+  it("the original system's tables: rows under PLAYER and COACH are a summary, not issues, and not in total", async () => {
+    const schema = 'admin_api_original';
+    await createOriginalSchema(database().run, { schema });
+    await database().run(`INSERT INTO ${schema}.users (id, name) SELECT u, 'user ' || u FROM generate_series(1, 6) u`);
+    await database().run(`INSERT INTO ${schema}.specializations (id, name, max_levels) VALUES
+      ('GANCUJU_PLAYER', 'GanCuju Player', 8), ('LFA_COACH', 'LFA Coach', 8), ('LFA_FOOTBALL_PLAYER', 'LFA Football Player', 8),
+      ('INTERNSHIP', 'Internship', 3), ('PLAYER', 'Player (legacy)', 8), ('COACH', 'Coach (legacy)', 8)`);
+    // In sync under legacy ids (1, 2, 5), a real mismatch under canonical ids (3), a mismatch under a legacy id (4).
+    await database().run(`INSERT INTO ${schema}.specialization_progress (student_id, specialization_id, current_level) VALUES
+      (1, 'PLAYER', 3), (2, 'COACH', 2), (3, 'GANCUJU_PLAYER', 4), (4, 'PLAYER', 5), (5, 'LFA_COACH', 2)`);
+    await database().run(`INSERT INTO ${schema}.user_licenses (user_id, specialization_type, current_level, max_achieved_level, started_at) VALUES
+      (1, 'PLAYER', 3, 3, now()), (2, 'LFA_COACH', 2, 2, now()), (3, 'GANCUJU_PLAYER', 2, 2, now()), (4, 'PLAYER', 3, 3, now()), (5, 'COACH', 2, 2, now())`);
+    try {
+      const mapping = createPgMapping({ schema }, ORIGINAL_SYSTEM_MAPPING)._unsafeUnwrap();
+      const app = createAdminApp({ pool: database().connection, mapping });
+      const response = await app.request('/admin/sync/desync-issues', { headers: { 'x-user': 'admin:1' } });
+      expect(response.status).toBe(200);
+      const json = (await response.json()) as any;
+      expect(json).toMatchObject({ total: 2, issueCount: 2, byKind: { LevelMismatch: 2 } });
+      expect(json.issues.map((i: { userId: number; specializationId: string; kind: string }) => `${i.userId}/${i.specializationId}/${i.kind}`)).toEqual([
+        '3/GANCUJU_PLAYER/LevelMismatch',
+        '4/GANCUJU_PLAYER/LevelMismatch',
+      ]);
+      expect([...json.legacyIds].sort((a: { storedId: string }, b: { storedId: string }) => a.storedId.localeCompare(b.storedId))).toEqual([
+        expect.objectContaining({ storedId: 'COACH', canonicalId: 'LFA_COACH', progressRows: 1, licenseRows: 1, pairs: 2 }),
+        expect.objectContaining({ storedId: 'PLAYER', canonicalId: 'GANCUJU_PLAYER', progressRows: 2, licenseRows: 2, pairs: 2 }),
+      ]);
+      const student = await app.request('/admin/sync/desync-issues', { headers: { 'x-user': 'student:3' } });
+      expect(student.status).toBe(403);
+    } finally {
+      await database().run(`DROP SCHEMA ${schema} CASCADE`);
+    }
   });
 });

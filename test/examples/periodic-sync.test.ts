@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLevelsyncMapping, createPgSyncStore } from 'levelsync/pg';
-import { runSyncJob, startSyncScheduler, type SyncJobLog } from '../../examples/periodic-sync/sync-job.js';
+import { runSyncJob, type SyncJobLog } from '../../examples/periodic-sync/sync-job.js';
 import { removeTempDirs, tempDir } from '../cli/in-process.js';
 import { SAMPLE, levels, reset, useExampleDatabase } from './example-database.js';
 
@@ -69,26 +69,5 @@ describe('examples/periodic-sync', () => {
     expect(log.status).toBe('error');
     expect(log.message).toMatch(/no_such_schema/);
     expect(existsSync(log.file)).toBe(true);
-  });
-
-  it('the scheduler runs every N hours without keeping the process alive, and stops cleanly', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    try {
-      const runs: SyncJobLog[] = [];
-      let ran: (log: SyncJobLog) => void = () => {};
-      const first = new Promise<SyncJobLog>((resolve) => (ran = resolve));
-      const scheduler = startSyncScheduler({ pool: database().connection, logDir, now, everyHours: 6, onRun: (log) => (runs.push(log), ran(log)) });
-      vi.advanceTimersByTime(6 * 3_600_000 - 1);
-      expect(runs).toHaveLength(0); // no run on boot, as the original
-      vi.advanceTimersByTime(1);
-      expect((await first).status).toBe('success');
-      expect(await scheduler.runNow()).toMatchObject({ status: 'success', issuesFound: 0 });
-      await scheduler.stop();
-      vi.advanceTimersByTime(24 * 3_600_000);
-      expect(runs).toHaveLength(2);
-      expect(await scheduler.runNow()).toBeNull();
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });

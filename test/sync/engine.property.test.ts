@@ -180,7 +180,7 @@ describe('sync engine invariants (property-based, in-memory store)', () => {
     );
   });
 
-  it('if k planned pairs change between plan and apply, exactly those k are Stale and left as changed', async () => {
+  it('if k planned pairs change between plan and apply, exactly those k are Stale (or AlreadyApplied, when the change is what the plan writes) and left as changed', async () => {
     await fc.assert(
       fc.asyncProperty(data, policy, fc.integer({ min: 0, max: 2 ** 31 }), async (seed, p, pick) => {
         const s = store(seed);
@@ -198,7 +198,9 @@ describe('sync engine invariants (property-based, in-memory store)', () => {
         }
         const disturbed = s.snapshot();
         const report = (await applyPlan(plan, s, { batchSize: 3 }))._unsafeUnwrap();
-        const stalePairs = new Set(report.outcomes.filter((o) => o.status === 'Stale').map((o) => formatPairKey(plan.actions[o.index]!)));
+        const stalePairs = new Set(
+          report.outcomes.filter((o) => o.status === 'Stale' || o.status === 'AlreadyApplied').map((o) => formatPairKey(plan.actions[o.index]!)),
+        );
         expect(stalePairs).toEqual(new Set(changed.map(formatPairKey)));
         const after = s.snapshot();
         for (const a of changed) {

@@ -150,7 +150,7 @@ describe('streamed plans', () => {
     expect(report.counts.Applied + report.counts.Skipped + report.counts.Flagged).toBe(report.counts.total);
   });
 
-  it('re-applying a streamed plan file writes nothing: every write is Stale, no history row is added', async () => {
+  it('re-applying a streamed plan file writes nothing: every write is AlreadyApplied, no history row is added', async () => {
     const s = mixed(200);
     const text = await fileText(await streamFor(s));
     const first = (await applyPlan((await readPlanLines(linesOf(text)))._unsafeUnwrap(), s, { batchSize: 50 }))._unsafeUnwrap();
@@ -159,7 +159,7 @@ describe('streamed plans', () => {
     const history = s.snapshot().progressions.length;
     const rows = JSON.stringify(s.snapshot());
     const again = (await applyPlan((await readPlanLines(linesOf(text)))._unsafeUnwrap(), s, { batchSize: 50 }))._unsafeUnwrap();
-    expect(again.counts).toMatchObject({ Applied: 0, Stale: first.counts.Applied, Flagged: first.counts.Flagged });
+    expect(again.counts).toMatchObject({ Applied: 0, Stale: 0, AlreadyApplied: first.counts.Applied, Flagged: first.counts.Flagged });
     expect(s.snapshot().progressions).toHaveLength(history);
     expect(JSON.stringify(s.snapshot())).toBe(rows);
     // A streamed report keeps the notable outcomes with their actions, not one per action.

@@ -3,7 +3,8 @@ import { err, ok, type Result } from 'neverthrow';
 import type { PlanStream } from '../../index.js';
 import { applyExitCode, applyReportJson, applyStep, printApplyReport } from '../apply-step.js';
 import { withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
-import type { CliFailure } from '../cli-failure.js';
+import { usageFailure, type CliFailure } from '../cli-failure.js';
+import { runLockStep } from '../run-lock-step.js';
 import type { CommandArgs } from '../cli-options.js';
 import { displayPath, openPlanFile } from '../plan-file.js';
 import { planSourceFailure } from './plan-command.js';
@@ -17,6 +18,10 @@ export async function applyCommand(args: CommandArgs, ctx: CommandContext): Prom
   const path = args.positionals[0]!;
   const plan = await openPlanFile(path, ctx.environment.cwd);
   if (plan.isErr()) return err(plan.error);
+  const fingerprint = plan.value.trailer()?.fingerprint;
+  if (args.expectFingerprint !== undefined && fingerprint !== args.expectFingerprint) {
+    return err(usageFailure(`plan file ${path} is not the approved plan: its fingerprint is ${fingerprint ?? 'unknown'}, --expect-fingerprint is ${args.expectFingerprint}; nothing was applied`));
+  }
   return withBackend(args, ctx, { create: false }, (backend) => applyWith(args, ctx, backend, plan.value, displayPath(resolve(ctx.environment.cwd, path), ctx.environment.cwd)));
 }
 
@@ -25,21 +30,34 @@ async function applyWith(args: CommandArgs, ctx: CommandContext, backend: CliBac
   if (!ctx.out.jsonMode) {
     ctx.out.out(`Applying ${file} (plan ${trailer.fingerprint.slice(7, 19)}, ${trailer.summary.actions.total} action(s)) to ${backend.target}`);
   }
-  const applied = await applyStep(plan, backend, ctx, {
-    ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
-    waitForLock: args.waitForLock,
-    ...(args.full ? { outcomeLimit: Number.MAX_SAFE_INTEGER } : {}),
-  });
+  // The run lock first (before any write, and before a wait could make the plan go stale).
+  const writes = trailer.summary.actions.total - trailer.summary.actions.FlagForReview;
+  const lock = writes > 0 ? await runLockStep(backend, ctx, plan.header.scope.shard ? { shard: plan.header.scope.shard } : {}, args.waitForLock) : undefined;
+  if (lock?.isErr()) return err(lock.error);
+  const runLock = lock?.isOk() ? lock.value : undefined;
+  let applied: Awaited<ReturnType<typeof applyStep>>;
+  try {
+    applied = await applyStep(plan, backend, ctx, {
+      ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+      waitForLock: args.waitForLock,
+      ...(args.full ? { outcomeLimit: Number.MAX_SAFE_INTEGER } : {}),
+      ...(runLock ? { runLock } : {}),
+      ...(args.expectFingerprint !== undefined ? { expectFingerprint: args.expectFingerprint } : {}),
+    });
+  } finally {
+    await runLock?.release().catch(() => undefined);
+  }
   if (applied.isErr()) return err(applied.error);
   const report = applied.value;
   const failure = report.error !== undefined ? planSourceFailure(report.error, backend) : undefined;
-  const exitCode = failure?.exitCode ?? applyExitCode(report);
+  const exitCode = failure?.exitCode ?? applyExitCode(report, ctx.signal);
   if (ctx.out.jsonMode) {
     ctx.out.json({
       command: 'apply',
       target: backend.target,
       mapping: backend.mapping,
       file,
+      ...(report.status === 'Aborted' ? { interrupted: true } : {}),
       report: applyReportJson(undefined, report),
       ...(failure ? { error: { kind: failure.kind, message: failure.message } } : {}),
       exitCode,

@@ -14,6 +14,7 @@ export function checkCommand(args: CommandArgs, ctx: CommandContext): Promise<Re
 }
 
 async function checkCommandWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend): Promise<Result<number, CliFailure>> {
+  if (args.pending) return (await import('./check-pending.js')).checkPendingWith(args, ctx, backend);
   const opened = await openScanStep(args, backend, ctx);
   if (opened.isErr()) return err(opened.error);
   const { scan } = opened.value;
@@ -33,7 +34,7 @@ async function checkCommandWith(args: CommandArgs, ctx: CommandContext, backend:
         if (!writer) return err(failure);
         // The document has begun: end it with the error rather than leave it open.
         await writer.endList();
-        await writer.fields({ error: { kind: failure.kind, message: failure.message }, exitCode: failure.exitCode });
+        await writer.fields({ ...(failure.kind === 'interrupted' ? { interrupted: true } : {}), error: { kind: failure.kind, message: failure.message }, exitCode: failure.exitCode });
         await writer.end();
         ctx.out.error(failure.message);
         return ok(failure.exitCode);

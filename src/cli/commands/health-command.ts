@@ -19,13 +19,28 @@ async function healthWith(args: CommandArgs, ctx: CommandContext, backend: CliBa
   if (checked.isErr()) return err(storeFailure(checked.error, backend));
   const { desyncs: _desyncs, ...report } = checked.value;
   const exitCode = report.status === 'healthy' ? EXIT.ok : EXIT.attention;
+  const capture = await captureLag(backend);
   if (ctx.out.jsonMode) {
-    ctx.out.json({ command: 'health', target: backend.target, mapping: backend.mapping, scope: scopeOf(args), thresholds: HEALTH_THRESHOLDS, ...report, exitCode });
+    ctx.out.json({ command: 'health', target: backend.target, mapping: backend.mapping, scope: scopeOf(args), thresholds: HEALTH_THRESHOLDS, ...report, changeCapture: capture, exitCode });
   } else {
     printHealth(ctx.out, report);
     for (const line of legacyIdLines(report.legacyIds)) ctx.out.out(line);
+    if (capture.installed) {
+      ctx.out.out(`  change capture: ${plural(capture.pending, 'pending change')}${capture.pending > 0 ? `, the oldest ${formatCount(capture.oldestMs)} ms old (reconciler lag)` : ''}`);
+    }
   }
   return ok(exitCode);
+}
+
+/** Whether change capture is installed and, if so, the pending changes and the oldest one's age. */
+async function captureLag(backend: CliBackend): Promise<{ readonly installed: boolean; readonly pending: number; readonly oldestMs: number }> {
+  const none = { installed: false, pending: 0, oldestMs: 0 };
+  if (!backend.pg) return none;
+  const { isCaptureInstalled, pendingLag } = await import('../../pg/index.js');
+  const installed = await isCaptureInstalled(backend.pg.connection, { mapping: backend.pg.mapping });
+  if (installed.isErr() || !installed.value) return none;
+  const lag = await pendingLag(backend.pg.connection, { mapping: backend.pg.mapping });
+  return lag.isOk() ? { installed: true, ...lag.value } : none;
 }
 
 /** The health report as a few lines. */

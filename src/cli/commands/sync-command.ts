@@ -2,20 +2,34 @@ import { err, ok, type Result } from 'neverthrow';
 import { renderPlan } from '../../index.js';
 import { applyExitCode, applyReportJson, applyStep, printApplyReport } from '../apply-step.js';
 import { withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
-import { EXIT, type CliFailure } from '../cli-failure.js';
+import { EXIT, interruptedExitCode, type CliFailure } from '../cli-failure.js';
+import type { RunLock } from '../../index.js';
+import { runLockStep } from '../run-lock-step.js';
 import type { CommandArgs } from '../cli-options.js';
 import { openPlanStep, planSourceFailure, planSummaryJson } from './plan-command.js';
 
 /**
  * `levelsync sync`: plan and apply in one go, streamed: batches are applied as the scan finds
  * their pairs, so memory is bounded by the batch. A dry run unless `--apply`: then it exits 1
- * when there is anything to do, like `check`. With `--apply` it exits like `apply`.
+ * when there is anything to write (flagged actions alone: 0, as with `--apply`). With `--apply`
+ * it takes the run lock before it scans, and exits like `apply`.
  */
 export function syncCommand(args: CommandArgs, ctx: CommandContext): Promise<Result<number, CliFailure>> {
   return withBackend(args, ctx, { create: false }, (backend) => syncWith(args, ctx, backend));
 }
 
 async function syncWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend): Promise<Result<number, CliFailure>> {
+  if (!args.apply) return syncLocked(args, ctx, backend, undefined);
+  const lock = await runLockStep(backend, ctx, args.shard ? { shard: args.shard } : {}, args.waitForLock);
+  if (lock.isErr()) return err(lock.error);
+  try {
+    return await syncLocked(args, ctx, backend, lock.value);
+  } finally {
+    await lock.value.release().catch(() => undefined);
+  }
+}
+
+async function syncLocked(args: CommandArgs, ctx: CommandContext, backend: CliBackend, runLock: RunLock | undefined): Promise<Result<number, CliFailure>> {
   const made = await openPlanStep(args, ctx, backend);
   if (made.isErr()) return err(made.error);
   const dryRun = !args.apply;
@@ -26,6 +40,7 @@ async function syncWith(args: CommandArgs, ctx: CommandContext, backend: CliBack
       waitForLock: args.waitForLock,
       dryRun,
       ...(args.full ? { outcomeLimit: Number.MAX_SAFE_INTEGER } : {}),
+      ...(runLock ? { runLock } : {}),
     });
   } finally {
     made.value.done();
@@ -33,6 +48,16 @@ async function syncWith(args: CommandArgs, ctx: CommandContext, backend: CliBack
   if (applied.isErr()) return err(applied.error);
   const report = applied.value;
   const plan = made.value.overview();
+  if (ctx.signal.aborted && (plan === undefined || report.status === 'Aborted')) {
+    // Stopped by a signal: the report of what was done (nothing rolled back), marked interrupted.
+    const exitCode = interruptedExitCode(ctx.signal);
+    if (ctx.out.jsonMode) {
+      ctx.out.json({ command: 'sync', target: backend.target, mapping: backend.mapping, dryRun, interrupted: true, report: applyReportJson(undefined, report), exitCode });
+    } else {
+      printApplyReport(ctx.out, undefined, report, args.limit);
+    }
+    return ok(exitCode);
+  }
   if (plan === undefined || report.error !== undefined) {
     // The scan failed midway: batches before it stay committed; report them, then the failure.
     const failure = planSourceFailure(report.error ?? { _tag: 'ValidationError', subject: 'plan', field: '(root)', message: 'the plan ended early', issues: [] }, backend);
@@ -44,7 +69,8 @@ async function syncWith(args: CommandArgs, ctx: CommandContext, backend: CliBack
     }
     return ok(failure.exitCode);
   }
-  const exitCode = dryRun ? (plan.summary.actions.total > 0 ? EXIT.attention : EXIT.ok) : applyExitCode(report);
+  const writes = plan.summary.actions.total - plan.summary.actions.FlagForReview;
+  const exitCode = dryRun ? (writes > 0 ? EXIT.attention : EXIT.ok) : applyExitCode(report, ctx.signal);
   if (ctx.out.jsonMode) {
     ctx.out.json({
       command: 'sync',

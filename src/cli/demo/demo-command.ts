@@ -375,18 +375,21 @@ function printNextSteps(ctx: CommandContext, db: OpenDatabase, schema: string, p
   const { out, environment } = ctx;
   const viaNpm = environment.env.npm_lifecycle_event === 'demo';
   const cli = viaNpm ? 'npm run levelsync --' : 'levelsync';
-  const where =
-    db.kind === 'embedded'
-      ? `--data-dir ${db.target.display}${schema !== 'public' ? ` --schema ${schema}` : ''}`
-      : `--database-url '${db.target.display}' --schema ${schema}`;
+  // On a server the commands read the URL from DATABASE_URL: a printed URL would have its
+  // password masked (***) and could not be pasted.
+  const where = db.kind === 'embedded' ? `--data-dir ${db.target.display}${schema !== 'public' ? ` --schema ${schema}` : ''}` : `--schema ${schema}`;
   const conn = `${where} --mapping original`;
   out.out(out.color.bold('What to try next'));
+  if (db.kind === 'server') {
+    if (db.target.password === null) out.out(`  export DATABASE_URL=${shellQuote(db.target.display)}`);
+    else out.out('  (the commands below read DATABASE_URL: set it to the URL you gave --database-url; its password is not printed)');
+  }
   const rows: [string, string][] = [
     [`${cli} check ${conn}`, 'what is left (exit code 1: pairs need review)'],
     [`${cli} health ${conn}`, 'the consistency rate'],
     [`${cli} max-level PLAYER ${conn}`, 'a legacy alias resolved, and where the value came from'],
     [`${cli} max-level ${DEMO_UNKNOWN_SPECIALIZATION} ${conn}`, 'an unknown specialization: refused, never a silent default'],
-    [`${cli} apply ${planFile} ${conn}`, 'apply the same plan again: every action is stale, nothing is written twice'],
+    [`${cli} apply ${planFile} ${conn}`, 'apply the same plan again: every action is already applied, nothing is written twice'],
     [`${cli} sync --above-max clamp ${conn}`, 'a dry run with another policy'],
     [`${cli} --help`, 'every command and option'],
   ];
@@ -394,5 +397,9 @@ function printNextSteps(ctx: CommandContext, db: OpenDatabase, schema: string, p
     out.out(`  ${command}`);
     out.out(`      ${out.color.dim(what)}`);
   }
-  if (db.kind === 'server' && db.target.password !== null) out.out('  (the password is masked above: put yours back in the URL, or use DATABASE_URL)');
+}
+
+/** A word for a POSIX shell: single-quoted, with single quotes escaped. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,0 +1,405 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { applyPlan, createMaxLevelResolver, createPlan, encodePlanLines, parsePlan, planFingerprint, scanDesyncs, type SyncPlan } from 'levelsync';
+import { createLevelsyncMapping, createPgMaxLevelRepository, createPgSyncStore, migrate, upsertSpecializations } from 'levelsync/pg';
+import { runLevelsync } from '../cli/cli-process.js';
+import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
+import { spawnLevelsync, until } from './support/cli-spawn.js';
+import { printFigures, TEST_TIMEOUT } from './support/reliability.js';
+
+// The edges an operator reaches in the first week (issue 11): a refused action in a batch, a
+// tampered plan, a failed or too-new migrate, a corrupt level under clamp, a row lock held by
+// someone else, the run lock's session killed, a second run, SIGTERM and SIGINT.
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'levelsync-edges-'));
+  dirs.push(dir);
+  return dir;
+};
+
+const SPECS = [
+  { id: 'GANCUJU_PLAYER', maxLevel: 8 },
+  { id: 'LFA_FOOTBALL_PLAYER', maxLevel: 8 },
+  { id: 'LFA_COACH', maxLevel: 8 },
+  { id: 'INTERNSHIP', maxLevel: 3 },
+];
+
+async function schemaWith(pool: pg.Pool, schema: string, specs = SPECS) {
+  const mapping = createLevelsyncMapping({ schema })._unsafeUnwrap();
+  (await migrate(pool, { schema }))._unsafeUnwrap();
+  (await upsertSpecializations(pool, specs, { mapping }))._unsafeUnwrap();
+  const store = createPgSyncStore(pool, { mapping });
+  const resolver = createMaxLevelResolver({ repositories: [createPgMaxLevelRepository(pool, { mapping })] });
+  const plan = async (policy = {}) => createPlan((await scanDesyncs(store, { resolver }))._unsafeUnwrap(), { policy })._unsafeUnwrap();
+  return { mapping, store, resolver, plan };
+}
+
+/** Everything levelsync could write, as one comparable value. */
+async function state(pool: pg.Pool, schema: string) {
+  const q = async (sql: string) => (await pool.query(sql)).rows;
+  return {
+    progress: await q(`SELECT user_id::text, specialization_id, level FROM "${schema}".progress ORDER BY 1, 2`),
+    licenses: await q(`SELECT user_id::text, specialization_id, level, max_achieved_level FROM "${schema}".licenses ORDER BY 1, 2`),
+    history: await q(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`),
+  };
+}
+
+/** A plan as `levelsync plan` writes it (JSON Lines; the trailer carries the plan's own fingerprint field). */
+async function planFileText(plan: SyncPlan): Promise<string> {
+  let text = '';
+  for await (const piece of encodePlanLines(plan)) text += piece._unsafeUnwrap();
+  return text;
+}
+
+describeWithServer('reliability: edges (issue 11)', () => {
+  const database = useTestDatabase('rel_edges');
+
+  it(
+    'poison: 1 action the database refuses in a batch of 1 000 → 999 applied, 1 reported with its SQLSTATE and constraint; the next run reports the same 1 and writes nothing else',
+    async () => {
+      const db = database();
+      const schema = 'edges_poison';
+      // INTERNSHIP has no row in the specializations table (the license table's foreign key is gone,
+      // as in a hand-migrated database): creating its progress record violates progress's foreign key.
+      const { store, plan } = await schemaWith(db.pool, schema, SPECS.filter((s) => s.id !== 'INTERNSHIP'));
+      await db.pool.query(`ALTER TABLE "${schema}".licenses DROP CONSTRAINT licenses_specialization_id_fkey`);
+      await db.pool.query(
+        `INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 1 + u % 8 FROM generate_series(1, 1000) u WHERE u <> 500`,
+      );
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) VALUES (500, 'INTERNSHIP', 2, 2)`);
+      const first = await plan();
+      expect(first.summary.actions.total - first.summary.actions.FlagForReview).toBe(1_000);
+      const report = (await applyPlan(first, store, { batchSize: 1_000 }))._unsafeUnwrap();
+      const failed = report.outcomes.filter((o) => o.status === 'Failed');
+      expect(report.batches).toHaveLength(1);
+      expect(report.counts.Applied).toBe(999);
+      expect(failed).toHaveLength(1);
+      const poisoned = first.actions[failed[0]!.index]!;
+      expect([poisoned.userId, poisoned.specializationId, poisoned.kind]).toEqual([500, 'INTERNSHIP', 'CreateProgress']);
+      expect(failed[0]!.refusal).toMatchObject({ sqlState: '23503', constraint: 'progress_specialization_id_fkey' });
+      expect(report.status).toBe('CompletedWithFailures');
+
+      const before = await state(db.pool, schema);
+      expect(before.history[0].n).toBe(999);
+      const second = await plan();
+      const again = (await applyPlan(second, store, { batchSize: 1_000 }))._unsafeUnwrap();
+      const failedAgain = again.outcomes.filter((o) => o.status === 'Failed').map((o) => second.actions[o.index]!);
+      expect(failedAgain.map((a) => [a.userId, a.specializationId, a.kind])).toEqual([[500, 'INTERNSHIP', 'CreateProgress']]);
+      expect(again.counts.Applied).toBe(0);
+      expect(await state(db.pool, schema)).toEqual(before);
+      printFigures('edges/poison', {
+        batch: 1_000,
+        applied: report.counts.Applied,
+        refused: failed.length,
+        sqlState: failed[0]!.refusal!.sqlState!,
+        constraint: failed[0]!.refusal!.constraint!,
+        storeCalls: report.batches[0]!.attempts,
+        nextRunRefused: failedAgain.length,
+        nextRunApplied: again.counts.Applied,
+      });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'tamper: a re-fingerprinted demotion, a raise above the maximum or against the direction, a changed expected state: each refused with a ValidationError naming the action, nothing written; --expect-fingerprint pins the approved plan',
+    async () => {
+      const db = database();
+      const schema = 'edges_tamper';
+      const { store, plan } = await schemaWith(db.pool, schema);
+      // 1: progress 1 / license 6 (admin-advanced); 2: progress 5 / license 3; 3: progress 4 / license 2.
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) VALUES (1, 'LFA_COACH', 1), (2, 'LFA_COACH', 5), (3, 'LFA_COACH', 4)`);
+      await db.pool.query(
+        `INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) VALUES (1, 'LFA_COACH', 6, 6), (2, 'LFA_COACH', 3, 3), (3, 'LFA_COACH', 2, 2)`,
+      );
+      const approved = await plan();
+      const index = (user: number) => approved.actions.findIndex((a) => a.userId === user);
+      const before = await state(db.pool, schema);
+      const edit = (change: (plan: { actions: Record<string, unknown>[] }) => void): SyncPlan => {
+        const copy = structuredClone(approved) as unknown as { actions: Record<string, unknown>[] };
+        change(copy);
+        // A deliberate editor keeps the summary consistent too.
+        const counts = (copy as unknown as SyncPlan).summary.actions as Record<string, number>;
+        for (const kind of Object.keys(counts)) if (kind !== 'total') counts[kind] = copy.actions.filter((a) => a.kind === kind).length;
+        const body = copy as unknown as SyncPlan;
+        return { ...body, fingerprint: planFingerprint(body) };
+      };
+      const tampered: Record<string, SyncPlan> = {
+        demotion: edit((p) => {
+          p.actions[index(1)] = { ...p.actions[index(1)], kind: 'SetLicenseLevel', write: { level: 1, maxAchievedLevel: 6 }, evidence: 'edited', reason: 'higher-wins' };
+        }),
+        aboveMaximum: edit((p) => {
+          (p.actions[index(2)]!.write as { level: number; maxAchievedLevel: number }) = { level: 9, maxAchievedLevel: 9 };
+        }),
+        againstDirection: edit((p) => {
+          (p.actions[index(2)]!.write as { level: number; maxAchievedLevel: number }) = { level: 7, maxAchievedLevel: 7 };
+        }),
+        expectedState: edit((p) => {
+          ((p.actions[index(3)]!.expected as { progress: { level: number } }).progress).level = 3;
+        }),
+      };
+      const cwd = tempDir();
+      const refused: Record<string, string> = {};
+      for (const [name, bad] of Object.entries(tampered)) {
+        const parsed = parsePlan(JSON.stringify(bad));
+        expect(parsed.isErr(), name).toBe(true);
+        const error = parsed._unsafeUnwrapErr();
+        expect(error._tag, name).toBe('ValidationError');
+        expect(error.message, name).toMatch(/actions\[\d+\]/);
+        const applied = await applyPlan(bad, store);
+        expect(applied.isErr(), name).toBe(true);
+        expect(applied._unsafeUnwrapErr()._tag, name).toBe('ValidationError');
+        const file = join(cwd, `${name}.jsonl`);
+        writeFileSync(file, await planFileText(bad));
+        const r = await runLevelsync(['apply', file, '--database-url', db.url, '--schema', schema], { cwd });
+        expect(r.code, `${name}: ${r.stderr}`).toBe(2);
+        expect(r.stderr, name).toMatch(/line \d+/); // names the action's line
+        refused[name] = error._tag === 'ValidationError' ? error.field : error._tag;
+      }
+      expect(refused).toEqual({
+        demotion: `actions[${index(1)}].write.level`, // must be 6: higher-wins never lowers the license
+        aboveMaximum: `actions[${index(2)}].write.level`,
+        againstDirection: `actions[${index(2)}].write.level`,
+        expectedState: `actions[${index(3)}].write.level`,
+      });
+      expect(await state(db.pool, schema)).toEqual(before);
+
+      // Pinning: another plan's fingerprint refuses; the approved one applies.
+      const file = join(cwd, 'approved.jsonl');
+      writeFileSync(file, await planFileText(approved));
+      const other = await plan({ direction: 'progress-to-license', allowDemotion: true });
+      expect(other.fingerprint).not.toBe(approved.fingerprint);
+      const wrong = await runLevelsync(['apply', file, '--expect-fingerprint', other.fingerprint, '--database-url', db.url, '--schema', schema], { cwd });
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toContain('not the approved plan');
+      expect(await state(db.pool, schema)).toEqual(before);
+      const right = await runLevelsync(['apply', file, '--expect-fingerprint', approved.fingerprint, '--database-url', db.url, '--schema', schema], { cwd });
+      expect(right.code, right.stderr).toBe(0);
+      const pinned = await applyPlan(approved, store, { expectFingerprint: other.fingerprint });
+      expect(pinned._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError', field: 'fingerprint' });
+      printFigures('edges/tamper', { tamperedPlansRefused: Object.keys(refused).length, wrongFingerprintExit: wrong.code, approvedExit: right.code });
+
+      // Re-applying the finished plan: "already applied", exit 0, nothing written.
+      const after = await state(db.pool, schema);
+      const again = await runLevelsync(['apply', file, '--json', '--database-url', db.url, '--schema', schema], { cwd });
+      expect(again.code, again.stderr).toBe(0);
+      const doc = JSON.parse(again.stdout);
+      expect(doc.report.counts).toMatchObject({ Applied: 0, Stale: 0, AlreadyApplied: approved.summary.actions.total - approved.summary.actions.FlagForReview });
+      expect(doc.report.counts.AlreadyApplied).toBe(3);
+      const human = await runLevelsync(['apply', file, '--database-url', db.url, '--schema', schema], { cwd });
+      expect(human.code).toBe(0);
+      expect(human.stdout).toContain('already applied');
+      expect(await state(db.pool, schema)).toEqual(after);
+      printFigures('edges/already-applied', { alreadyApplied: doc.report.counts.AlreadyApplied, stale: doc.report.counts.Stale, exit: again.code });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it('migrate is all or nothing (no bookkeeping table after a failure) and refuses a schema newer than the code', async () => {
+    const db = database();
+    // A schema that already has a "progress" table of its own: migration 1 fails.
+    await db.pool.query(`CREATE SCHEMA edges_migrate; CREATE TABLE edges_migrate.progress (x int)`);
+    const failed = await migrate(db.pool, { schema: 'edges_migrate' });
+    expect(failed.isErr()).toBe(true);
+    const tables = await db.pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'edges_migrate' ORDER BY 1`);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['progress']);
+    const cwd = tempDir();
+    const cli = await runLevelsync(['migrate', '--database-url', db.url, '--schema', 'edges_migrate'], { cwd });
+    expect(cli.code).toBe(2);
+
+    (await migrate(db.pool, { schema: 'edges_newer' }))._unsafeUnwrap();
+    await db.pool.query(`INSERT INTO edges_newer.levelsync_migrations (version, name) VALUES (99, 'from the future')`);
+    const newer = await migrate(db.pool, { schema: 'edges_newer' });
+    expect(newer._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError', field: 'edges_newer.levelsync_migrations.version' });
+    const refused = await runLevelsync(['migrate', '--database-url', db.url, '--schema', 'edges_newer'], { cwd });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('newer than this release');
+    printFigures('edges/migrate', { tablesAfterFailedMigrate: tables.rows.length, failedExit: cli.code, newerExit: refused.code });
+  });
+
+  it('clamp never promotes from a corrupt level: progress 2147483647 under --above-max clamp is InvalidLevel, flagged; the license stays 3', async () => {
+    const db = database();
+    const schema = 'edges_clamp';
+    await schemaWith(db.pool, schema);
+    await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) VALUES (1, 'LFA_COACH', 2147483647), (2, 'LFA_COACH', 9)`);
+    await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) VALUES (1, 'LFA_COACH', 3, 3), (2, 'LFA_COACH', 3, 3)`);
+    const cwd = tempDir();
+    const r = await runLevelsync(['sync', '--apply', '--above-max', 'clamp', '--json', '--database-url', db.url, '--schema', schema], { cwd });
+    const doc = JSON.parse(r.stdout);
+    const licenses = await db.pool.query(`SELECT user_id::int AS u, level FROM "${schema}".licenses ORDER BY 1`);
+    expect(licenses.rows).toEqual([
+      { u: 1, level: 3 }, // not promoted from garbage
+      { u: 2, level: 8 }, // 9 is one above the maximum 8: clamped, the license follows
+    ]);
+    const flagged = doc.report.actions.filter((a: { status: string }) => a.status === 'Flagged');
+    expect(flagged).toEqual([expect.objectContaining({ userId: 1, reasons: ['InvalidLevel'] })]);
+    printFigures('edges/clamp', { corruptLevel: 2147483647, licenseAfter: licenses.rows[0].level, flagged: flagged.length });
+  });
+
+  it(
+    'lock timeout: a row lock held elsewhere times out the batch (rolled back, retried, reported) instead of stalling the run',
+    async () => {
+      const db = database();
+      const schema = 'edges_timeout';
+      await schemaWith(db.pool, schema);
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 4 FROM generate_series(1, 20) u`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 3, 3 FROM generate_series(1, 20) u`);
+      const holder = await db.pool.connect();
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 7 FOR UPDATE`);
+      try {
+        const cwd = tempDir();
+        const r = await runLevelsync(['sync', '--apply', '--json', '--lock-timeout', '300ms', '--batch-size', '10', '--database-url', db.url, '--schema', schema], { cwd });
+        expect(r.code, r.stderr).toBe(1);
+        const doc = JSON.parse(r.stdout);
+        const failed = doc.report.batches.filter((b: { status: string }) => b.status === 'Failed');
+        expect(failed).toHaveLength(1);
+        expect(failed[0].attempts).toBe(3); // the first try and two transient retries
+        expect(failed[0].error.message).toMatch(/lock timeout/i);
+        expect(doc.report.counts).toMatchObject({ Applied: 10, Failed: 10 });
+        printFigures('edges/lock-timeout', { lockTimeoutMs: 300, attempts: failed[0].attempts, applied: doc.report.counts.Applied, failed: doc.report.counts.Failed });
+      } finally {
+        await holder.query('ROLLBACK');
+        holder.release();
+      }
+    },
+    TEST_TIMEOUT,
+  );
+
+  it('run lock loss: the lock session terminated mid-run stops the run before the next batch (status LockLost)', async () => {
+    const db = database();
+    const schema = 'edges_lost';
+    const pool = db.newPool({ max: 4 });
+    const { mapping, plan } = await schemaWith(pool, schema);
+    await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 4 FROM generate_series(1, 30) u`);
+    await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 3, 3 FROM generate_series(1, 30) u`);
+    const store = createPgSyncStore(pool, { mapping });
+    const p = await plan();
+    const lock = (await store.acquireRunLock({}))._unsafeUnwrap();
+    expect(lock.lost).toBeDefined();
+    const holders = await db.pool.query(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
+    expect(holders.rows).toHaveLength(1);
+    const report = (
+      await applyPlan(p, store, {
+        runLock: lock,
+        batchSize: 10,
+        onProgress: async ({ batch }) => {
+          if (batch === 0) await db.pool.query('SELECT pg_terminate_backend($1)', [holders.rows[0].pid]);
+        },
+      })
+    )._unsafeUnwrap();
+    // The termination is noticed asynchronously: the run stops before some later batch, never runs all three.
+    expect(report.status).toBe('LockLost');
+    expect(report.counts.Applied).toBeLessThan(30);
+    expect(report.counts.Skipped).toBe(30 - report.counts.Applied);
+    await lock.release();
+    printFigures('edges/run-lock-loss', { status: report.status, applied: report.counts.Applied, notAttempted: report.counts.Skipped });
+  });
+
+  it(
+    'lock first: a second run is refused before it scans; --wait-for-lock waits, then scans (nothing stale after the wait)',
+    async () => {
+      const db = database();
+      const schema = 'edges_lockfirst';
+      const { mapping, store, plan } = await schemaWith(db.pool, schema);
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 5 FROM generate_series(1, 200) u`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 2, 2 FROM generate_series(1, 200) u`);
+      void mapping;
+      const other = (await store.acquireRunLock({}))._unsafeUnwrap(); // "another run"
+      const cwd = tempDir();
+      const refused = await runLevelsync(['sync', '--apply', '--json', '--database-url', db.url, '--schema', schema], { cwd });
+      expect(refused.code).toBe(1);
+      const doc = JSON.parse(refused.stdout);
+      expect(doc.error.kind).toBe('busy');
+      expect(doc.plan).toBeUndefined(); // refused before any scan or plan
+
+      const waiting = spawnLevelsync(['sync', '--apply', '--wait-for-lock', '--json', '--database-url', db.url, '--schema', schema], { cwd });
+      await until(async () => {
+        const r = await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+        return r.rows.length > 0;
+      }, 'the second run to wait for the run lock');
+      // Meanwhile the lock holder repairs everything (what the other run was doing).
+      const fix = await plan();
+      (await applyPlan(fix, store, { lock: 'none' }))._unsafeUnwrap();
+      await db.pool.query(`UPDATE "${schema}".progress SET level = 6 WHERE user_id <= 5`); // and new drift appears
+      await other.release();
+      const waited = await waiting.done;
+      expect(waited.code, waited.stderr).toBe(0);
+      const report = JSON.parse(waited.stdout).report;
+      expect(report.counts).toMatchObject({ Applied: 5, Stale: 0 });
+      printFigures('edges/lock-first', { refusedExit: refused.code, waitedApplied: report.counts.Applied, waitedStale: report.counts.Stale });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'signals: SIGTERM during apply stops between batches with one JSON document marked interrupted (exit 143), committed batches stay; SIGINT while waiting ends the wait (exit 130); a second signal exits at once',
+    async () => {
+      const db = database();
+      const schema = 'edges_signals';
+      await schemaWith(db.pool, schema);
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 5 FROM generate_series(1, 400) u`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 2, 2 FROM generate_series(1, 400) u`);
+      const cwd = tempDir();
+      const args = ['--database-url', db.url, '--schema', schema, '--json'];
+
+      // A row lock on user 250's license holds batch 3 (users 201-300); SIGTERM arrives while it waits.
+      const holder = await db.pool.connect();
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 250 FOR UPDATE`);
+      const run = spawnLevelsync(['sync', '--apply', '--batch-size', '100', '--lock-timeout', '0', ...args], { cwd });
+      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
+      run.child.kill('SIGTERM');
+      await until(() => run.stderr().includes('SIGTERM: stopping'), 'the first SIGTERM to be acknowledged');
+      await holder.query('ROLLBACK');
+      holder.release();
+      const stopped = await run.done;
+      expect(stopped.code, stopped.stderr).toBe(143);
+      const doc = JSON.parse(stopped.stdout); // exactly one document
+      expect(doc).toMatchObject({ command: 'sync', interrupted: true, exitCode: 143, report: { status: 'Aborted', interrupted: true } });
+      const history = (await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`)).rows[0].n;
+      expect(doc.report.counts.Applied).toBe(300); // the batch under way finished; none rolled back
+      expect(history).toBe(doc.report.counts.Applied);
+      // Actions drawn from the streamed scan but not sent (how many were drawn depends on the pages read).
+      expect(doc.report.counts.Skipped).toBeGreaterThan(0);
+      expect(doc.report.counts.Applied + doc.report.counts.Skipped).toBeLessThanOrEqual(400);
+
+      // SIGINT while waiting for the run lock: the wait ends, one document, exit 130, nothing written.
+      const store = createPgSyncStore(db.pool, { mapping: createLevelsyncMapping({ schema })._unsafeUnwrap() });
+      const other = (await store.acquireRunLock({}))._unsafeUnwrap();
+      const waiting = spawnLevelsync(['sync', '--apply', '--wait-for-lock', ...args], { cwd });
+      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows.length > 0, 'the run to wait');
+      waiting.child.kill('SIGINT');
+      const interrupted = await waiting.done;
+      expect(interrupted.code).toBe(130);
+      expect(JSON.parse(interrupted.stdout)).toMatchObject({ interrupted: true, error: { kind: 'interrupted' }, exitCode: 130 });
+
+      // A second signal exits at once, while the first waits for a batch that cannot finish.
+      const blocker = await db.pool.connect();
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 350 FOR UPDATE`);
+      await other.release();
+      const stuck = spawnLevelsync(['sync', '--apply', '--lock-timeout', '0', ...args], { cwd });
+      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
+      stuck.child.kill('SIGTERM');
+      await until(() => stuck.stderr().includes('SIGTERM: stopping'), 'the first SIGTERM to be acknowledged');
+      stuck.child.kill('SIGTERM');
+      const killed = await stuck.done;
+      await blocker.query('ROLLBACK');
+      blocker.release();
+      expect(killed.code).toBe(143);
+      expect(killed.stdout).toBe(''); // quit at once: no report
+      const after = (await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`)).rows[0].n;
+      expect(after).toBe(history); // the unfinished batch was rolled back by the server
+      printFigures('edges/signals', { sigtermExit: stopped.code, appliedBeforeStop: doc.report.counts.Applied, notAttempted: doc.report.counts.Skipped, sigintWaitExit: interrupted.code, secondSignalExit: killed.code });
+    },
+    TEST_TIMEOUT,
+  );
+});
