@@ -236,6 +236,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
           }
           const repaired: PairKey[] = [];
           let stale = 0;
+          let alreadyApplied = 0;
           let licenseChanges = 0;
           if (writes.length > 0) {
             const outcomes = await txStore.applyBatch(writes, { actor: options.actor ?? null, now: clock() });
@@ -249,7 +250,9 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
                 stale++;
                 staleKeys.set(id, { userId: w.userId, specializationId: w.specializationId });
               } else {
-                if (w.kind === 'CreateLicense' || w.kind === 'SetLicenseLevel') licenseChanges++;
+                // AlreadyApplied: the records already hold the planned values; nothing was written.
+                if (outcome === 'AlreadyApplied') alreadyApplied++;
+                else if (w.kind === 'CreateLicense' || w.kind === 'SetLicenseLevel') licenseChanges++;
                 if (seen.has(id)) return;
                 seen.add(id);
                 repaired.push({ userId: w.userId, specializationId: w.specializationId });
@@ -264,7 +267,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
               ]);
             }
           }
-          const applied = writes.length - stale;
+          const applied = writes.length - stale - alreadyApplied;
           return ok({ type: 'batch', changes: claimed.rows.length, pairs: pairs.value.length, applied, licenseChanges, stale, flagged, repaired, oldestChangeMs: Math.round(oldest), durationMs: 0 } as BatchOutcome);
         } finally {
           current = undefined;
