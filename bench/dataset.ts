@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { pgClient } from 'levelsync/pg';
 import { createOriginalSchema } from '../test/support/original-schema.js';
-import { log, secondsSince } from './support.js';
+import { DRIFT_M, log, secondsSince, type DriftMix } from './support.js';
 
 /**
  * The five specializations and their maximum levels, stored in `specializations.max_levels`.
@@ -19,17 +19,43 @@ export const BENCH_SPECIALIZATIONS: readonly { readonly id: string; readonly max
   { id: 'LFA_FUTSAL_PLAYER', maxLevel: 8 },
 ];
 
-/** The drift the generator aims at (fractions of the users × specializations grid). */
-export const DRIFT = {
-  /** No progress row: the license is an orphan (MissingProgress). */
-  missingProgress: 0.005,
-  /** Of the cells with progress, no license (MissingLicense). */
-  missingLicense: 0.005,
-  /** License level one off the progress level (LevelMismatch, within the maximum). */
-  levelDrift: 0.01,
-  /** License level two above the maximum (AboveMaxLevel). */
-  aboveMax: 0.002,
-} as const;
+/** The drift the generator aims at for M and L (fractions of the users × specializations grid). */
+export const DRIFT: DriftMix = DRIFT_M;
+
+/**
+ * The legacy layout (issue 10, `../shared/reference/original-system.md` §2.1): the
+ * specializations table as the original's seed and rename left it — the Oct 2025 rows PLAYER,
+ * COACH, INTERNSHIP and the Nov 2025 ids GANCUJU_PLAYER, LFA_COACH, LFA_FOOTBALL_PLAYER — and every
+ * progress and license row stored under PLAYER, COACH or INTERNSHIP.
+ */
+export const LEGACY_SPECIALIZATIONS: readonly { readonly id: string; readonly maxLevel: number }[] = [
+  { id: 'COACH', maxLevel: 8 },
+  { id: 'GANCUJU_PLAYER', maxLevel: 8 },
+  { id: 'INTERNSHIP', maxLevel: 3 },
+  { id: 'LFA_COACH', maxLevel: 8 },
+  { id: 'LFA_FOOTBALL_PLAYER', maxLevel: 8 },
+  { id: 'PLAYER', maxLevel: 8 },
+];
+/** The ids the legacy layout's rows are stored under. */
+export const LEGACY_STORED_IDS: readonly string[] = ['COACH', 'INTERNSHIP', 'PLAYER'];
+/** The catalog's legacy aliases (`DEFAULT_CATALOG`: PLAYER → GANCUJU_PLAYER, COACH → LFA_COACH). */
+export const LEGACY_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['PLAYER', 'GANCUJU_PLAYER'],
+  ['COACH', 'LFA_COACH'],
+]);
+
+/** Which rows a data set has: the specializations table and the ids rows are stored under. */
+export interface DatasetLayout {
+  readonly specializations: readonly { readonly id: string; readonly maxLevel: number }[];
+  readonly storedIds: readonly string[];
+}
+
+/** The layout of `canonical` (M, L, drift) or `legacy` data sets. */
+export function layoutOf(layout: 'canonical' | 'legacy'): DatasetLayout {
+  return layout === 'legacy'
+    ? { specializations: LEGACY_SPECIALIZATIONS, storedIds: LEGACY_STORED_IDS }
+    : { specializations: BENCH_SPECIALIZATIONS, storedIds: BENCH_SPECIALIZATIONS.map((s) => s.id) };
+}
 
 /** What the generator produced. */
 export interface DatasetFacts {
@@ -56,13 +82,20 @@ export interface DatasetFacts {
  * during the load (`session_replication_role = replica`): the rows satisfy them by
  * construction. Ends with VACUUM ANALYZE.
  */
-export async function generateDataset(client: pg.Client, users: number, seed: number): Promise<DatasetFacts> {
+export async function generateDataset(
+  client: pg.Client,
+  users: number,
+  seed: number,
+  options: { readonly layout?: DatasetLayout; readonly drift?: DriftMix } = {},
+): Promise<DatasetFacts> {
   const started = process.hrtime.bigint();
+  const layout = options.layout ?? layoutOf('canonical');
+  const drift = options.drift ?? DRIFT;
   const run = pgClient(client).run;
   await createOriginalSchema(run, { schema: 'public', replace: false });
   await client.query(`INSERT INTO specializations (id, name, max_levels) SELECT id, initcap(replace(id, '_', ' ')), m FROM unnest($1::text[], $2::int4[]) AS s(id, m)`, [
-    BENCH_SPECIALIZATIONS.map((s) => s.id),
-    BENCH_SPECIALIZATIONS.map((s) => s.maxLevel),
+    layout.specializations.map((s) => s.id),
+    layout.specializations.map((s) => s.maxLevel),
   ]);
   await client.query('SET session_replication_role = replica');
   await client.query(`INSERT INTO users (id, email, name) SELECT u, 'learner' || u || '@example.test', 'Learner ' || u FROM generate_series(1, $1::int) u`, [users]);
@@ -84,9 +117,9 @@ export async function generateDataset(client: pg.Client, users: number, seed: nu
        SELECT u, s.id AS spec, s.max_levels AS mx, random() AS r_p, random() AS r_l, random() AS r_d,
               1 + floor(random() * s.max_levels)::int AS lvl, random() AS r_t
        FROM generate_series(1, $1::int) u
-       CROSS JOIN (SELECT id, max_levels FROM specializations ORDER BY id) s
+       CROSS JOIN (SELECT id, max_levels FROM specializations WHERE id = ANY($6::text[]) ORDER BY id) s
      ) c`,
-    [users, DRIFT.missingProgress, DRIFT.missingLicense, DRIFT.levelDrift, DRIFT.aboveMax],
+    [users, drift.missingProgress, drift.missingLicense, drift.levelDrift, drift.aboveMax, layout.storedIds],
   );
   // Timestamps spread over 2025; every level column is an integer within its CHECK-free range.
   await client.query(

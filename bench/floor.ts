@@ -18,6 +18,27 @@ export const FLOOR_DETECT_SQL = `SELECT count(*) AS n FROM (
                      AND l.max_achieved_level >= l.current_level, false)
 ) d`;
 
+/**
+ * Detection floor on data stored under legacy ids (data set `legacy`): the same count, with each
+ * stored id mapped to its canonical id first, as hand-written SQL must to pair a `PLAYER` row
+ * with a `GANCUJU_PLAYER` one (a CASE over the catalog's aliases; the maximum looked up under the
+ * canonical id). With no aliases it is {@link FLOOR_DETECT_SQL}.
+ */
+export function floorDetectSql(aliases: ReadonlyMap<string, string>): string {
+  if (aliases.size === 0) return FLOOR_DETECT_SQL;
+  const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+  const canon = (column: string) => `CASE ${column} ${[...aliases].map(([a, c]) => `WHEN ${lit(a)} THEN ${lit(c)}`).join(' ')} ELSE ${column} END`;
+  return `SELECT count(*) AS n FROM (
+  SELECT coalesce(p.student_id, l.user_id) AS u, coalesce(p.c, l.c) AS sid,
+         p.current_level AS p_lvl, p.total_xp, p.completed_sessions, l.current_level AS l_lvl, l.max_achieved_level
+  FROM (SELECT *, ${canon('specialization_id')}::text AS c FROM specialization_progress) p
+  FULL JOIN (SELECT *, ${canon('specialization_type')}::text AS c FROM user_licenses) l ON l.user_id = p.student_id AND l.c = p.c
+  LEFT JOIN specializations s ON s.id = coalesce(p.c, l.c)
+  WHERE NOT coalesce(p.current_level >= 1 AND p.current_level = l.current_level AND p.current_level <= s.max_levels
+                     AND l.max_achieved_level >= l.current_level, false)
+) d`;
+}
+
 /** The reference document's form of the bare diff (appendix of sql-performance.md), for comparison. */
 export const REFERENCE_DETECT_SQL = `SELECT count(*) AS n FROM (
   SELECT coalesce(p.student_id, l.user_id), coalesce(p.specialization_id, l.specialization_type), p.current_level, l.current_level, l.max_achieved_level

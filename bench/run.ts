@@ -3,12 +3,16 @@
 //
 //   npm run bench                      data set M (200 k users × 5), a table on stdout
 //   npm run bench -- --dataset L       data set L (1 M users × 5)
+//   npm run bench -- --dataset legacy  the original's real state: every row under PLAYER / COACH / INTERNSHIP (200 k users)
+//   npm run bench -- --dataset drift   1 M pairs, 20 % drift;  --dataset drift-1m: 1.5 M pairs, ≈ 1 M desyncs (memory figures)
 //   npm run bench -- --json            ONE JSON object on stdout (progress goes to stderr)
 //   npm run bench -- --keep            keep the bench database (its URL is printed)
 //   npm run bench -- --continuous      continuous mode instead: bench/continuous.ts (data sets M and L)
 //   options: --url <server url> (default $LEVELSYNC_BENCH_DATABASE_URL, $LEVELSYNC_TEST_DATABASE_URL,
 //            or postgres://postgres@127.0.0.1:5432/postgres), --reps 3, --naive-sample 3000, --seed 0.42,
-//            --batch-size / --chunk-size (levelsync apply options; defaults are the library's)
+//            --batch-size / --chunk-size (levelsync apply options; defaults are the library's),
+//            --no-cli (skip the CLI contender: sync --apply, check, plan --out, apply, re-apply),
+//            --contenders levelsync,floor,floor-cas,naive,cli (a subset: e.g. `floor,cli` for drift-1m's memory figures)
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,12 +22,14 @@ import pg from 'pg';
 import type { WriteAction } from 'levelsync';
 import { measureColdResolves, type ColdResolves } from './cold-resolves.js';
 import type { CoreScaling } from './core-scaling.js';
-import { generateDataset, resetDrift, type DatasetFacts } from './dataset.js';
+import { cliRepetition, legacyIdCounts, type CliRepetition } from './cli-suite.js';
+import { generateDataset, LEGACY_ALIASES, layoutOf, resetDrift, type DatasetFacts } from './dataset.js';
 import { explainApplyStatements, type ExplainFinding } from './explain.js';
-import { FLOOR_CHUNK, floorApply, floorCasApply, floorDetect, readRepairs } from './floor.js';
+import { FLOOR_CHUNK, floorApply, floorCasApply, floorDetect, floorDetectSql, readRepairs } from './floor.js';
+import { cliFigures } from './cli-figures.js';
 import type { LevelsyncDetection, LevelsyncRun } from './levelsync-child.js';
 import type { NaiveRun } from './naive-child.js';
-import { DATASETS, DEFAULT_SERVER_URL, log, median, round, runChild, secondsSince, withDatabase, type DatasetName } from './support.js';
+import { DATASETS, datasetNamed, DEFAULT_SERVER_URL, log, median, round, runChild, secondsSince, withDatabase } from './support.js';
 
 // `npm run bench -- --continuous [options of bench/continuous.ts]`: the continuous-mode keys instead (issue 14).
 if (process.argv.includes('--continuous')) {
@@ -42,13 +48,25 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '0.42' },
     'batch-size': { type: 'string' },
     'chunk-size': { type: 'string' },
+    'no-cli': { type: 'boolean', default: false },
+    contenders: { type: 'string', default: 'levelsync,floor,floor-cas,naive,cli' },
     // Smoke tests only: another user count under the data set's name.
     users: { type: 'string' },
   },
 });
-const datasetName = args.dataset.toUpperCase() as DatasetName;
-if (!(datasetName in DATASETS)) throw new Error(`--dataset must be M or L (got ${args.dataset})`);
-const users = args.users ? Number(args.users) : DATASETS[datasetName].users;
+const datasetName = datasetNamed(args.dataset);
+if (datasetName === undefined) throw new Error(`--dataset must be one of ${Object.keys(DATASETS).join(', ')} (got ${args.dataset})`);
+const dataset = DATASETS[datasetName];
+const users = args.users ? Number(args.users) : dataset.users;
+// Stored ids the catalog maps to canonical ones: the floor maps them too (bench/floor.ts).
+const aliases: ReadonlyMap<string, string> = dataset.layout === 'legacy' ? LEGACY_ALIASES : new Map();
+const detectSql = floorDetectSql(aliases);
+const ALL_CONTENDERS = ['levelsync', 'floor', 'floor-cas', 'naive', 'cli'] as const;
+const chosen = new Set(args.contenders.split(',').map((c) => c.trim()));
+for (const c of chosen) if (!(ALL_CONTENDERS as readonly string[]).includes(c)) throw new Error(`--contenders: unknown contender ${c} (${ALL_CONTENDERS.join(', ')})`);
+if (args['no-cli']) chosen.delete('cli');
+const withCli = chosen.has('cli');
+const withLevelsync = chosen.has('levelsync');
 const reps = Number(args.reps);
 const naiveSample = Number(args['naive-sample']);
 if (!Number.isInteger(reps) || reps < 1) throw new Error('--reps must be a positive integer');
@@ -57,7 +75,7 @@ const childApplyArgs = [
   ...(args['chunk-size'] ? ['--chunk-size', args['chunk-size']] : []),
 ];
 
-type Contender = 'levelsync' | 'floor' | 'floor-cas' | 'naive';
+type Contender = 'levelsync' | 'floor' | 'floor-cas' | 'naive' | 'cli';
 
 interface Target {
   readonly metric: string;
@@ -68,7 +86,7 @@ interface Target {
 }
 
 const started = process.hrtime.bigint();
-const databaseName = `levelsync_bench_${datasetName.toLowerCase()}_${randomBytes(4).toString('hex')}`;
+const databaseName = `levelsync_bench_${datasetName.toLowerCase().replace(/-/g, '_')}_${randomBytes(4).toString('hex')}`;
 const databaseUrl = withDatabase(args.url, databaseName);
 const admin = new pg.Client({ connectionString: args.url });
 await admin.connect();
@@ -95,16 +113,18 @@ try {
     )
   ).rows[0] as Record<string, string>;
 
-  log(`generating data set ${datasetName} (${users.toLocaleString('en')} users × 5 specializations)`);
-  const facts: DatasetFacts = await generateDataset(client, users, Number(args.seed));
+  const layout = layoutOf(dataset.layout);
+  log(`generating data set ${datasetName} (${users.toLocaleString('en')} users × ${layout.storedIds.join(', ')}; ${(dataset.drift.levelDrift * 100).toFixed(0)} % level drift)`);
+  const facts: DatasetFacts = await generateDataset(client, users, Number(args.seed), { layout, drift: dataset.drift });
   log(
     `generated in ${facts.generateSeconds.toFixed(1)} s: ${facts.progressRows} progress rows (${facts.progressMb.toFixed(0)} MB), ${facts.licenseRows} license rows (${facts.licensesMb.toFixed(0)} MB); ` +
       `${facts.levelMismatch} level mismatches, ${facts.aboveMax} above max, ${facts.missingLicense} missing licenses, ${facts.missingProgress} missing progress`,
   );
   const repairs = await readRepairs(client);
+  const legacyExpected = await legacyIdCounts(client, aliases);
 
   // Warm-up: both detection queries once, untimed (tables into the caches).
-  await floorDetect(client);
+  await floorDetect(client, detectSql);
 
   const floorDetects: number[] = [];
   const floorDetectRows: number[] = [];
@@ -113,9 +133,10 @@ try {
   const levelsyncRuns: LevelsyncRun[] = [];
   const levelsyncDetects: LevelsyncDetection[] = [];
   const naiveRuns: NaiveRun[] = [];
+  const cliRuns: CliRepetition[] = [];
   const resetSeconds: number[] = [];
   const dumpFile = join(scratch, 'actions.json');
-  const contenders: Contender[] = ['levelsync', 'floor', 'floor-cas', 'naive'];
+  const contenders: Contender[] = ALL_CONTENDERS.filter((c) => chosen.has(c));
 
   for (let rep = 0; rep < reps && !interrupted; rep++) {
     // Rotate the order so that no contender always runs first after generation.
@@ -131,11 +152,11 @@ try {
         let floor: { seconds: number; rows: number };
         let detection: LevelsyncDetection;
         if (rep % 2 === 0) {
-          floor = await floorDetect(client);
+          floor = await floorDetect(client, detectSql);
           detection = await detectOnly();
         } else {
           detection = await detectOnly();
-          floor = await floorDetect(client);
+          floor = await floorDetect(client, detectSql);
         }
         floorDetects.push(floor.seconds);
         floorDetectRows.push(floor.rows);
@@ -149,9 +170,20 @@ try {
             `(${run.applied} applied, ${run.stale} stale, ${run.failed} failed, ${run.applyStatements} statements), peak RSS ${run.peakRssMiB.toFixed(0)} MiB`,
         );
       } else if (contender === 'floor') {
+        if (!withLevelsync) {
+          // Without the levelsync contender the floor's detection is timed here, on the drifted state.
+          const floor = await floorDetect(client, detectSql);
+          floorDetects.push(floor.seconds);
+          floorDetectRows.push(floor.rows);
+          log(`detect: floor ${floor.seconds.toFixed(2)} s (${floor.rows} differing pairs)`);
+        }
         const run = await floorApply(client, repairs);
         floorApplies.push(run);
         log(`floor apply: ${run.rows} rows in ${run.seconds.toFixed(2)} s (${Math.round(run.rows / run.seconds)} rows/s)`);
+      } else if (contender === 'cli') {
+        // The built CLI as a user runs it; the first repetition also measures check, plan --out,
+        // apply of the plan file and its re-apply (bench/cli-suite.ts).
+        cliRuns.push(await cliRepetition({ client, databaseUrl, scratch, reset: async () => { const s = await resetDrift(client); resetSeconds.push(s); return s; }, full: rep === 0, applyFlags: args['batch-size'] ? ['--batch-size', args['batch-size']] : [] }));
       } else if (contender === 'floor-cas') {
         const run = await floorCasApply(client, repairs);
         floorCasApplies.push(run);
@@ -170,13 +202,15 @@ try {
 
   // EXPLAIN of the apply statements on the restored tables, with the plan's own actions.
   resetSeconds.push(await resetDrift(client));
-  const dumped = JSON.parse(readFileSync(dumpFile, 'utf8')) as { aliases: Record<string, string>; actions: WriteAction[] };
-  const batchSize = levelsyncRuns[0]!.batchSize;
-  const chunkSize = levelsyncRuns[0]!.chunkSize;
-  const explained: ExplainFinding[] = await explainApplyStatements(client, dumped.actions, new Map(Object.entries(dumped.aliases)), {
-    sizes: [...new Set([Math.min(batchSize, chunkSize), chunkSize])],
-    floorSizes: [FLOOR_CHUNK],
-  });
+  const batchSize = levelsyncRuns[0]?.batchSize ?? 1_000;
+  const chunkSize = levelsyncRuns[0]?.chunkSize ?? 2_000;
+  const dumped = withLevelsync ? (JSON.parse(readFileSync(dumpFile, 'utf8')) as { aliases: Record<string, string>; actions: WriteAction[] }) : undefined;
+  const explained: ExplainFinding[] = dumped
+    ? await explainApplyStatements(client, dumped.actions, new Map(Object.entries(dumped.aliases)), {
+        sizes: [...new Set([Math.min(batchSize, chunkSize), chunkSize])],
+        floorSizes: [FLOOR_CHUNK],
+      })
+    : [];
   for (const f of explained) log(`EXPLAIN ${f.statement} @ ${f.keys}: ${f.tableNodes.join(', ')}`);
   const ownExplained = explained.filter((f) => f.statement.startsWith('levelsync'));
 
@@ -215,8 +249,21 @@ try {
   const floor_detect_s = median(floorDetects);
   const chunkForBound = Math.min(batchSize, chunkSize);
   const statement_bound = 2 * Math.ceil(repairsN / chunkForBound) + 5;
-  const apply_statements = Math.max(...levelsyncRuns.map((r) => r.applyStatements));
-  const peak_rss_mib = Math.max(...levelsyncRuns.map((r) => r.peakRssMiB));
+  const apply_statements = withLevelsync ? Math.max(...levelsyncRuns.map((r) => r.applyStatements)) : Number.NaN;
+  const peak_rss_mib = withLevelsync ? Math.max(...levelsyncRuns.map((r) => r.peakRssMiB)) : Number.NaN;
+  // The CLI contender (issue 10): bench/cli-figures.ts.
+  const cli = withCli
+    ? cliFigures({
+        dataset: datasetName,
+        runs: cliRuns,
+        floorDetectS: floorDetects,
+        floorApplyS: floorApplies.map((r) => r.seconds),
+        repairs: repairsN,
+        differingPairs: floorDetectRows[0] ?? 0,
+        legacyExpected,
+      })
+    : undefined;
+  if (cli) checks.push(...cli.checks);
 
   const result = {
     dataset: datasetName,
@@ -237,12 +284,14 @@ try {
     cold_resolves_repository_calls: cold.repositoryCalls,
     floor_cas_apply_rows_per_s: round(floor_cas_apply_rows_per_s, 0),
     apply_vs_cas_floor: round(apply_rows_per_s / floor_cas_apply_rows_per_s, 3),
+    ...cli?.keys,
     targets: [] as Target[],
     medians_of: `${reps} repetitions per contender; medians of the per-run rows/s or seconds, ratios are ratios of the medians (per-repetition ratios in details.paired_ratios); detection: the floor count and a detection-only levelsync process side by side, in alternating order; core_diff_scaling: median of 5 runs per size`,
     details: {
       database: args.keep ? databaseName : undefined,
       server: settings,
-      data: facts,
+      data: { ...facts, layout: dataset.layout, drift: dataset.drift },
+      floor_detect_sql: aliases.size > 0 ? 'stored ids mapped to canonical ids by a CASE over the catalog aliases (floorDetectSql)' : 'FLOOR_DETECT_SQL',
       repetitions: reps,
       levelsync: {
         batch_size: batchSize,
@@ -254,11 +303,11 @@ try {
         plan_s: levelsyncRuns.map((r) => round(r.planSeconds, 3)),
         apply_s: levelsyncRuns.map((r) => round(r.applySeconds, 3)),
         apply_rows_per_s: applyRates.map((v) => round(v, 0)),
-        pairs_read: levelsyncRuns[0]!.pairsRead,
-        desyncs: levelsyncRuns[0]!.desyncs,
-        actions: levelsyncRuns[0]!.actions,
-        scan_statements: levelsyncRuns[0]!.scanStatements,
-        apply_statement_kinds: levelsyncRuns[0]!.applyStatementKinds,
+        pairs_read: levelsyncRuns[0]?.pairsRead,
+        desyncs: levelsyncRuns[0]?.desyncs,
+        actions: levelsyncRuns[0]?.actions,
+        scan_statements: levelsyncRuns[0]?.scanStatements,
+        apply_statement_kinds: levelsyncRuns[0]?.applyStatementKinds,
         peak_rss_mib: levelsyncRuns.map((r) => round(r.peakRssMiB, 1)),
         peak_rss_after_mib: levelsyncRuns.map((r) => ({ scan: round(r.peakRssAfterMiB.scan, 0), plan: round(r.peakRssAfterMiB.plan, 0), apply: round(r.peakRssAfterMiB.apply, 0) })),
         detect_plus_plan_plus_apply_s: round(median(levelsyncRuns.map((r) => r.detectSeconds + r.planSeconds + r.applySeconds)), 3),
@@ -269,17 +318,17 @@ try {
         apply_s: floorApplies.map((r) => round(r.seconds, 3)),
         apply_rows_per_s: floorRates.map((v) => round(v, 0)),
         chunk: FLOOR_CHUNK,
-        statements: floorApplies[0]!.statements,
+        statements: floorApplies[0]?.statements,
         cas_apply_s: floorCasApplies.map((r) => round(r.seconds, 3)),
         cas_apply_rows_per_s: floorCasRates.map((v) => round(v, 0)),
       },
       naive: {
-        sample: naiveRuns[0]!.sample,
+        sample: naiveRuns[0]?.sample,
         rows_per_s: naiveRates.map((v) => round(v, 1)),
         loop_s: naiveRuns.map((r) => round(r.loopSeconds, 2)),
-        statements: naiveRuns[0]!.statements,
+        statements: naiveRuns[0]?.statements,
         find_desync_issues_s: naiveRuns.map((r) => round(r.detectSeconds, 2)),
-        issues: naiveRuns[0]!.issues,
+        issues: naiveRuns[0]?.issues,
         peak_rss_mib: naiveRuns.map((r) => round(r.peakRssMiB, 1)),
       },
       paired_ratios: {
@@ -287,6 +336,7 @@ try {
         apply_vs_cas_floor: levelsyncRuns.map((_, i) => round((applyRates[i] ?? NaN) / (floorCasRates[i] ?? NaN), 3)),
         detect_vs_floor: levelsyncRuns.map((_, i) => round((detectTimes[i] ?? NaN) / (floorDetects[i] ?? NaN), 3)),
       },
+      cli: cli?.details,
       explain: explained,
       cold_resolves: cold,
       core_scaling: core,
@@ -302,7 +352,7 @@ try {
     t('apply_vs_floor', '>= 0.8', result.apply_vs_floor, result.apply_vs_floor >= 0.8),
     t('detect_vs_floor', '<= 1.2', result.detect_vs_floor, result.detect_vs_floor <= 1.2),
     t('apply_statements', `<= statement_bound (${statement_bound})`, apply_statements, apply_statements <= statement_bound),
-    t('peak_rss_mib', '<= 512 (on L)', result.peak_rss_mib, result.peak_rss_mib <= 512, datasetName === 'L' ? undefined : 'the target is set on L; measured here on M'),
+    t('peak_rss_mib', '<= 512 (on L)', result.peak_rss_mib, result.peak_rss_mib <= 512, datasetName === 'L' ? undefined : `the target is set on L; measured here on ${datasetName}`),
     t('core_diff_scaling', '<= 11', result.core_diff_scaling, result.core_diff_scaling <= 11),
     t('cold_resolves_repository_calls', '= 1', cold.repositoryCalls, cold.repositoryCalls === 1),
     t(
@@ -313,6 +363,13 @@ try {
       `${ownExplained.length} levelsync statements (${ownExplained.map((f) => f.keys).join(', ')} keys); the floors are shown for information`,
     ),
   );
+  if (chosen.size < ALL_CONTENDERS.length) {
+    // A subset of contenders (--contenders): issue 6's targets about the missing ones are left out, not failed.
+    const kept = result.targets.filter((x) => Number.isFinite(x.value) && (withLevelsync || !x.metric.startsWith('explain')));
+    result.targets.splice(0, result.targets.length, ...kept);
+    result.medians_of += `; contenders run: ${[...chosen].join(', ')}`;
+  }
+  if (cli) result.targets.push(...cli.targets);
   result.details.total_s = round(secondsSince(started), 1);
 
   if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -366,6 +423,9 @@ function printTable(r: {
     ['cold_resolves_repository_calls', String(r['cold_resolves_repository_calls'])],
     ['floor_cas_apply_rows_per_s (info)', String(r['floor_cas_apply_rows_per_s'])],
     ['apply_vs_cas_floor (info)', String(r['apply_vs_cas_floor'])],
+    ...(['sync_apply_total_s', 'floor_total_s', 'sync_vs_floor_total', 'peak_rss_mib_check', 'peak_rss_mib_plan', 'peak_rss_mib_sync', 'peak_rss_mib_apply', 'check_json_bytes', 'plan_file_bytes', 'reapply_history_rows'] as const)
+      .filter((k) => k in r)
+      .map((k): [string, string] => [k, String(r[k])]),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v.padStart(10)}`);

@@ -5,12 +5,45 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { pgPool, type PgConnection, type SqlQueryable } from 'levelsync/pg';
 
-/** The two data sets of issue 6. */
+/** Fractions of the users × specializations grid that drift (see bench/dataset.ts). */
+export interface DriftMix {
+  /** No progress row: the license is an orphan (MissingProgress). */
+  readonly missingProgress: number;
+  /** Of the cells with progress, no license (MissingLicense). */
+  readonly missingLicense: number;
+  /** License level one off the progress level (LevelMismatch, within the maximum). */
+  readonly levelDrift: number;
+  /** License level two above the maximum (AboveMaxLevel). */
+  readonly aboveMax: number;
+}
+
+/** The drift mix of M and L (issue 6): ≈1 % level drift, ≈0.5 % rows missing per side, ≈0.2 % above the maximum. */
+export const DRIFT_M: DriftMix = { missingProgress: 0.005, missingLicense: 0.005, levelDrift: 0.01, aboveMax: 0.002 };
+
+/**
+ * The data sets. `layout`: `canonical` stores every row under the five canonical ids (M, L and
+ * the drift sets); `legacy` is the original system's real state (issue 10): every row under
+ * PLAYER / COACH / INTERNSHIP, the rename having skipped these tables (bench/dataset.ts).
+ */
 export const DATASETS = {
-  M: { users: 200_000 },
-  L: { users: 1_000_000 },
-} as const;
+  /** Issue 6: 200 k users × 5 specializations, 1 M pairs, the M drift mix. */
+  M: { users: 200_000, layout: 'canonical', drift: DRIFT_M },
+  /** Issue 6: 1 M users × 5 specializations, 5 M pairs. */
+  L: { users: 1_000_000, layout: 'canonical', drift: DRIFT_M },
+  /** Issue 10: 200 k users × PLAYER / COACH / INTERNSHIP (600 k pairs), every row under a legacy id, the M drift mix. */
+  legacy: { users: 200_000, layout: 'legacy', drift: DRIFT_M },
+  /** Issue 10: 1 M pairs (200 k users × 5) with 20 % level drift (≈ 200 k desyncs, ≈ 210 k differing pairs). */
+  drift: { users: 200_000, layout: 'canonical', drift: { ...DRIFT_M, levelDrift: 0.2 } },
+  /** Issue 10, the memory figures: 1.5 M pairs (300 k users × 5), two thirds drifting: ≈ 1.0 M desyncs. */
+  'drift-1m': { users: 300_000, layout: 'canonical', drift: { ...DRIFT_M, levelDrift: 0.66 } },
+} as const satisfies Record<string, { readonly users: number; readonly layout: 'canonical' | 'legacy'; readonly drift: DriftMix }>;
 export type DatasetName = keyof typeof DATASETS;
+
+/** `--dataset` as typed (M, l, LEGACY, Drift-1M …) → the data set's name, or undefined. */
+export function datasetNamed(text: string): DatasetName | undefined {
+  const wanted = text.trim().toLowerCase();
+  return (Object.keys(DATASETS) as DatasetName[]).find((name) => name.toLowerCase() === wanted);
+}
 
 /** Where the bench connects when no `--url` is given (the role must be allowed to CREATE DATABASE). */
 export const DEFAULT_SERVER_URL =
