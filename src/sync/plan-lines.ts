@@ -20,7 +20,7 @@ import {
   type PlanActionContext,
 } from './parse-plan.js';
 import { PLAN_FORMAT_VERSION, fingerprintHeader, fingerprintTrailer, type PlannedMaxLevel, type SyncPlan } from './plan.js';
-import { collectPlan, streamPlan, type PlanHeader, type PlanPage, type PlanSourceError, type PlanStream, type PlanTrailer } from './plan-stream.js';
+import { assemblePlan, collectPlan, streamPlan, type PlanHeader, type PlanPage, type PlanSourceError, type PlanStream, type PlanTrailer } from './plan-stream.js';
 import { checkActionPolicy } from './plan-trust.js';
 
 /**
@@ -234,18 +234,7 @@ export function parsePlanLines(text: string): Result<SyncPlan, PlanParseError> {
   const ended = reader.end();
   if (ended.isErr()) return err(ended.error);
   const { header, trailer } = ended.value;
-  return ok({
-    formatVersion: header.formatVersion,
-    createdAt: header.createdAt,
-    policy: header.policy,
-    scope: header.scope,
-    maxLevels: trailer.maxLevels,
-    aliases: header.aliases,
-    fingerprint: trailer.fingerprint,
-    summary: trailer.summary,
-    warnings: trailer.warnings,
-    actions,
-  });
+  return ok(assemblePlan(header, trailer, actions));
 }
 
 /**

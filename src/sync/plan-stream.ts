@@ -197,7 +197,20 @@ export async function collectPlan(stream: PlanStream): Promise<Result<SyncPlan, 
   const trailer = stream.trailer();
   if (trailer === undefined) return err(validationError('plan', [{ field: 'trailer', message: 'is missing: the plan ended before its trailer' }]));
   const { header } = stream;
-  return ok({
+  return ok(assemblePlan(header, trailer, actions));
+}
+
+function isScanStream(source: DesyncPageSource): source is DesyncScanStream {
+  return 'summary' in source && typeof (source as DesyncScanStream).summary === 'function' && 'maxLevels' in source;
+}
+
+function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** A plan in memory from a stream's (or a plan file's) header, trailer and actions. */
+export function assemblePlan(header: PlanHeader, trailer: PlanTrailer, actions: readonly SyncAction[]): SyncPlan {
+  return {
     formatVersion: header.formatVersion,
     createdAt: header.createdAt,
     policy: header.policy,
@@ -208,13 +221,5 @@ export async function collectPlan(stream: PlanStream): Promise<Result<SyncPlan, 
     summary: trailer.summary,
     warnings: trailer.warnings,
     actions,
-  });
-}
-
-function isScanStream(source: DesyncPageSource): source is DesyncScanStream {
-  return 'summary' in source && typeof (source as DesyncScanStream).summary === 'function' && 'maxLevels' in source;
-}
-
-function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  };
 }
