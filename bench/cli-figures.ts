@@ -6,7 +6,7 @@ import { checkJsonFacts } from './cli-suite.js';
 import { cliFailed, type CliRun } from './cli-runs.js';
 import { median, round } from './support.js';
 
-interface Target {
+export interface Target {
   readonly metric: string;
   readonly target: string;
   readonly value: number;

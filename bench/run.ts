@@ -26,7 +26,7 @@ import { cliRepetition, legacyIdCounts, type CliRepetition } from './cli-suite.j
 import { generateDataset, LEGACY_ALIASES, layoutOf, resetDrift, type DatasetFacts } from './dataset.js';
 import { explainApplyStatements, type ExplainFinding } from './explain.js';
 import { FLOOR_CHUNK, floorApply, floorCasApply, floorDetect, floorDetectSql, readRepairs } from './floor.js';
-import { cliFigures } from './cli-figures.js';
+import { cliFigures, type Target } from './cli-figures.js';
 import type { LevelsyncDetection, LevelsyncRun } from './levelsync-child.js';
 import type { NaiveRun } from './naive-child.js';
 import { DATASETS, datasetNamed, DEFAULT_SERVER_URL, log, median, round, runChild, secondsSince, withDatabase } from './support.js';
@@ -76,14 +76,6 @@ const childApplyArgs = [
 ];
 
 type Contender = 'levelsync' | 'floor' | 'floor-cas' | 'naive' | 'cli';
-
-interface Target {
-  readonly metric: string;
-  readonly target: string;
-  readonly value: number;
-  readonly pass: boolean;
-  readonly note?: string;
-}
 
 const started = process.hrtime.bigint();
 const databaseName = `levelsync_bench_${datasetName.toLowerCase().replace(/-/g, '_')}_${randomBytes(4).toString('hex')}`;
