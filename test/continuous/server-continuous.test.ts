@@ -194,6 +194,42 @@ describeWithServer('continuous mode on PostgreSQL (original schema, legacy ids P
     expect(await fullDiffNeedingWork(pool, mapping)).toEqual([]);
   }, 120_000);
 
+  it("a batch never waits on an application's row lock: the busy pair is deferred with its change time, the rest is repaired, and the application's next lock in another order does not deadlock", async () => {
+    const db = database();
+    const pool = db.pool;
+    const run = (t: string, v?: readonly unknown[]) => pool.query(t, v as unknown[]).then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 }));
+    const mapping = await seedOriginal(run, 'cap_busy', 20);
+    (await installCapture(pool, { mapping }))._unsafeUnwrap();
+    // Two committed changes: user 5 (stored under PLAYER and LFA_COACH) and user 6.
+    await pool.query(`UPDATE cap_busy.specialization_progress SET current_level = least(current_level + 2, 8) WHERE student_id IN (5, 6) AND specialization_id = 'LFA_COACH'`);
+    expect(await pendingRows(pool, mapping)).toBe(2);
+    const changedAt = (await pool.query(`SELECT changed_at::text AS at FROM cap_busy.levelsync_changes WHERE user_id = 5`)).rows[0].at as string;
+
+    // An application transaction holds user 5's LFA_COACH progress row.
+    const app = await pool.connect();
+    try {
+      await app.query('BEGIN');
+      await app.query(`SELECT 1 FROM cap_busy.specialization_progress WHERE student_id = 5 AND specialization_id = 'LFA_COACH' FOR UPDATE`);
+      const reconcilerPool = db.newPool({ max: 2 });
+      const reconciler = createReconciler(reconcilerPool, { mapping, resolver: resolverFor(pool, mapping), batchSize: 50, resyncIntervalMs: 0 });
+      // With a waiting lock this call would not return before the application commits.
+      const batch = (await reconciler.processBatch())._unsafeUnwrap();
+      expect(batch).toMatchObject({ changes: 2, deferred: 1 });
+      expect(batch.repaired.map((k) => `${k.userId}/${k.specializationId}`)).toEqual(['6/LFA_COACH']);
+      const queued = (await pool.query(`SELECT user_id, specialization_id, changed_at::text AS at FROM cap_busy.levelsync_changes`)).rows;
+      expect(queued).toEqual([{ user_id: 5, specialization_id: 'LFA_COACH', at: changedAt }]);
+      // The application goes on and locks user 5's other rows (another order than the reconciler's): no deadlock.
+      await app.query(`UPDATE cap_busy.specialization_progress SET current_level = 1 WHERE student_id = 5 AND specialization_id IN ('PLAYER', 'LFA_COACH')`);
+      await app.query(`UPDATE cap_busy.user_licenses SET current_level = 1 WHERE user_id = 5 AND specialization_type = 'GANCUJU_PLAYER'`);
+      await app.query('COMMIT');
+      await reconciler.drain();
+      expect(await pendingRows(pool, mapping)).toBe(0);
+      expect(await fullDiffNeedingWork(pool, mapping)).toEqual([]);
+    } finally {
+      app.release();
+    }
+  });
+
   it('4 reconcilers and 8 writers for 10 s: the final full diff is empty and every history row matches one applied license change', async () => {
     const db = database();
     const pool = db.pool;

@@ -26,13 +26,14 @@ async function watchWith(args: CommandArgs, ctx: CommandContext, backend: CliBac
   }
   const out = ctx.out;
   const logger = cliLogger(out);
-  const totals = { batches: 0, changes: 0, applied: 0, stale: 0, flagged: 0 };
+  const totals = { batches: 0, changes: 0, applied: 0, stale: 0, deferred: 0, flagged: 0 };
   const print = (event: ReconcilerEvent) => {
     if (event.type === 'batch') {
       totals.batches++;
       totals.changes += event.changes;
       totals.applied += event.applied;
       totals.stale += event.stale;
+      totals.deferred += event.deferred;
       totals.flagged += event.flagged;
     }
     if (event.type === 'claimed') return;
@@ -71,7 +72,7 @@ async function watchWith(args: CommandArgs, ctx: CommandContext, backend: CliBac
   }
   if (!out.jsonMode) {
     out.out(
-      `Stopped: ${formatCount(totals.batches)} batches, ${formatCount(totals.changes)} changes, ${formatCount(totals.applied)} writes applied, ${formatCount(totals.stale)} stale (queued again), ${formatCount(totals.flagged)} pairs flagged for review.`,
+      `Stopped: ${formatCount(totals.batches)} batches, ${formatCount(totals.changes)} changes, ${formatCount(totals.applied)} writes applied, ${formatCount(totals.stale)} stale and ${formatCount(totals.deferred)} busy (queued again), ${formatCount(totals.flagged)} pairs flagged for review.`,
     );
   }
   return ok(EXIT.ok);
@@ -82,7 +83,7 @@ function describeEvent(event: ReconcilerEvent): string | undefined {
     case 'started':
       return 'reconciler started';
     case 'batch':
-      return `batch: ${event.changes} changes, ${event.pairs} pairs, ${event.applied} writes applied, ${event.stale} stale, ${event.flagged} flagged, ${event.durationMs} ms (oldest change ${event.oldestChangeMs} ms)`;
+      return `batch: ${event.changes} changes, ${event.pairs} pairs, ${event.applied} writes applied, ${event.stale} stale, ${event.deferred} busy, ${event.flagged} flagged, ${event.durationMs} ms (oldest change ${event.oldestChangeMs} ms)`;
     case 'error':
       return `batch failed, retrying in ${event.retryInMs} ms (its changes stay queued): ${event.error.message}`;
     case 'recovered':

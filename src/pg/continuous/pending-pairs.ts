@@ -53,6 +53,62 @@ UNION ALL
 ${side('licenses')}`;
 }
 
+/**
+ * Locks the rows of every pair in `keys` without waiting (`FOR UPDATE SKIP LOCKED`) and returns
+ * the keys of the pairs it could not lock completely: a row of theirs is locked by another
+ * transaction (an application's write in progress, or another reconciler). The caller leaves
+ * those pairs for a later batch. So a reconciler never waits on a row lock while holding others,
+ * and can never take part in a deadlock with the application's writers, whatever order they lock
+ * rows in. A pair counts as busy when fewer of its rows could be locked than its snapshot shows
+ * (a row deleted meanwhile also counts: conservative, the pair is only looked at later).
+ */
+export async function lockPairsOf(
+  run: SqlRunner,
+  mapping: PgMapping,
+  keys: readonly { readonly userId: UserId; readonly specializationId: string }[],
+  aliases: ReadonlyMap<string, string>,
+): Promise<Result<{ readonly userId: UserId; readonly specializationId: string }[], ValidationError>> {
+  if (keys.length === 0) return ok([]);
+  const params = new SqlParams();
+  const users = params.add(
+    keys.map((k) => k.userId),
+    `${userIdSqlType(mapping.userIdType)}[]`,
+  );
+  const canons = params.add(
+    keys.map((k) => k.specializationId),
+    'text[]',
+  );
+  const aliasIds = params.add([...aliases.keys()], 'text[]');
+  const canonicals = params.add([...aliases.values()], 'text[]');
+  const count = (name: 'progress' | 'licenses', locking: boolean) => {
+    const m = mapping[name];
+    const rows = `SELECT 1 FROM ${quoteTable(mapping.schema, m.table)} t WHERE t.${q(m.userId)} = g.u AND t.${q(m.specializationId)} = g.sid`;
+    return locking ? `(SELECT count(*) FROM (${rows} FOR UPDATE SKIP LOCKED) locked_rows)` : `(SELECT count(*) FROM (${rows}) seen_rows)`;
+  };
+  const text = `WITH keys AS (SELECT DISTINCT x.u, x.canon FROM unnest(${users}, ${canons}) AS x(u, canon)),
+g AS (
+  SELECT keys.u, keys.canon, keys.canon AS sid FROM keys
+  UNION
+  SELECT keys.u, keys.canon, a.alias FROM keys JOIN unnest(${aliasIds}, ${canonicals}) AS a(alias, canonical) ON a.canonical = keys.canon
+),
+counted AS (
+  SELECT g.u, g.canon,
+    ${count('progress', false)} + ${count('licenses', false)} AS seen,
+    ${count('progress', true)} + ${count('licenses', true)} AS locked
+  FROM g
+)
+SELECT u, canon FROM counted GROUP BY u, canon HAVING sum(seen) <> sum(locked)`;
+  const result = await run(text, params.values);
+  const readKey = rowReader({ u: userIdValue(mapping.userIdType), canon: textValue }, 'pair key row', {});
+  const busy: { userId: UserId; specializationId: string }[] = [];
+  for (const raw of result.rows) {
+    const key = readKey(raw);
+    if (key.isErr()) return err(key.error);
+    busy.push({ userId: key.value.u, specializationId: key.value.canon });
+  }
+  return ok(busy);
+}
+
 /** Groups side rows into pairs (key order is not needed by the reconciler). */
 function assemble(mapping: PgMapping, rows: readonly Record<string, unknown>[]): Result<SyncPair[], ValidationError> {
   const readSide = sideRowReader(mapping);

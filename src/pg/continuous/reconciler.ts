@@ -15,7 +15,7 @@ import { LEVELSYNC_MAPPING, requireMapping, type PgMapping } from '../pg-mapping
 import { createPgSyncStore, type PgSyncStore } from '../pg-sync-store.js';
 import { pgClient, toPgConnection, type PgConnection, type PgConnectionInput, type SqlRunner } from '../sql-client.js';
 import { CAPTURE_SETTING, CHANGE_TABLE } from './capture-ddl.js';
-import { readPairsOf } from './pending-pairs.js';
+import { lockPairsOf, readPairsOf } from './pending-pairs.js';
 import { rowReader, textValue, userIdValue } from '../row-values.js';
 import { readLag, type ChangeLag } from './pending-check.js';
 
@@ -41,6 +41,12 @@ export type ReconcilerEvent =
       readonly licenseChanges: number;
       /** Writes refused by compare-and-set (the pair changed meanwhile): their keys were queued again. */
       readonly stale: number;
+      /**
+       * Pairs left for a later batch because another transaction held a lock on one of their rows
+       * (an application's write in progress, or another reconciler): their keys were queued again
+       * with their original change time. The reconciler never waits on such a lock.
+       */
+      readonly deferred: number;
       /** Pairs with a desync left for a person (`FlagForReview`). */
       readonly flagged: number;
       /** The pairs whose writes were committed by this batch. */
@@ -80,6 +86,14 @@ export interface ReconcilerOptions {
   readonly resyncIntervalMs?: number;
   /** How often a `lag` event is emitted (default 10 s; 0 turns it off). */
   readonly lagIntervalMs?: number;
+  /**
+   * The longest a batch waits for a lock it cannot skip (default 500 ms), e.g. a unique key an
+   * application's open transaction is inserting. Rows of the claimed pairs are never waited for
+   * (busy pairs are deferred); this bounds the rest, and makes the reconciler, not the
+   * application, the one that gives up if a wait would otherwise end in a deadlock (PostgreSQL's
+   * `deadlock_timeout` defaults to 1 s). The batch then fails, its keys stay queued, it is retried.
+   */
+  readonly lockTimeoutMs?: number;
   /** Recorded as `advancedBy` on progression rows (default null). */
   readonly actor?: UserId | null;
   readonly now?: () => Date;
@@ -116,7 +130,7 @@ export interface Reconciler {
   lag(): ResultAsync<ChangeLag, StoreUnavailable>;
 }
 
-const DEFAULTS = { batchSize: 500, minPollMs: 20, maxPollMs: 250, resyncIntervalMs: 6 * 60 * 60 * 1000, lagIntervalMs: 10_000 } as const;
+const DEFAULTS = { lockTimeoutMs: 500, batchSize: 500, minPollMs: 20, maxPollMs: 250, resyncIntervalMs: 6 * 60 * 60 * 1000, lagIntervalMs: 10_000 } as const;
 
 /**
  * A continuous reconciler over change capture (see `installCapture` and migration 3): it polls
@@ -141,6 +155,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
   if (policyResult.isErr()) throw new TypeError(policyResult.error.message, { cause: policyResult.error });
   const policy: SyncPolicy = policyResult.value;
   const batchSize = positive(options.batchSize, DEFAULTS.batchSize, 'batchSize');
+  const lockTimeoutMs = positive(options.lockTimeoutMs, DEFAULTS.lockTimeoutMs, 'lockTimeoutMs');
   const minPoll = positive(options.minPollMs, DEFAULTS.minPollMs, 'minPollMs');
   const maxPoll = Math.max(minPoll, positive(options.maxPollMs, DEFAULTS.maxPollMs, 'maxPollMs'));
   const resyncEvery = options.resyncIntervalMs ?? DEFAULTS.resyncIntervalMs;
@@ -159,7 +174,9 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
   const changes = `${q(mapping.schema)}.${q(CHANGE_TABLE)}`;
   const readClaimed = rowReader({ user_id: userIdValue(mapping.userIdType), specialization_id: textValue }, 'change row', {});
   const claimSql = `DELETE FROM ${changes} WHERE id = ANY (ARRAY(SELECT id FROM ${changes} ORDER BY id LIMIT $1::int4 FOR UPDATE SKIP LOCKED))
-    RETURNING user_id, specialization_id, extract(epoch FROM clock_timestamp() - changed_at) * 1000 AS age_ms`;
+    RETURNING user_id, specialization_id, changed_at::text AS changed_at, extract(epoch FROM clock_timestamp() - changed_at) * 1000 AS age_ms`;
+  const requeueSql = `INSERT INTO ${changes} (user_id, specialization_id, changed_at)
+    SELECT * FROM unnest($1::${userType(mapping)}[], $2::text[], $3::timestamptz[])`;
 
   // One store for the reconciler's life (table facts read once), bound to whichever transaction runs.
   let current: SqlRunner | undefined;
@@ -202,21 +219,33 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
       return await connection.transaction(async (run) => {
         current = run;
         try {
-          await run(`SELECT set_config('${CAPTURE_SETTING}', 'off', true)`);
+          await run(`SELECT set_config('${CAPTURE_SETTING}', 'off', true), set_config('lock_timeout', $1::text, true)`, [`${lockTimeoutMs}ms`]);
           const claimed = await run(claimSql, [batchSize]);
-          const empty: BatchOutcome = { type: 'batch', changes: 0, pairs: 0, applied: 0, licenseChanges: 0, stale: 0, flagged: 0, repaired: [], oldestChangeMs: 0, durationMs: 0 };
+          const empty: BatchOutcome = { type: 'batch', changes: 0, pairs: 0, applied: 0, licenseChanges: 0, stale: 0, deferred: 0, flagged: 0, repaired: [], oldestChangeMs: 0, durationMs: 0 };
           if (claimed.rows.length === 0) return ok(empty);
           emit({ type: 'claimed', changes: claimed.rows.length });
           let oldest = 0;
           const keys = new Map<string, PairKey>();
+          const claimedRows: { readonly key: string; readonly userId: UserId; readonly stored: string; readonly changedAt: string }[] = [];
           for (const row of claimed.rows) {
             const read = readClaimed(row);
             if (read.isErr()) throw read.error;
             const userId = read.value.user_id as UserId;
             const stored = read.value.specialization_id;
             const canonical = catalog.canonicalId(stored);
-            keys.set(`${String(userId)}|${canonical}`, { userId, specializationId: canonical });
+            const key = pairKeyOf(userId, canonical);
+            keys.set(key, { userId, specializationId: canonical });
+            claimedRows.push({ key, userId, stored, changedAt: String(row['changed_at']) });
             oldest = Math.max(oldest, Number(row['age_ms']));
+          }
+          // Lock the pairs' rows without waiting; pairs another transaction holds are deferred.
+          const busy = await lockPairsOf(run, mapping, [...keys.values()], catalog.aliasMap);
+          if (busy.isErr()) throw busy.error;
+          const busyKeys = new Set(busy.value.map((k) => pairKeyOf(k.userId, k.specializationId)));
+          if (busyKeys.size > 0) {
+            for (const key of busyKeys) keys.delete(key);
+            const requeued = claimedRows.filter((row) => busyKeys.has(row.key));
+            await run(requeueSql, [requeued.map((row) => row.userId), requeued.map((row) => row.stored), requeued.map((row) => row.changedAt)]);
           }
           const pairs = await readPairsOf(run, mapping, [...keys.values()], catalog.aliasMap);
           if (pairs.isErr()) throw pairs.error;
@@ -245,7 +274,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
             const seen = new Set<string>();
             outcomes.value.forEach((outcome, i) => {
               const w = writes[i]!;
-              const id = `${String(w.userId)}|${w.specializationId}`;
+              const id = pairKeyOf(w.userId, w.specializationId);
               if (outcome === 'Stale') {
                 stale++;
                 staleKeys.set(id, { userId: w.userId, specializationId: w.specializationId });
@@ -268,7 +297,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
             }
           }
           const applied = writes.length - stale - alreadyApplied;
-          return ok({ type: 'batch', changes: claimed.rows.length, pairs: pairs.value.length, applied, licenseChanges, stale, flagged, repaired, oldestChangeMs: Math.round(oldest), durationMs: 0 } as BatchOutcome);
+          return ok({ type: 'batch', changes: claimed.rows.length, pairs: pairs.value.length, applied, licenseChanges, stale, deferred: busyKeys.size, flagged, repaired, oldestChangeMs: Math.round(oldest), durationMs: 0 } as BatchOutcome);
         } finally {
           current = undefined;
         }
@@ -347,7 +376,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
       const batch = result.value;
       if (batch.changes > 0) {
         emit(batch);
-        logger.debug({ changes: batch.changes, pairs: batch.pairs, applied: batch.applied, stale: batch.stale, flagged: batch.flagged, ms: batch.durationMs }, 'reconciled a batch');
+        logger.debug({ changes: batch.changes, pairs: batch.pairs, applied: batch.applied, stale: batch.stale, deferred: batch.deferred, flagged: batch.flagged, ms: batch.durationMs }, 'reconciled a batch');
       }
       if (Date.now() >= nextLag) {
         nextLag = Date.now() + lagEvery;
@@ -363,7 +392,9 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
           logger.info({}, `full resync skipped: ${reason}`);
         }
       }
-      if (batch.changes >= batchSize) {
+      // A full batch means more is waiting, unless all of it was deferred (held by others): then
+      // poll again after the shortest interval instead of spinning on the same keys.
+      if (batch.changes >= batchSize && (batch.deferred === 0 || batch.pairs > 0)) {
         idle = minPoll;
         continue;
       }
@@ -415,6 +446,11 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
     lag: () => new ResultAsync(readLag(connection.run, mapping)),
   };
   return reconciler;
+}
+
+/** The reconciler's own key of a pair (user ids keep their type: 30 and "30" differ). */
+function pairKeyOf(userId: UserId, specializationId: string): string {
+  return `${typeof userId}:${String(userId)}|${specializationId}`;
 }
 
 function userType(mapping: PgMapping): string {
