@@ -47,7 +47,7 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
 export async function openDatabase(
   target: ConnectionTarget,
   out: CliOutput,
-  options: { readonly create: boolean; readonly lockTimeoutMs?: number },
+  options: { readonly create: boolean; readonly lockTimeoutMs?: number; readonly heldLock?: DataDirLock },
 ): Promise<Result<OpenDatabase, CliFailure>> {
   if (target.kind === 'server') {
     if (target.password !== null) out.addSecret(target.password);
@@ -107,16 +107,9 @@ export async function openDatabase(
   }
   // One process per folder: locked before PGlite touches it (two writers corrupt it).
   if (!exists) mkdirSync(dirname(target.dataDir), { recursive: true });
-  const locked = lockDataDir(target.dataDir);
-  if (locked.isErr()) {
-    const e = locked.error;
-    if (e._tag === 'Failed') return err(configFailure(`cannot lock the embedded database in ${target.display} (${e.path}): ${describeCause(e.cause)}`));
-    const who =
-      e.holder.pid > 0
-        ? `levelsync process ${e.holder.pid}${e.holder.createdAt ? ` (since ${e.holder.createdAt})` : ''}`
-        : `whoever wrote ${e.path} (remove it if no levelsync process uses the folder)`;
-    return err(busyFailure(`the embedded database in ${target.display} is in use by ${who}: only one process may open it; try again when it has finished`));
-  }
+  // A caller that had to lock the folder before (the demo, which deletes it first) hands its lock over.
+  const locked = options.heldLock ? ok(options.heldLock) : lockEmbeddedFolder(target.dataDir, target.display);
+  if (locked.isErr()) return err(locked.error);
   const lock: DataDirLock = locked.value;
   const result = await openEmbedded(PGliteClass, target as ConnectionTarget & { kind: 'embedded' }, out, options, isDataDir(target.dataDir), lock);
   if (result.isErr()) lock.release();
@@ -185,4 +178,17 @@ export function startTicker(out: CliOutput, message: string): (success: boolean)
     clearInterval(timer);
     out.stderr.write(`\r\u001b[2K${out.scrub(message)}… ${success ? `ready in ${seconds()} s` : 'failed'}\n`);
   };
+}
+
+/** Locks an embedded database folder for this process, or says who holds it (exit code: busy). */
+export function lockEmbeddedFolder(dataDir: string, display: string): Result<DataDirLock, CliFailure> {
+  const locked = lockDataDir(dataDir);
+  if (locked.isOk()) return ok(locked.value);
+  const e = locked.error;
+  if (e._tag === 'Failed') return err(configFailure(`cannot lock the embedded database in ${display} (${e.path}): ${describeCause(e.cause)}`));
+  const who =
+    e.holder.pid > 0
+      ? `levelsync process ${e.holder.pid}${e.holder.createdAt ? ` (since ${e.holder.createdAt})` : ''}`
+      : `whoever wrote ${e.path} (remove it if no levelsync process uses the folder)`;
+  return err(busyFailure(`the embedded database in ${display} is in use by ${who}: only one process may open it; try again when it has finished`));
 }

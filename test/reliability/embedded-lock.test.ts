@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,25 @@ describe('reliability: one process per embedded database folder', () => {
     },
     900_000, // 10 rounds of PGlite starts: minutes on a busy 2-core machine (never a timing assertion)
   );
+
+  it("a second `levelsync demo` on the demo's folder while it is in use is refused and deletes nothing", async () => {
+    // A folder the demo made (its marker) that another process holds: the demo deleted it before
+    // it looked at the lock.
+    const demoDir = join(root, 'demo');
+    mkdirSync(demoDir, { recursive: true });
+    writeFileSync(join(demoDir, 'PG_VERSION'), '17\n');
+    writeFileSync(join(demoDir, 'LEVELSYNC_DEMO'), 'made by levelsync demo\n');
+    const held = lockDataDir(demoDir)._unsafeUnwrap(); // this (live) process holds it
+    try {
+      const second = await runLevelsync(['demo', '--data-dir', demoDir], { cwd: root });
+      expect(second.code, second.stderr).toBe(1);
+      expect(second.stderr).toContain('in use by');
+      expect(existsSync(join(demoDir, 'PG_VERSION'))).toBe(true);
+      expect(existsSync(join(demoDir, 'LEVELSYNC_DEMO'))).toBe(true);
+    } finally {
+      held.release();
+    }
+  });
 
   it('a stale lock (dead pid, or a live pid that started at another time) is recovered; a live holder and a foreign file are not', () => {
     const dir = join(root, 'stale');

@@ -20,7 +20,8 @@ import { checkReport } from '../commands/check-command.js';
 import { displayPath, writeFileAtomically } from '../plan-file.js';
 import { resolveTarget } from '../connection-target.js';
 import { countByKind, describeDesync, formatCount, formatDuration, formatTable, pairsNeedingWork, plural } from '../format.js';
-import { isDataDir, openDatabase, startTicker, type OpenDatabase } from '../open-database.js';
+import type { DataDirLock } from '../data-dir-lock.js';
+import { isDataDir, lockEmbeddedFolder, openDatabase, startTicker, type OpenDatabase } from '../open-database.js';
 import { countStep, scanStep } from '../scan-step.js';
 import { DEMO_UNKNOWN_SPECIALIZATION, generateDemoData, type DemoData } from './demo-data.js';
 import { createDemoTables, recreateDemoSchema, seedOriginalSchema } from './demo-schema.js';
@@ -80,12 +81,21 @@ export async function demoCommand(args: CommandArgs, ctx: CommandContext): Promi
   const schema = args.schema ?? (where.kind === 'embedded' ? 'public' : DEMO_SERVER_SCHEMA);
 
   // The demo's own folder (it carries the demo's marker) is recreated on every run; any other
-  // folder, an embedded database of yours included, is never deleted.
-  if (where.kind === 'embedded' && existsSync(where.dataDir) && readdirSync(where.dataDir).length > 0) {
-    if (!isDataDir(where.dataDir) || !existsSync(join(where.dataDir, DEMO_MARKER))) {
-      return err(configFailure(`${where.display} exists and was not made by \`levelsync demo\`: choose another --data-dir (the demo only recreates its own folder)`));
+  // folder, an embedded database of yours included, is never deleted. The folder is locked before
+  // it is deleted: a second demo (or any command) on it meanwhile is refused, not corrupted.
+  let heldLock: DataDirLock | undefined;
+  if (where.kind === 'embedded') {
+    mkdirSync(dirname(where.dataDir), { recursive: true });
+    const locked = lockEmbeddedFolder(where.dataDir, where.display);
+    if (locked.isErr()) return err(locked.error);
+    heldLock = locked.value;
+    if (existsSync(where.dataDir) && readdirSync(where.dataDir).length > 0) {
+      if (!isDataDir(where.dataDir) || !existsSync(join(where.dataDir, DEMO_MARKER))) {
+        heldLock.release();
+        return err(configFailure(`${where.display} exists and was not made by \`levelsync demo\`: choose another --data-dir (the demo only recreates its own folder)`));
+      }
+      rmSync(where.dataDir, { recursive: true, force: true });
     }
-    rmSync(where.dataDir, { recursive: true, force: true });
   }
   const planFile =
     where.kind === 'embedded' ? join(dirname(where.dataDir), `${basename(where.dataDir)}-plan.json`) : join(environment.cwd, '.levelsync', 'demo-plan.json');
@@ -97,8 +107,11 @@ export async function demoCommand(args: CommandArgs, ctx: CommandContext): Promi
   out.out();
 
   const dbStarted = Date.now();
-  const opened = await openDatabase(where, out, { create: true });
-  if (opened.isErr()) return err(opened.error);
+  const opened = await openDatabase(where, out, { create: true, ...(heldLock ? { heldLock } : {}) });
+  if (opened.isErr()) {
+    heldLock?.release(); // idempotent: openDatabase may have released it already
+    return err(opened.error);
+  }
   const db = opened.value;
   if (db.kind === 'embedded') writeFileSync(join(db.target.dataDir, DEMO_MARKER), 'Made by `levelsync demo`, which deletes and recreates this folder on its next run.\n');
   const timings: Timings = { database: Date.now() - dbStarted, seed: 0, total: 0 };
