@@ -230,7 +230,7 @@ describeWithServer('continuous mode on PostgreSQL (original schema, legacy ids P
     }
   });
 
-  it('4 reconcilers and 8 writers for 10 s: the final full diff is empty and every history row matches one applied license change', async () => {
+  it('4 reconcilers and 8 writers for 30 s: the final full diff is empty and every history row matches one applied license change', async () => {
     const db = database();
     const pool = db.pool;
     const run = (t: string, v?: readonly unknown[]) => pool.query(t, v as unknown[]).then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 }));
@@ -256,7 +256,7 @@ describeWithServer('continuous mode on PostgreSQL (original schema, legacy ids P
     );
     reconcilers.forEach((r) => r.start());
     const writerPool = db.newPool({ max: 8 });
-    const until = Date.now() + 10_000;
+    const until = Date.now() + 30_000;
     let writes = 0;
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
