@@ -1,6 +1,6 @@
 // Builders for the write actions the conformance suite applies, so that each test states only
 // what matters to it (the pair, the state it expects, what it writes) instead of repeating the
-// whole action literal.
+// whole action literal. An omitted `reason` is 'r', an omitted `evidence` 'e'.
 import type { UserId } from '../domain/records.js';
 import type { CreateLicense, CreateProgress, ExpectedState, SetLicenseLevel, SetProgressLevel } from '../sync/action.js';
 
