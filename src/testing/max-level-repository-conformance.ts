@@ -1,10 +1,15 @@
 import type { Result } from 'neverthrow';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { RepositoryUnavailable } from '../errors.js';
 import type { MaxLevelRecord, MaxLevelRepository } from '../max-level/max-level-repository.js';
+import { checkSkipList, conformanceTest, declareConformanceTests, trackSubjects, type ConformanceOptions, type ConformanceTest } from './conformance-harness.js';
 
-/** What the conformance suite needs from an implementation. */
-export interface MaxLevelRepositoryConformanceOptions {
+/**
+ * What the conformance suite needs from an implementation: the shape every conformance suite
+ * takes (`setup`, `teardown`, `skip`, see {@link ConformanceOptions}) plus a failing repository
+ * and what the backing store can hold.
+ */
+export interface MaxLevelRepositoryConformanceOptions extends ConformanceOptions<readonly MaxLevelRecord[], MaxLevelRepository> {
   /**
    * Returns a repository holding exactly `rows` (and nothing else). Called once per test. Rows
    * may carry invalid maxima (0, null, -1) that the repository must store and return raw.
@@ -39,69 +44,80 @@ export const CONFORMANCE_SECRET_PASSWORD = 'secret-password';
  *   setup: async (rows) => { await resetTable(pool, rows); return createPgMaxLevelRepository(pool); },
  *   setupUnavailable: async () =>
  *     createPgMaxLevelRepository(new Pool({ connectionString: 'postgres://u:secret-password@127.0.0.1:1/db' })),
+ *   teardown: async () => {},                             // optional, after every test
+ *   skip: ['findMaxLevel() returns null for an unknown id'], // optional: leave a test out by its title
  * });
  * ```
+ *
+ * @throws TypeError when `skip` names a test the suite does not have.
  */
 export function describeMaxLevelRepositoryConformance(name: string, options: MaxLevelRepositoryConformanceOptions): void {
+  // `withRows` and `unavailable` are called by the tests at run time, after `describe` has made the tracker.
+  let track: ReturnType<typeof trackSubjects> | undefined;
+  const tests = maxLevelRepositoryTests(options, {
+    withRows: (rows) => track!(() => options.setup(rows)),
+    unavailable: () => track!(() => options.setupUnavailable!()),
+  });
+  const skip = checkSkipList('describeMaxLevelRepositoryConformance', options.skip, tests);
   describe(`MaxLevelRepository conformance: ${name}`, () => {
-    const { setup, teardown, setupUnavailable } = options;
-    const invalidOk = options.storesInvalidMaxima !== false;
-    const storable = (rows: readonly MaxLevelRecord[]) =>
-      invalidOk ? rows : rows.filter((r) => typeof r.maxLevel === 'number' && Number.isInteger(r.maxLevel) && r.maxLevel >= 1);
-    let used = false;
-    const withRows = async (rows: readonly MaxLevelRecord[]): Promise<MaxLevelRepository> => {
-      used = true;
-      return setup(rows);
-    };
-    const unavailable = async (): Promise<MaxLevelRepository> => {
-      used = true;
-      return setupUnavailable!();
-    };
+    track = trackSubjects(options.teardown);
+    declareConformanceTests(tests, skip);
+  });
+}
 
-    afterEach(async () => {
-      if (used && teardown !== undefined) await teardown();
-      used = false;
-    });
-
-    it('has a non-empty name', async () => {
+/** The tests, in order; `withRows` and `unavailable` set up a repository for the running test. */
+function maxLevelRepositoryTests(
+  options: MaxLevelRepositoryConformanceOptions,
+  { withRows, unavailable }: { withRows(rows: readonly MaxLevelRecord[]): Promise<MaxLevelRepository>; unavailable(): Promise<MaxLevelRepository> },
+): ConformanceTest[] {
+  const { setupUnavailable } = options;
+  const invalidOk = options.storesInvalidMaxima !== false;
+  const storable = (rows: readonly MaxLevelRecord[]) =>
+    invalidOk ? rows : rows.filter((r) => typeof r.maxLevel === 'number' && Number.isInteger(r.maxLevel) && r.maxLevel >= 1);
+  return [
+    conformanceTest('has a non-empty name', async () => {
       const repository = await withRows([]);
       expect(typeof repository.name).toBe('string');
       expect(repository.name.length).toBeGreaterThan(0);
-    });
+    }),
 
-    it('findMaxLevel() returns the stored record of a known id', async () => {
+    conformanceTest('findMaxLevel() returns the stored record of a known id', async () => {
       const repository = await withRows([
         { specializationId: 'GANCUJU_PLAYER', maxLevel: 8 },
         { specializationId: 'INTERNSHIP', maxLevel: 3 },
       ]);
       expect((await repository.findMaxLevel('INTERNSHIP'))._unsafeUnwrap()).toEqual({ specializationId: 'INTERNSHIP', maxLevel: 3 });
       expect((await repository.findMaxLevel('GANCUJU_PLAYER'))._unsafeUnwrap()).toEqual({ specializationId: 'GANCUJU_PLAYER', maxLevel: 8 });
-    });
+    }),
 
-    it('findMaxLevel() returns null for an unknown id', async () => {
+    conformanceTest('findMaxLevel() returns null for an unknown id', async () => {
       const repository = await withRows([{ specializationId: 'INTERNSHIP', maxLevel: 3 }]);
       const result = await repository.findMaxLevel('NOBODY_KNOWS');
       expect(result.isOk()).toBe(true);
       expect(result._unsafeUnwrap()).toBeNull();
-    });
+    }),
 
-    it('findMaxLevel() returns null on an empty repository', async () => {
+    conformanceTest('findMaxLevel() returns null on an empty repository', async () => {
       const repository = await withRows([]);
       expect((await repository.findMaxLevel('INTERNSHIP'))._unsafeUnwrap()).toBeNull();
-    });
+    }),
 
-    it.runIf(invalidOk)('findMaxLevel() returns stored invalid maxima (0, null, -1) raw, without filtering them', async () => {
-      const repository = await withRows([
-        { specializationId: 'ZERO_MAX', maxLevel: 0 },
-        { specializationId: 'NULL_MAX', maxLevel: null },
-        { specializationId: 'NEGATIVE_MAX', maxLevel: -1 },
-      ]);
-      expect((await repository.findMaxLevel('ZERO_MAX'))._unsafeUnwrap()).toEqual({ specializationId: 'ZERO_MAX', maxLevel: 0 });
-      expect((await repository.findMaxLevel('NULL_MAX'))._unsafeUnwrap()).toEqual({ specializationId: 'NULL_MAX', maxLevel: null });
-      expect((await repository.findMaxLevel('NEGATIVE_MAX'))._unsafeUnwrap()).toEqual({ specializationId: 'NEGATIVE_MAX', maxLevel: -1 });
-    });
+    conformanceTest(
+      'findMaxLevel() returns stored invalid maxima (0, null, -1) raw, without filtering them',
+      async () => {
+        const repository = await withRows([
+          { specializationId: 'ZERO_MAX', maxLevel: 0 },
+          { specializationId: 'NULL_MAX', maxLevel: null },
+          { specializationId: 'NEGATIVE_MAX', maxLevel: -1 },
+        ]);
+        expect((await repository.findMaxLevel('ZERO_MAX'))._unsafeUnwrap()).toEqual({ specializationId: 'ZERO_MAX', maxLevel: 0 });
+        expect((await repository.findMaxLevel('NULL_MAX'))._unsafeUnwrap()).toEqual({ specializationId: 'NULL_MAX', maxLevel: null });
+        expect((await repository.findMaxLevel('NEGATIVE_MAX'))._unsafeUnwrap()).toEqual({ specializationId: 'NEGATIVE_MAX', maxLevel: -1 });
+      },
+      { runIf: invalidOk },
+    ),
 
-    it('findMaxLevel() compares ids exactly: a legacy id stored as its own row is found under that id only', async () => {
+    conformanceTest('findMaxLevel() compares ids exactly: a legacy id stored as its own row is found under that id only', async () => {
       const repository = await withRows([
         { specializationId: 'PLAYER', maxLevel: 8 },
         { specializationId: 'LFA_COACH', maxLevel: 7 },
@@ -111,18 +127,18 @@ export function describeMaxLevelRepositoryConformance(name: string, options: Max
       expect((await repository.findMaxLevel('GANCUJU_PLAYER'))._unsafeUnwrap()).toBeNull();
       // …nor LFA_COACH's row for COACH.
       expect((await repository.findMaxLevel('COACH'))._unsafeUnwrap()).toBeNull();
-    });
+    }),
 
-    it('findMaxLevel() keeps a legacy row and its canonical row apart', async () => {
+    conformanceTest('findMaxLevel() keeps a legacy row and its canonical row apart', async () => {
       const repository = await withRows([
         { specializationId: 'PLAYER', maxLevel: 5 },
         { specializationId: 'GANCUJU_PLAYER', maxLevel: 8 },
       ]);
       expect((await repository.findMaxLevel('PLAYER'))._unsafeUnwrap()).toEqual({ specializationId: 'PLAYER', maxLevel: 5 });
       expect((await repository.findMaxLevel('GANCUJU_PLAYER'))._unsafeUnwrap()).toEqual({ specializationId: 'GANCUJU_PLAYER', maxLevel: 8 });
-    });
+    }),
 
-    it('findAll() returns every row, invalid maxima included (when implemented)', async (context) => {
+    conformanceTest('findAll() returns every row, invalid maxima included (when implemented)', async (context) => {
       const rows: MaxLevelRecord[] = [
         { specializationId: 'GANCUJU_PLAYER', maxLevel: 8 },
         { specializationId: 'INTERNSHIP', maxLevel: 3 },
@@ -134,9 +150,9 @@ export function describeMaxLevelRepositoryConformance(name: string, options: Max
       const findAll = findAllOf(await withRows(storable(rows)), context);
       const all = (await findAll())._unsafeUnwrap();
       expect(sortById(all)).toEqual(sortById(storable(rows)));
-    });
+    }),
 
-    it('findAll() returns exactly what findMaxLevel() returns for each row (when implemented)', async (context) => {
+    conformanceTest('findAll() returns exactly what findMaxLevel() returns for each row (when implemented)', async (context) => {
       const rows = storable([
         { specializationId: 'LFA_COACH', maxLevel: 8 },
         { specializationId: 'COACH', maxLevel: 6 },
@@ -148,14 +164,14 @@ export function describeMaxLevelRepositoryConformance(name: string, options: Max
       for (const row of all) {
         expect((await repository.findMaxLevel(row.specializationId))._unsafeUnwrap()).toEqual(row);
       }
-    });
+    }),
 
-    it('findAll() returns an empty list for an empty repository (when implemented)', async (context) => {
+    conformanceTest('findAll() returns an empty list for an empty repository (when implemented)', async (context) => {
       const findAll = findAllOf(await withRows([]), context);
       expect((await findAll())._unsafeUnwrap()).toEqual([]);
-    });
+    }),
 
-    it.skipIf(setupUnavailable === undefined)(
+    conformanceTest(
       'findMaxLevel() on an unavailable repository returns err(RepositoryUnavailable) and does not throw',
       async () => {
         const repository = await unavailable();
@@ -170,9 +186,10 @@ export function describeMaxLevelRepositoryConformance(name: string, options: Max
         expect(error.repository).toBe(repository.name);
         expect(typeof error.message).toBe('string');
       },
-    );
+      { runIf: setupUnavailable !== undefined },
+    ),
 
-    it.skipIf(setupUnavailable === undefined)(
+    conformanceTest(
       'findAll() on an unavailable repository returns err(RepositoryUnavailable) and does not throw (when implemented)',
       async (context) => {
         const findAll = findAllOf(await unavailable(), context);
@@ -180,21 +197,26 @@ export function describeMaxLevelRepositoryConformance(name: string, options: Max
         expect(result.isErr()).toBe(true);
         expect(result._unsafeUnwrapErr()._tag).toBe('RepositoryUnavailable');
       },
-    );
+      { runIf: setupUnavailable !== undefined },
+    ),
 
-    it.skipIf(setupUnavailable === undefined)('errors of an unavailable repository never contain the password', async () => {
-      const repository = await unavailable();
-      const texts: string[] = [];
-      const failures: Result<unknown, RepositoryUnavailable>[] = [await repository.findMaxLevel('INTERNSHIP')];
-      if (repository.findAll !== undefined) failures.push(await repository.findAll());
-      for (const failure of failures) {
-        const error = failure._unsafeUnwrapErr();
-        // The driver error on `cause` is kept as is; the message must be redacted (see `describeCause`).
-        texts.push(error.message, error.repository);
-      }
-      for (const text of texts) expect(text).not.toContain(CONFORMANCE_SECRET_PASSWORD);
-    });
-  });
+    conformanceTest(
+      'errors of an unavailable repository never contain the password',
+      async () => {
+        const repository = await unavailable();
+        const texts: string[] = [];
+        const failures: Result<unknown, RepositoryUnavailable>[] = [await repository.findMaxLevel('INTERNSHIP')];
+        if (repository.findAll !== undefined) failures.push(await repository.findAll());
+        for (const failure of failures) {
+          const error = failure._unsafeUnwrapErr();
+          // The driver error on `cause` is kept as is; the message must be redacted (see `describeCause`).
+          texts.push(error.message, error.repository);
+        }
+        for (const text of texts) expect(text).not.toContain(CONFORMANCE_SECRET_PASSWORD);
+      },
+      { runIf: setupUnavailable !== undefined },
+    ),
+  ];
 }
 
 /** The repository's `findAll`, or a skipped test when it has none. */

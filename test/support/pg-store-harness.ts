@@ -155,7 +155,7 @@ export interface PgStoreHarnessOptions extends SeedHooks {
 }
 
 /**
- * A `create(seed)` for `describeSyncStoreConformance` over any mapped schema: empties the tables,
+ * A `setup(seed)` for `describeSyncStoreConformance` over any mapped schema: empties the tables,
  * seeds them, and returns a harness whose store is a `createPgSyncStore` on the connection (and
  * whose `otherStore()` is a second store on the same connection: separate sessions for a pool,
  * the same in-process lock table for PGlite).

@@ -1,28 +1,30 @@
-import { createInMemorySyncStore, describeSyncStoreConformance } from 'levelsync/testing';
+import {
+  createInMemorySyncStore,
+  describeSyncStoreConformance,
+  type InMemorySyncStoreOptions,
+  type SyncStoreHarness,
+  type SyncStoreSeed,
+} from 'levelsync/testing';
+
+/** A harness over a fresh in-memory store holding the seed; nothing to close. */
+const inMemory =
+  (storeOptions: InMemorySyncStoreOptions = {}) =>
+  async (seed: SyncStoreSeed): Promise<SyncStoreHarness> => {
+    const store = createInMemorySyncStore(seed, storeOptions);
+    return {
+      store,
+      snapshot: async () => store.snapshot(),
+      setLevel: async (side, userId, specializationId, level) => store.setLevel(side, userId, specializationId, level),
+    };
+  };
 
 describeSyncStoreConformance('in-memory (number ids)', {
   duplicates: true,
   nullLevels: true,
-  create: async (seed) => {
-    const store = createInMemorySyncStore(seed);
-    return {
-      store,
-      snapshot: async () => store.snapshot(),
-      setLevel: async (side, userId, specializationId, level) => store.setLevel(side, userId, specializationId, level),
-      close: async () => {},
-    };
-  },
+  setup: inMemory(),
 });
 
 describeSyncStoreConformance('in-memory (string ids)', {
   userIds: 'string',
-  create: async (seed) => {
-    const store = createInMemorySyncStore(seed, { pageSize: 4 });
-    return {
-      store,
-      snapshot: async () => store.snapshot(),
-      setLevel: async (side, userId, specializationId, level) => store.setLevel(side, userId, specializationId, level),
-      close: async () => {},
-    };
-  },
+  setup: inMemory({ pageSize: 4 }),
 });

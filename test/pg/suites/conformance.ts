@@ -52,7 +52,7 @@ export function defineSyncStoreConformance(target: PgTestTarget, prefix: string)
       (await migrate(target.connection(), { schema: own.schema }))._unsafeUnwrap();
     });
     describeSyncStoreConformance(`${target.label} levelsync schema (bigint ids)`, {
-      create: pgStoreHarnessFactory({ connection: target.connection, mapping: own, ...ownSchemaHooks(own) }),
+      setup: pgStoreHarnessFactory({ connection: target.connection, mapping: own, ...ownSchemaHooks(own) }),
     });
   });
 
@@ -64,7 +64,7 @@ export function defineSyncStoreConformance(target: PgTestTarget, prefix: string)
     });
     describeSyncStoreConformance(`${target.label} levelsync schema (text ids)`, {
       userIds: 'string',
-      create: pgStoreHarnessFactory({ connection: target.connection, mapping: ownText, storeOptions: { pageSize: 4 }, ...ownSchemaHooks(ownText) }),
+      setup: pgStoreHarnessFactory({ connection: target.connection, mapping: ownText, storeOptions: { pageSize: 4 }, ...ownSchemaHooks(ownText) }),
     });
   });
 
@@ -75,7 +75,7 @@ export function defineSyncStoreConformance(target: PgTestTarget, prefix: string)
     });
     describeSyncStoreConformance(`${target.label} original schema`, {
       nullLevels: true,
-      create: pgStoreHarnessFactory({
+      setup: pgStoreHarnessFactory({
         connection: target.connection,
         mapping: original,
         alsoTruncate: ['users'],
@@ -92,7 +92,7 @@ export function defineSyncStoreConformance(target: PgTestTarget, prefix: string)
     describeSyncStoreConformance(`${target.label} original schema without unique keys`, {
       duplicates: true,
       nullLevels: true,
-      create: pgStoreHarnessFactory({
+      setup: pgStoreHarnessFactory({
         connection: target.connection,
         mapping: noKeys,
         alsoTruncate: ['users'],
