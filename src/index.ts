@@ -52,8 +52,9 @@ export type { MaxLevelCacheOptions, MaxLevelResolverOptions } from './max-level/
 export type { AliasUse, MaxLevelResolver, MaxLevelTable, Resolution, ResolutionIssue, ResolutionSource } from './max-level/resolution.js';
 
 // Sync engine
-export { compareCodePoints, comparePairKeys, compareUserIds, formatPairKey } from './sync/pair.js';
-export type { LicenseState, PairKey, ProgressState, SyncPair } from './sync/pair.js';
+export { compareCodePoints, comparePairKeys, compareUserIds, formatPairKey, pairKeyId } from './sync/pair-key.js';
+export type { PairKey } from './sync/pair-key.js';
+export type { LicenseState, ProgressState, SyncPair } from './sync/pair.js';
 export { formatShard, parseShard, shardOf } from './sync/shard.js';
 export type { Shard } from './sync/shard.js';
 export { DESYNC_KINDS, isInformational } from './sync/desync.js';
@@ -90,7 +91,7 @@ export type {
   SyncAction,
   WriteAction,
 } from './sync/action.js';
-export { PLAN_FORMAT_VERSION, actionKey, createPlan, planFingerprint, planPair } from './sync/plan.js';
+export { PLAN_FORMAT_VERSION, createPlan, planFingerprint, planPair } from './sync/plan.js';
 export type { CreatePlanOptions, PlanInput, PlanScope, PlanSummary, PlannedMaxLevel, SyncPlan } from './sync/plan.js';
 export { checkPlanAction, checkPlanConsistency, parsePlan } from './sync/parse-plan.js';
 export type { PlanActionContext } from './sync/parse-plan.js';

@@ -1,4 +1,4 @@
-import { DESYNC_KINDS, describeCause, describeLegacyIdSummary, isInformational, type Desync, type DesyncKind, type LegacyIdSummary } from '../index.js';
+import { DESYNC_KINDS, describeCause, describeLegacyIdSummary, isInformational, pairKeyId, type Desync, type DesyncKind, type LegacyIdSummary } from '../index.js';
 
 /** Left-aligned columns, two spaces apart; columns listed in `right` are right-aligned. */
 export function formatTable(rows: readonly (readonly string[])[], options: { readonly right?: readonly number[]; readonly indent?: string } = {}): string[] {
@@ -68,7 +68,7 @@ export function countByKind(desyncs: readonly Desync[]): Record<DesyncKind, numb
 /** Pairs with at least one desync that needs a repair or a review (legacy ids alone do not count). */
 export function pairsNeedingWork(desyncs: readonly Desync[]): number {
   const keys = new Set<string>();
-  for (const d of desyncs) if (!isInformational(d)) keys.add(`${typeof d.userId}:${String(d.userId)}\u0000${d.specializationId}`);
+  for (const d of desyncs) if (!isInformational(d)) keys.add(pairKeyId(d));
   return keys.size;
 }
 

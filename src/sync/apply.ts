@@ -8,7 +8,7 @@ import { parseWith } from '../_internal/zod.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
 import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './events.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
-import { comparePairKeys } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
 import { checkPlanAction, checkPlanConsistency } from './parse-plan.js';
 import { isolateRefusals, isRefusal, refusalOf, type ActionRefusal } from './isolate-refusals.js';
 import { planFingerprint, type PlanScope, type SyncPlan } from './plan.js';

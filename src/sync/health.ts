@@ -2,7 +2,7 @@ import { err, ok, ResultAsync } from 'neverthrow';
 import type { StoreError, ValidationError } from '../errors.js';
 import { DESYNC_KINDS, isInformational, type Desync, type DesyncKind } from './desync.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
-import { formatPairKey } from './pair.js';
+import { pairKeyId } from './pair-key.js';
 import { scanDesyncs, type ScanOptions } from './scan.js';
 import type { SyncStore } from './sync-store.js';
 
@@ -46,7 +46,7 @@ export function healthReport(input: { readonly totalPairs: number; readonly desy
   const inconsistent = new Set<string>();
   for (const desync of input.desyncs) {
     byKind[desync.kind]++;
-    if (!isInformational(desync)) inconsistent.add(formatPairKey(desync));
+    if (!isInformational(desync)) inconsistent.add(pairKeyId(desync));
   }
   const total = Math.max(input.totalPairs, inconsistent.size);
   const consistent = total - inconsistent.size;

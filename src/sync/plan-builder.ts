@@ -1,7 +1,7 @@
 import { ACTION_KINDS, type SyncAction } from './action.js';
 import { DESYNC_KINDS, type Desync } from './desync.js';
 import { describeLegacyIdSummary, type LegacyIdSummary } from './legacy-ids.js';
-import { comparePairKeys } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
 import { planPair, type PlanSummary } from './plan.js';
 import { policyFor, type SyncPolicy } from './policy.js';
 

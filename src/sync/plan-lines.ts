@@ -6,7 +6,7 @@ import { validationError, type PlanParseError, type ValidationIssue } from '../e
 import { createLineHasher, stableStringify, type LineHasher } from '../_internal/stable-json.js';
 import { toIssues } from '../_internal/zod.js';
 import { ACTION_KINDS, type ActionKind, type SyncAction } from './action.js';
-import { comparePairKeys } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
 import {
   ActionSchema,
   FingerprintSchema,

@@ -3,7 +3,7 @@ import { createLineHasher } from '../_internal/stable-json.js';
 import { validationError, type PlanParseError, type StoreError, type ValidationError } from '../errors.js';
 import type { SyncAction } from './action.js';
 import type { Desync } from './desync.js';
-import { formatPairKey } from './pair.js';
+import { formatPairKey } from './pair-key.js';
 import { PairGrouper, PlanAccumulator } from './plan-builder.js';
 import {
   PLAN_FORMAT_VERSION,

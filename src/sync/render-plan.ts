@@ -1,7 +1,7 @@
 import type { SyncAction } from './action.js';
 import { ACTION_KINDS } from './action.js';
 import type { Result } from 'neverthrow';
-import { comparePairKeys } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
 import type { SyncPlan } from './plan.js';
 import type { PlanPage, PlanSourceError, PlanStream } from './plan-stream.js';
 import { formatShard } from './shard.js';

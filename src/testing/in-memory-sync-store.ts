@@ -7,7 +7,8 @@ import { countLegacyIdUse } from '../sync/legacy-ids.js';
 import { createLockTable } from '../_internal/lock-table.js';
 import type { WriteAction } from '../sync/action.js';
 import { diffPair } from '../sync/diff.js';
-import { compareCodePoints, comparePairKeys, compareUserIds, type PairKey, type SyncPair } from '../sync/pair.js';
+import { compareCodePoints, comparePairKeys, compareUserIds, pairKeyId, userIdKey, type PairKey } from '../sync/pair-key.js';
+import type { SyncPair } from '../sync/pair.js';
 import { shardOf } from '../sync/shard.js';
 import type { ApplyContext, DifferingPairQuery, PairQuery, SyncStore, WriteOutcome } from '../sync/sync-store.js';
 import type { LicenseRowData, ProgressionRowData, ProgressRowData, StoreSnapshot, SyncStoreSeed } from './store-snapshot.js';
@@ -119,7 +120,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
     const groups = new Map<string, { key: PairKey; progress: ProgressRow[]; licenses: LicenseRow[] }>();
     const group = (userId: UserId, specializationId: string) => {
       const spec = canonical(specializationId, aliases);
-      const k = `${typeof userId}:${String(userId)}\u0000${spec}`;
+      const k = pairKeyId({ userId, specializationId: spec });
       let g = groups.get(k);
       if (!g) {
         g = { key: { userId, specializationId: spec }, progress: [], licenses: [] };
@@ -130,11 +131,11 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
     for (const row of tables.progress) group(row.userId, row.specializationId).progress.push(row);
     for (const row of tables.licenses) group(row.userId, row.specializationId).licenses.push(row);
     const specs = query.specializationIds ? new Set(query.specializationIds) : null;
-    const users = query.userIds ? new Set(query.userIds.map((u) => `${typeof u}:${String(u)}`)) : null;
+    const users = query.userIds ? new Set(query.userIds.map(userIdKey)) : null;
     const pairs: SyncPair[] = [];
     for (const g of groups.values()) {
       if (specs && !specs.has(g.key.specializationId)) continue;
-      if (users && !users.has(`${typeof g.key.userId}:${String(g.key.userId)}`)) continue;
+      if (users && !users.has(userIdKey(g.key.userId))) continue;
       if (query.shard && shardOf(g.key.userId, query.shard.count) !== query.shard.index) continue;
       pairs.push({
         userId: g.key.userId,

@@ -5,6 +5,7 @@ import {
   createMaxLevelResolver,
   createPlan,
   healthReport,
+  pairKeyId,
   renderPlan,
   type DesyncKind,
   type DesyncScan,
@@ -294,7 +295,7 @@ function fixedByKind(plan: SyncPlan, applied: readonly number[]) {
   const pairs = new Set<string>();
   for (const index of applied) {
     const a = plan.actions[index]!;
-    pairs.add(`${String(a.userId)}/${a.specializationId}`);
+    pairs.add(pairKeyId(a));
     switch (a.kind) {
       case 'CreateLicense':
         fixed.licensesCreated++;

@@ -3,7 +3,7 @@ import { storeUnavailable, type StoreError, type StoreUnavailable, type Validati
 import type { MaxLevelResolver } from '../../max-level/resolution.js';
 import type { Desync } from '../../sync/desync.js';
 import { diffPair } from '../../sync/diff.js';
-import { comparePairKeys } from '../../sync/pair.js';
+import { comparePairKeys } from '../../sync/pair-key.js';
 import { quoteIdentifier as q } from '../identifier.js';
 import { LEVELSYNC_MAPPING, requireMapping, type PgMapping } from '../pg-mapping.js';
 import { toPgConnection, type PgConnectionInput, type SqlRunner } from '../sql-client.js';

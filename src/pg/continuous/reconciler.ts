@@ -6,7 +6,7 @@ import { isWriteAction, type WriteAction } from '../../sync/action.js';
 import { applyPlan } from '../../sync/apply.js';
 import { diffPair } from '../../sync/diff.js';
 import { SILENT_LOGGER, type Logger } from '../../sync/logger.js';
-import type { PairKey } from '../../sync/pair.js';
+import { pairKeyId, type PairKey } from '../../sync/pair-key.js';
 import { createPlan, planPair } from '../../sync/plan.js';
 import { policyFor, resolvePolicy, type SyncPolicy, type SyncPolicyInput } from '../../sync/policy.js';
 import { scanDesyncs } from '../../sync/scan.js';
@@ -215,7 +215,8 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
             const userId = read.value.user_id as UserId;
             const stored = read.value.specialization_id;
             const canonical = catalog.canonicalId(stored);
-            keys.set(`${String(userId)}|${canonical}`, { userId, specializationId: canonical });
+            const key = { userId, specializationId: canonical };
+            keys.set(pairKeyId(key), key);
             oldest = Math.max(oldest, Number(row['age_ms']));
           }
           const pairs = await readPairsOf(run, mapping, [...keys.values()], catalog.aliasMap);
@@ -245,7 +246,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
             const seen = new Set<string>();
             outcomes.value.forEach((outcome, i) => {
               const w = writes[i]!;
-              const id = `${String(w.userId)}|${w.specializationId}`;
+              const id = pairKeyId(w);
               if (outcome === 'Stale') {
                 stale++;
                 staleKeys.set(id, { userId: w.userId, specializationId: w.specializationId });
