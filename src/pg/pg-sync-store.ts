@@ -10,6 +10,7 @@ import { parseWith } from '../_internal/zod.js';
 import type { WriteAction } from '../sync/action.js';
 import { SILENT_LOGGER, type Logger } from '../sync/logger.js';
 import type { PairKey } from '../sync/pair-key.js';
+import { ShardSchema } from '../sync/shard.js';
 import type { SyncPair } from '../sync/pair.js';
 import type { ApplyContext, DifferingPairQuery, PairQuery, RunLock, RunScope, SyncStore, WriteOutcome } from '../sync/sync-store.js';
 import { acquireRunLock, pairLockKey } from './advisory-run-lock.js';
@@ -97,10 +98,6 @@ const DEFAULT_PAGE_SIZE = 1_000;
 const DEFAULT_CHUNK_SIZE = 2_000;
 const MIN_FETCH_SIZE = 1_000;
 const DEFAULT_FETCH_SIZE = 10_000;
-
-const ShardSchema = z
-  .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(1_000_000) })
-  .refine((s) => s.index < s.count, { message: 'index must be below count', path: ['index'] });
 
 const PairQuerySchema = z.object({
   specializationIds: z.array(z.string({ error: 'must be a string' })).optional(),

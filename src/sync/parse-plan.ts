@@ -10,6 +10,7 @@ import { DESYNC_KINDS } from './desync.js';
 import { PLAN_FORMAT_VERSION, planFingerprint, type SyncPlan } from './plan.js';
 import { SyncPolicySchema, type SyncPolicy } from './policy.js';
 import { looksLikePlanLines, parsePlanLines } from './plan-lines.js';
+import { SavedShardSchema } from './shard.js';
 import { checkActionPolicy, checkPlanPolicy } from './plan-trust.js';
 
 const observedLevel = z.number({ error: 'must be a number or null' }).finite().nullable();
@@ -74,10 +75,7 @@ const count = z.number().int().min(0);
 export const PlanScopeSchema = z.strictObject({
     specializationIds: z.array(SpecializationIdSchema).optional(),
     userIds: z.array(UserIdSchema).optional(),
-    shard: z
-      .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1) })
-      .refine((s) => s.index < s.count, { message: 'index must be below count' })
-      .optional(),
+    shard: SavedShardSchema.optional(),
 });
 /** One recorded maximum level. */
 export const PlannedMaxLevelSchema = z.strictObject({

@@ -11,7 +11,7 @@ import { diffPair } from './diff.js';
 import { countLegacyIdUse, legacyIdSummary, mergeLegacyIdUse, type LegacyIdSummary, type LegacyIdUsage } from './legacy-ids.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import type { PlanScope } from './plan.js';
-import type { Shard } from './shard.js';
+import { ShardSchema, type Shard } from './shard.js';
 import type { PairQuery, SyncStore } from './sync-store.js';
 
 /** Options of {@link scanDesyncs}. */
@@ -57,10 +57,7 @@ export interface DesyncScan {
 const ScanOptionsSchema = z.object({
   specializationIds: z.array(SpecializationIdSchema).min(1).optional(),
   userIds: z.array(UserIdSchema).min(1).max(100_000).optional(),
-  shard: z
-    .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(1_000_000) })
-    .refine((s) => s.index < s.count, { message: 'index must be below count', path: ['index'] })
-    .optional(),
+  shard: ShardSchema.optional(),
   pageSize: z.number().int().min(1).max(100_000).optional(),
 });
 
