@@ -1,4 +1,5 @@
 import { DESYNC_KINDS, describeCause, describeLegacyIdSummary, isInformational, pairKeyId, type Desync, type DesyncKind, type LegacyIdSummary } from '../index.js';
+import { emptyCounts } from '../_internal/counts.js';
 
 /** Left-aligned columns, two spaces apart; columns listed in `right` are right-aligned. */
 export function formatTable(rows: readonly (readonly string[])[], options: { readonly right?: readonly number[]; readonly indent?: string } = {}): string[] {
@@ -60,7 +61,7 @@ export function describeDesync(d: Desync): string {
 
 /** Desyncs counted by kind, in the documented kind order, with the total. */
 export function countByKind(desyncs: readonly Desync[]): Record<DesyncKind, number> & { total: number } {
-  const counts = Object.fromEntries(DESYNC_KINDS.map((k) => [k, 0])) as Record<DesyncKind, number>;
+  const counts = emptyCounts(DESYNC_KINDS);
   for (const d of desyncs) counts[d.kind]++;
   return { ...counts, total: desyncs.length };
 }

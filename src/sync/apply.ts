@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
 import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
+import { emptyCounts } from '../_internal/counts.js';
 import { parseWith } from '../_internal/zod.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
 import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './events.js';
@@ -254,7 +255,7 @@ async function run(
     lock = acquired.value;
   }
 
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ActionStatus, number>;
+  const counts = emptyCounts(STATUSES);
   const outcomes: ActionOutcome[] = [];
   let omitted = 0;
   const record = (index: number, action: SyncAction, status: ActionStatus, batch: number | null, refusal?: ActionRefusal) => {

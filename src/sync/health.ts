@@ -1,4 +1,5 @@
 import { err, ok, ResultAsync } from 'neverthrow';
+import { emptyCounts } from '../_internal/counts.js';
 import type { StoreError, ValidationError } from '../errors.js';
 import { DESYNC_KINDS, isInformational, type Desync, type DesyncKind } from './desync.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
@@ -42,7 +43,7 @@ export const HEALTH_THRESHOLDS = Object.freeze({ healthy: 99, degraded: 95 });
  * count (the original system missed license-only orphans).
  */
 export function healthReport(input: { readonly totalPairs: number; readonly desyncs: readonly Desync[]; readonly now?: Date }): HealthReport {
-  const byKind = Object.fromEntries(DESYNC_KINDS.map((k) => [k, 0])) as Record<DesyncKind, number>;
+  const byKind = emptyCounts(DESYNC_KINDS);
   const inconsistent = new Set<string>();
   for (const desync of input.desyncs) {
     byKind[desync.kind]++;
