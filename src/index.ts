@@ -22,7 +22,8 @@ export type {
   ValidationError,
   ValidationIssue,
 } from './errors.js';
-export { describeCause, redactSecrets, repositoryUnavailable, runInProgress, storeUnavailable, validationError } from './errors.js';
+export { describeCause, repositoryUnavailable, runInProgress, storeUnavailable, validationError } from './errors.js';
+export { redactSecrets } from './_internal/redact-secrets.js';
 
 // Domain
 export { SPECIALIZATION_ID_PATTERN, SpecializationIdSchema, parseSpecializationId } from './domain/specialization-id.js';

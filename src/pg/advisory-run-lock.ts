@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
-import { describeCause, runInProgress, storeUnavailable, type StoreError } from '../errors.js';
+import { describeCause, runInProgress, type StoreError } from '../errors.js';
+import { pgStoreUnavailable } from './transient-errors.js';
 import { createLockTable } from '../_internal/lock-table.js';
 import type { UserId } from '../domain/records.js';
 import type { Logger } from '../sync/logger.js';
@@ -127,7 +128,7 @@ async function advisoryLock(
   try {
     session = await connection.checkout();
   } catch (cause) {
-    return err(storeUnavailable(storeName, cause, 'could not take the run lock'));
+    return err(pgStoreUnavailable(storeName, cause, 'could not take the run lock'));
   }
   const held: { readonly unlock: string; readonly key: string }[] = []; // released in reverse order
   const unlockAll = async () => {
@@ -169,7 +170,7 @@ async function advisoryLock(
     }
   } catch (cause) {
     await unlockAll();
-    return err(storeUnavailable(storeName, cause, 'could not take the run lock'));
+    return err(pgStoreUnavailable(storeName, cause, 'could not take the run lock'));
   }
   let released = false;
   return ok({

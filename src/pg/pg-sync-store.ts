@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { Catalog } from '../domain/catalog.js';
 import { DEFAULT_CATALOG } from '../domain/default-catalog.js';
 import type { UserId } from '../domain/records.js';
-import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
+import { describeCause, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
+import { pgStoreUnavailable } from './transient-errors.js';
 import type { LegacyIdUsage } from '../sync/legacy-ids.js';
 import { parseWith } from '../_internal/zod.js';
 import type { WriteAction } from '../sync/action.js';
@@ -162,7 +163,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
     });
     return facts;
   };
-  const factsResult = () => ResultAsync.fromPromise(loadFacts(), (cause) => storeUnavailable(name, cause, 'could not read the table catalog'));
+  const factsResult = () => ResultAsync.fromPromise(loadFacts(), (cause) => pgStoreUnavailable(name, cause, 'could not read the table catalog'));
 
   const storeAliases = (options.catalog ?? DEFAULT_CATALOG).aliasMap;
 
@@ -269,7 +270,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
     } catch (cause) {
       broken = true;
       logger.warn({ store: name }, `${what} failed: ${describeCause(cause)}`);
-      yield err(storeUnavailable(name, cause, `could not ${what}`));
+      yield err(pgStoreUnavailable(name, cause, `could not ${what}`));
     } finally {
       if (session) {
         try {
@@ -337,7 +338,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
                 return run(statement.text, statement.values);
               })
             : connection.run(statement.text, statement.values);
-        return ResultAsync.fromPromise(counted, (cause) => storeUnavailable(name, cause, 'could not count legacy ids')).andThen(
+        return ResultAsync.fromPromise(counted, (cause) => pgStoreUnavailable(name, cause, 'could not count legacy ids')).andThen(
           (result) => {
             const out: LegacyIdUsage[] = [];
             for (const raw of result.rows) {
@@ -357,7 +358,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       if (filter.isErr()) return new ResultAsync(Promise.resolve(err(filter.error)));
       return factsResult().andThen((f) => {
         const statement = buildCountQuery(mapping, f, filter.value);
-        return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => storeUnavailable(name, cause, 'could not count pairs')).andThen(
+        return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => pgStoreUnavailable(name, cause, 'could not count pairs')).andThen(
           (result) => {
             const row = readCount(result.rows[0]);
             return row.isOk() ? ok(row.value.n) : err(row.error);
@@ -375,7 +376,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       return factsResult().andThen((f) => {
         const pairLock = f.progress.uniqueKey && f.licenses.uniqueKey ? undefined : pairLockKey(lockNamespace, userId.value, key.specializationId);
         const statement = buildReadPairQuery(mapping, f, userId.value, key.specializationId, aliases, readOptions.lock ?? false, pairLock);
-        return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => storeUnavailable(name, cause, 'could not read a pair')).andThen(
+        return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => pgStoreUnavailable(name, cause, 'could not read a pair')).andThen(
           (result) => {
             const rows = [];
             for (const raw of result.rows) {
@@ -478,7 +479,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       }
     } catch (cause) {
       logger.warn({ store: name, actions: actions.length }, `batch rolled back: ${describeCause(cause)}`);
-      return err(storeUnavailable(name, cause, 'rolled back a batch'));
+      return err(pgStoreUnavailable(name, cause, 'rolled back a batch'));
     }
     const applied = outcomes.filter((o) => o === 'Applied').length;
     logger.debug({ store: name, actions: actions.length, applied, stale: actions.length - applied, statements, ms: Date.now() - started }, 'batch applied');

@@ -9,6 +9,7 @@ import type { WriteAction } from '../sync/action.js';
 import { diffPair } from '../sync/diff.js';
 import { compareCodePoints, comparePairKeys, compareUserIds, pairKeyId, userIdKey, type PairKey } from '../sync/pair-key.js';
 import type { SyncPair } from '../sync/pair.js';
+import { isTransientPgError } from '../pg/transient-errors.js';
 import { shardOf } from '../sync/shard.js';
 import type { ApplyContext, DifferingPairQuery, PairQuery, SyncStore, WriteOutcome } from '../sync/sync-store.js';
 import type { LicenseRowData, ProgressionRowData, ProgressRowData, StoreSnapshot, SyncStoreSeed } from './store-snapshot.js';
@@ -297,7 +298,9 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
           await Promise.resolve(); // a real store answers asynchronously
           if (failures.count > 0) {
             failures = { count: failures.count - 1, cause: failures.cause };
-            return err(storeUnavailable(name, failures.cause ?? new Error('injected batch failure')));
+            // Like the PostgreSQL store: a deadlock or a lock timeout is transient.
+            const cause = failures.cause ?? new Error('injected batch failure');
+            return err(storeUnavailable(name, cause, undefined, { transient: isTransientPgError(cause) }));
           }
           if (failPredicate && actions.some(failPredicate)) {
             return err(storeUnavailable(name, new Error('injected failure for a matching action')));
@@ -310,7 +313,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
               if (verdicts[i]) write(action, context, staged);
             });
           } catch (cause) {
-            return err(storeUnavailable(name, cause, 'rolled back a batch'));
+            return err(storeUnavailable(name, cause, 'rolled back a batch', { transient: isTransientPgError(cause) }));
           }
           const outcomes = verdicts.map((v, i): WriteOutcome => (v ? 'Applied' : alreadyApplied(actions[i]!, actions, context.aliases, tables) ? 'AlreadyApplied' : 'Stale'));
           tables = staged;

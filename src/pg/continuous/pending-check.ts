@@ -1,5 +1,6 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
-import { storeUnavailable, type StoreError, type StoreUnavailable, type ValidationError } from '../../errors.js';
+import type { StoreError, StoreUnavailable, ValidationError } from '../../errors.js';
+import { pgStoreUnavailable } from '../transient-errors.js';
 import type { MaxLevelResolver } from '../../max-level/resolution.js';
 import type { Desync } from '../../sync/desync.js';
 import { diffPair } from '../../sync/diff.js';
@@ -34,7 +35,7 @@ export async function readLag(run: SqlRunner, mapping: PgMapping): Promise<Resul
     const row = result.rows[0] as { n: unknown; age: unknown };
     return ok({ pending: Number(row.n), oldestMs: Math.max(0, Math.round(Number(row.age))) });
   } catch (cause) {
-    return err(storeUnavailable('postgres', cause, 'could not read the change table (is change capture installed?)'));
+    return err(pgStoreUnavailable('postgres', cause, 'could not read the change table (is change capture installed?)'));
   }
 }
 
@@ -92,7 +93,7 @@ export function checkPending(client: PgConnectionInput, options: CheckPendingOpt
       try {
         read = await readPendingPairs(connection.run, mapping, catalog.aliasMap, limit);
       } catch (cause) {
-        return err(storeUnavailable('postgres', cause, 'could not read the pending changes (is change capture installed?)'));
+        return err(pgStoreUnavailable('postgres', cause, 'could not read the pending changes (is change capture installed?)'));
       }
       if (read.isErr()) return err(read.error);
       const lag: ChangeLag = { pending: read.value.pending, oldestMs: read.value.oldestMs };

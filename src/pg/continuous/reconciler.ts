@@ -1,6 +1,7 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import type { UserId } from '../../domain/records.js';
-import { describeCause, storeUnavailable, type StoreError, type StoreUnavailable, type ValidationError } from '../../errors.js';
+import { describeCause, type StoreError, type StoreUnavailable, type ValidationError } from '../../errors.js';
+import { pgStoreUnavailable } from '../transient-errors.js';
 import type { MaxLevelResolver, MaxLevelTable } from '../../max-level/resolution.js';
 import { isWriteAction, type WriteAction } from '../../sync/action.js';
 import { applyPlan } from '../../sync/apply.js';
@@ -276,7 +277,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
       }).then((result) => result.map((b) => ({ ...b, durationMs: Date.now() - started, oldestChangeMs: b.changes > 0 ? b.oldestChangeMs + (Date.now() - started) : 0 })));
     } catch (cause) {
       if (isTagged(cause)) return err(cause);
-      return err(storeUnavailable(poolStore.name, cause, 'could not reconcile a batch'));
+      return err(pgStoreUnavailable(poolStore.name, cause, 'could not reconcile a batch'));
     }
   }
 
