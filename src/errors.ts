@@ -176,6 +176,38 @@ export function storeUnavailable(store: string, cause: unknown, what = 'failed',
   });
 }
 
+/** A saved plan whose content does not match its fingerprint. */
+export function planFingerprintMismatch(expected: string, actual: string): PlanFingerprintMismatch {
+  return Object.freeze({
+    _tag: 'PlanFingerprintMismatch',
+    expected,
+    actual,
+    message: 'The plan does not match its fingerprint: it was edited or corrupted after it was made. Make a new plan.',
+  });
+}
+
+/** A saved plan of format `version`, where this release reads `readable`; version 1 gets the way to re-plan. */
+export function unsupportedPlanVersion(version: unknown, readable: number): UnsupportedPlanVersion {
+  const replan =
+    version === 1
+      ? ': version 1 plans (one JSON document) came from development builds before plans were streamed; make a new plan (`levelsync plan --out <file>`, or createPlan/createPlanStream) from the current data, which is what applying it would need anyway'
+      : '';
+  return Object.freeze({
+    _tag: 'UnsupportedPlanVersion',
+    formatVersion: version,
+    message: `Unsupported plan format version ${JSON.stringify(version)}: this release reads version ${readable}${replan}`,
+  });
+}
+
+/** A license advancement that broke the level rule `reason`. */
+export function advancementRejected(
+  reason: AdvancementRejectionReason,
+  message: string,
+  levels: { readonly currentLevel: number; readonly targetLevel: number; readonly maxLevel: number },
+): AdvancementRejected {
+  return Object.freeze({ _tag: 'AdvancementRejected', reason, message, currentLevel: levels.currentLevel, targetLevel: levels.targetLevel, maxLevel: levels.maxLevel });
+}
+
 export function runInProgress(scope: string): RunInProgress {
   return Object.freeze({
     _tag: 'RunInProgress',
