@@ -3,7 +3,7 @@ import { err, ok, ResultAsync } from 'neverthrow';
 import { z } from 'zod';
 import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
-import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
+import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationIssue } from '../errors.js';
 import { emptyCounts } from '../_internal/counts.js';
 import { parseWith } from '../_internal/zod.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
@@ -170,7 +170,7 @@ export function applyPlan(
   plan: SyncPlan | PlanStream,
   store: SyncStore,
   options: ApplyOptions = {},
-): ResultAsync<ApplyReport, StoreError | ValidationError> {
+): ResultAsync<ApplyReport, StoreError> {
   const valid = parseWith(ApplyOptionsSchema, options, 'apply options');
   if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
   if (options.expectFingerprint !== undefined) {
@@ -214,7 +214,7 @@ async function run(
   expectedBatches: number | undefined,
   store: SyncStore,
   options: ApplyOptions,
-): Promise<import('neverthrow').Result<ApplyReport, StoreError | ValidationError>> {
+): Promise<import('neverthrow').Result<ApplyReport, StoreError>> {
   const logger = options.logger ?? SILENT_LOGGER;
   const emit = options.onEvent ?? (() => {});
   const dryRun = options.dryRun ?? false;

@@ -1,6 +1,6 @@
 import { err, ok, ResultAsync } from 'neverthrow';
 import { emptyCounts } from '../_internal/counts.js';
-import type { StoreError, ValidationError } from '../errors.js';
+import type { StoreError } from '../errors.js';
 import { DESYNC_KINDS, isInformational, type Desync, type DesyncKind } from './desync.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
 import { pairKeyId } from './pair-key.js';
@@ -67,7 +67,7 @@ export function healthReport(input: { readonly totalPairs: number; readonly desy
 }
 
 /** Scans a store and reports its health (one count and one diff scan). */
-export function checkHealth(store: SyncStore, options: ScanOptions): ResultAsync<HealthCheck, StoreError | ValidationError> {
+export function checkHealth(store: SyncStore, options: ScanOptions): ResultAsync<HealthCheck, StoreError> {
   return scanDesyncs(store, options).andThen((scan) =>
     store
       .countPairs({

@@ -1,5 +1,5 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
-import type { StoreError, StoreUnavailable, ValidationError } from '../../errors.js';
+import type { StoreError, StoreUnavailable } from '../../errors.js';
 import { pgStoreUnavailable } from '../transient-errors.js';
 import type { MaxLevelResolver } from '../../max-level/resolution.js';
 import type { Desync } from '../../sync/desync.js';
@@ -81,14 +81,14 @@ export interface PendingCheck {
  * console.log(`${check.desyncs.length} desyncs among ${check.pairsChecked} changed pairs`);
  * ```
  */
-export function checkPending(client: PgConnectionInput, options: CheckPendingOptions): ResultAsync<PendingCheck, StoreError | ValidationError> {
+export function checkPending(client: PgConnectionInput, options: CheckPendingOptions): ResultAsync<PendingCheck, StoreError> {
   const connection = toPgConnection(client);
   const mapping = requireMapping(options.mapping ?? LEVELSYNC_MAPPING);
   const limit = options.limit ?? 100_000;
   if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError(`levelsync/pg: limit must be a positive integer (got ${String(limit)})`);
   const catalog = options.resolver.catalog;
   return new ResultAsync(
-    (async (): Promise<Result<PendingCheck, StoreError | ValidationError>> => {
+    (async (): Promise<Result<PendingCheck, StoreError>> => {
       let read;
       try {
         read = await readPendingPairs(connection.run, mapping, catalog.aliasMap, limit);

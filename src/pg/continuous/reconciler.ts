@@ -1,6 +1,6 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import type { UserId } from '../../domain/records.js';
-import { describeCause, type StoreError, type StoreUnavailable, type ValidationError } from '../../errors.js';
+import { describeCause, type StoreError, type StoreUnavailable } from '../../errors.js';
 import { pgStoreUnavailable } from '../transient-errors.js';
 import type { MaxLevelResolver, MaxLevelTable } from '../../max-level/resolution.js';
 import { isWriteAction, type WriteAction } from '../../sync/action.js';
@@ -50,7 +50,7 @@ export type ReconcilerEvent =
       readonly oldestChangeMs: number;
       readonly durationMs: number;
     }
-  | { readonly type: 'error'; readonly error: StoreError | ValidationError; readonly retryInMs: number }
+  | { readonly type: 'error'; readonly error: StoreError; readonly retryInMs: number }
   | { readonly type: 'recovered'; readonly afterMs: number }
   | { readonly type: 'resync-started' }
   | { readonly type: 'resync-finished'; readonly desyncs: number; readonly applied: number; readonly durationMs: number }
@@ -108,11 +108,11 @@ export interface Reconciler {
   /** Resolves when the loop ends (after `stop()` or an abort signal). */
   readonly stopped: Promise<void>;
   /** Claims and processes one batch now (what the loop does); for tests and manual draining. */
-  processBatch(): ResultAsync<BatchOutcome, StoreError | ValidationError>;
+  processBatch(): ResultAsync<BatchOutcome, StoreError>;
   /** Claims and processes batches until none is pending. */
-  drain(): ResultAsync<{ readonly batches: number; readonly changes: number; readonly applied: number; readonly licenseChanges: number }, StoreError | ValidationError>;
+  drain(): ResultAsync<{ readonly batches: number; readonly changes: number; readonly applied: number; readonly licenseChanges: number }, StoreError>;
   /** One full resync: scan, plan and apply under the run lock. */
-  resync(): ResultAsync<{ readonly desyncs: number; readonly applied: number }, StoreError | ValidationError>;
+  resync(): ResultAsync<{ readonly desyncs: number; readonly applied: number }, StoreError>;
   /** Pending changes and the age of the oldest. */
   lag(): ResultAsync<ChangeLag, StoreUnavailable>;
 }
@@ -195,7 +195,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
     return out;
   }
 
-  async function batchOnce(): Promise<Result<BatchOutcome, StoreError | ValidationError>> {
+  async function batchOnce(): Promise<Result<BatchOutcome, StoreError>> {
     const started = Date.now();
     // Listed ids go through the resolver's cache (a bare resolveAll() would query every time).
     const table = await resolver.resolveAll([...knownIds]);
@@ -281,7 +281,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
     }
   }
 
-  async function resyncOnce(): Promise<Result<{ desyncs: number; applied: number }, StoreError | ValidationError>> {
+  async function resyncOnce(): Promise<Result<{ desyncs: number; applied: number }, StoreError>> {
     const started = Date.now();
     const lock = await poolStore.acquireRunLock({});
     if (lock.isErr()) return err(lock.error);
@@ -423,7 +423,7 @@ function userType(mapping: PgMapping): string {
   return mapping.userIdType === 'integer' ? 'int4' : mapping.userIdType === 'bigint' ? 'int8' : mapping.userIdType;
 }
 
-function isTagged(value: unknown): value is StoreError | ValidationError {
+function isTagged(value: unknown): value is StoreError {
   return typeof value === 'object' && value !== null && typeof (value as { _tag?: unknown })._tag === 'string';
 }
 
