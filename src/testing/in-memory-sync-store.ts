@@ -7,7 +7,7 @@ import { countLegacyIdUse } from '../sync/legacy-ids.js';
 import { createLockTable } from '../_internal/lock-table.js';
 import type { WriteAction } from '../sync/action.js';
 import { diffPair } from '../sync/diff.js';
-import { compareCodePoints, comparePairKeys, compareUserIds, pairKeyId, userIdKey, type PairKey } from '../sync/pair-key.js';
+import { compareCodePoints, comparePairKeys, compareUserIds, formatPairKey, pairKeyId, userIdKey, type PairKey } from '../sync/pair-key.js';
 import type { SyncPair } from '../sync/pair.js';
 import { isTransientPgError } from '../pg/transient-errors.js';
 import { shardOf } from '../sync/shard.js';
@@ -334,7 +334,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
     setLevel(side, userId, specializationId, level) {
       const list: { userId: UserId; specializationId: string; level: number | null }[] = side === 'progress' ? tables.progress : tables.licenses;
       const row = list.find((r) => r.userId === userId && r.specializationId === specializationId);
-      if (!row) throw new Error(`no ${side} row for ${String(userId)}/${specializationId}`);
+      if (!row) throw new Error(`no ${side} row for ${formatPairKey({ userId, specializationId })}`);
       row.level = level;
     },
     insert(rows) {
