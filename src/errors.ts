@@ -6,6 +6,8 @@
  * @module
  */
 
+import { redactSecrets } from './_internal/redact-secrets.js';
+
 /** One problem found while validating an input, with the path of the offending field. */
 export interface ValidationIssue {
   /** Dotted path of the field, e.g. `actions[3].expected.license.level`; `(root)` for the whole input. */
@@ -82,9 +84,9 @@ export interface StoreUnavailable {
   readonly store: string;
   readonly message: string;
   /**
-   * True when the database rolled the transaction back for a reason that a retry can cure: a
-   * deadlock or a serialization failure (SQLSTATE class 40), or a lock wait that hit
-   * `lock_timeout` (55P03). `applyPlan` retries such batches.
+   * True when the store says a retry can cure the failure: the PostgreSQL store sets it when the
+   * database rolled the transaction back for a deadlock or a serialization failure (SQLSTATE
+   * class 40), or a lock wait that hit `lock_timeout` (55P03). `applyPlan` retries such batches.
    */
   readonly transient: boolean;
   readonly cause?: unknown;
@@ -160,24 +162,50 @@ export function repositoryUnavailable(repository: string, cause: unknown): Repos
   });
 }
 
-export function storeUnavailable(store: string, cause: unknown, what = 'failed'): StoreUnavailable {
+/**
+ * A store failure. `transient` is the store's verdict (the PostgreSQL adapter's: a deadlock, a
+ * serialization failure or a lock timeout); without it the failure is lasting.
+ */
+export function storeUnavailable(store: string, cause: unknown, what = 'failed', options: { readonly transient?: boolean } = {}): StoreUnavailable {
   return Object.freeze({
     _tag: 'StoreUnavailable',
     store,
     message: `Store "${store}" ${what}: ${describeCause(cause)}`,
-    transient: isTransientCause(cause),
+    transient: options.transient ?? false,
     cause,
   });
 }
 
-/**
- * True for a driver error whose SQLSTATE is in class 40 (transaction rollback: `40P01` deadlock
- * detected, `40001` serialization failure) or is `55P03` (lock_not_available: a row lock wait
- * hit `lock_timeout`): the transaction was rolled back and may simply be retried.
- */
-export function isTransientCause(cause: unknown): boolean {
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && (/^40[0-9A-Z]{3}$/.test(code) || code === '55P03');
+/** A saved plan whose content does not match its fingerprint. */
+export function planFingerprintMismatch(expected: string, actual: string): PlanFingerprintMismatch {
+  return Object.freeze({
+    _tag: 'PlanFingerprintMismatch',
+    expected,
+    actual,
+    message: 'The plan does not match its fingerprint: it was edited or corrupted after it was made. Make a new plan.',
+  });
+}
+
+/** A saved plan of format `version`, where this release reads `readable`; version 1 gets the way to re-plan. */
+export function unsupportedPlanVersion(version: unknown, readable: number): UnsupportedPlanVersion {
+  const replan =
+    version === 1
+      ? ': version 1 plans (one JSON document) came from development builds before plans were streamed; make a new plan (`levelsync plan --out <file>`, or createPlan/createPlanStream) from the current data, which is what applying it would need anyway'
+      : '';
+  return Object.freeze({
+    _tag: 'UnsupportedPlanVersion',
+    formatVersion: version,
+    message: `Unsupported plan format version ${JSON.stringify(version)}: this release reads version ${readable}${replan}`,
+  });
+}
+
+/** A license advancement that broke the level rule `reason`. */
+export function advancementRejected(
+  reason: AdvancementRejectionReason,
+  message: string,
+  levels: { readonly currentLevel: number; readonly targetLevel: number; readonly maxLevel: number },
+): AdvancementRejected {
+  return Object.freeze({ _tag: 'AdvancementRejected', reason, message, currentLevel: levels.currentLevel, targetLevel: levels.targetLevel, maxLevel: levels.maxLevel });
 }
 
 export function runInProgress(scope: string): RunInProgress {
@@ -199,11 +227,4 @@ export function describeCause(cause: unknown): string {
     text = String((cause as { message: unknown }).message);
   } else text = String(cause);
   return redactSecrets(text);
-}
-
-/** Masks the password of any URL with credentials, and `password=…` pairs, in a text. */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):([^@\s]*)@/gi, '$1:***@')
-    .replace(/(password\s*=\s*)("[^"]*"|'[^']*'|\S+)/gi, '$1***');
 }

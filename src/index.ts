@@ -22,7 +22,8 @@ export type {
   ValidationError,
   ValidationIssue,
 } from './errors.js';
-export { describeCause, redactSecrets, repositoryUnavailable, runInProgress, storeUnavailable, validationError } from './errors.js';
+export { describeCause, repositoryUnavailable, runInProgress, storeUnavailable, validationError } from './errors.js';
+export { redactSecrets } from './_internal/redact-secrets.js';
 
 // Domain
 export { SPECIALIZATION_ID_PATTERN, SpecializationIdSchema, parseSpecializationId } from './domain/specialization-id.js';
@@ -52,8 +53,9 @@ export type { MaxLevelCacheOptions, MaxLevelResolverOptions } from './max-level/
 export type { AliasUse, MaxLevelResolver, MaxLevelTable, Resolution, ResolutionIssue, ResolutionSource } from './max-level/resolution.js';
 
 // Sync engine
-export { compareCodePoints, comparePairKeys, compareUserIds, formatPairKey } from './sync/pair.js';
-export type { LicenseState, PairKey, ProgressState, SyncPair } from './sync/pair.js';
+export { compareCodePoints, comparePairKeys, compareUserIds, formatPairKey, pairKeyId } from './sync/pair-key.js';
+export type { PairKey } from './sync/pair-key.js';
+export type { LicenseState, ProgressState, SyncPair } from './sync/pair.js';
 export { formatShard, parseShard, shardOf } from './sync/shard.js';
 export type { Shard } from './sync/shard.js';
 export { DESYNC_KINDS, isInformational } from './sync/desync.js';
@@ -90,7 +92,7 @@ export type {
   SyncAction,
   WriteAction,
 } from './sync/action.js';
-export { PLAN_FORMAT_VERSION, actionKey, createPlan, planFingerprint, planPair } from './sync/plan.js';
+export { PLAN_FORMAT_VERSION, createPlan, planFingerprint, planPair } from './sync/plan.js';
 export type { CreatePlanOptions, PlanInput, PlanScope, PlanSummary, PlannedMaxLevel, SyncPlan } from './sync/plan.js';
 export { checkPlanAction, checkPlanConsistency, parsePlan } from './sync/parse-plan.js';
 export type { PlanActionContext } from './sync/parse-plan.js';

@@ -3,7 +3,8 @@ import { applyPlan, describeAction, type ActionOutcome, type ApplyReport, type P
 import { isMissingTables, storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
 import { EXIT, interruptedExitCode, type CliFailure, type ExitCode } from './cli-failure.js';
 import type { CliOutput } from './cli-io.js';
-import { errorToJson, formatCount, formatDuration, formatTable } from './format.js';
+import { errorToJson, formatCount, formatDuration } from './format.js';
+import { formatTable } from '../_internal/format-table.js';
 import { createProgress } from './progress-bar.js';
 
 /** Applies a plan (or walks it, for a dry run) with a progress bar on a terminal. */

@@ -1,5 +1,5 @@
 import { err, type Result } from 'neverthrow';
-import type { MaxLevelResolver, StoreError, SyncStore, ValidationError } from '../index.js';
+import type { MaxLevelResolver, StoreError, SyncStore } from '../index.js';
 import type { CleanupDuplicatesReport } from '../pg/cleanup-duplicates.js';
 import type { ListenSource, PgConnection, PgMapping } from '../pg/index.js';
 import { describeCause } from '../index.js';
@@ -49,7 +49,7 @@ export interface CommandContext {
 }
 
 /** True when a store error says the mapped tables or columns are not there (a configuration problem). */
-export function isMissingTables(error: StoreError | ValidationError | undefined): boolean {
+export function isMissingTables(error: StoreError | undefined): boolean {
   return error !== undefined && error._tag === 'StoreUnavailable' && missingObject(error.cause);
 }
 
@@ -75,7 +75,7 @@ function sqlStateOf(cause: unknown, depth = 0): string | undefined {
  * later); a store that cannot be read (unreachable, tables missing) is exit 2, with a hint when
  * the tables or columns the mapping names are not there.
  */
-export function storeFailure(error: StoreError | ValidationError, backend: Pick<CliBackend, 'mapping'>): CliFailure {
+export function storeFailure(error: StoreError, backend: Pick<CliBackend, 'mapping'>): CliFailure {
   switch (error._tag) {
     case 'RunInProgress':
       return busyFailure(`${error.message} (or pass --wait-for-lock)`);

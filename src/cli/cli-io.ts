@@ -1,4 +1,4 @@
-import { redactSecrets } from '../index.js';
+import { redactKnownSecrets } from '../_internal/redact-secrets.js';
 
 /** A stream the command writes to. `isTTY` decides colours and progress bars. */
 export interface CliStream {
@@ -65,11 +65,7 @@ export function useColor(stream: CliStream, env: CliEnvironment['env']): boolean
 
 export function createOutput(environment: CliEnvironment, options: { readonly json: boolean }): CliOutput {
   const secrets = new Set<string>();
-  const scrub = (text: string): string => {
-    let out = redactSecrets(text);
-    for (const secret of secrets) out = out.split(secret).join('***');
-    return out;
-  };
+  const scrub = (text: string): string => redactKnownSecrets(text, secrets);
   const stdoutColor = useColor(environment.stdout, environment.env);
   const stderrColor = useColor(environment.stderr, environment.env);
   const color = stdoutColor && !options.json ? colored : plain;

@@ -1,5 +1,6 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { err, ok, type Result } from 'neverthrow';
+import { maskUrlPassword } from '../_internal/redact-secrets.js';
 import { usageFailure, type CliFailure } from './cli-failure.js';
 
 /** The default folder of the embedded database, under the working directory. */
@@ -57,10 +58,7 @@ export function parseDatabaseUrl(text: string, from: '--database-url' | 'DATABAS
     return err(usageFailure(`${from} has a malformed database name: ${expected}`));
   }
   const password = url.password !== '' ? decodeSafely(url.password) : url.searchParams.get('password');
-  const shown = new URL(url.toString());
-  if (shown.password !== '') shown.password = '***';
-  if (shown.searchParams.has('password')) shown.searchParams.set('password', '***');
-  const display = shown.toString().replace('%2A%2A%2A', '***');
+  const display = maskUrlPassword(url);
   return ok({ kind: 'server', url: text.trim(), display, password: password !== null && password !== '' ? password : null, from });
 }
 

@@ -1,19 +1,5 @@
-import { DESYNC_KINDS, describeCause, describeLegacyIdSummary, isInformational, type Desync, type DesyncKind, type LegacyIdSummary } from '../index.js';
-
-/** Left-aligned columns, two spaces apart; columns listed in `right` are right-aligned. */
-export function formatTable(rows: readonly (readonly string[])[], options: { readonly right?: readonly number[]; readonly indent?: string } = {}): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  const right = new Set(options.right ?? []);
-  return rows.map(
-    (row) =>
-      (options.indent ?? '') +
-      row
-        .map((cell, i) => (right.has(i) ? cell.padStart(widths[i] ?? 0) : i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-  );
-}
+import { DESYNC_KINDS, describeCause, describeLegacyIdSummary, isInformational, pairKeyId, type Desync, type DesyncKind, type LegacyIdSummary } from '../index.js';
+import { emptyCounts } from '../_internal/counts.js';
 
 /** 12345 → "12,345". */
 export function formatCount(n: number): string {
@@ -60,7 +46,7 @@ export function describeDesync(d: Desync): string {
 
 /** Desyncs counted by kind, in the documented kind order, with the total. */
 export function countByKind(desyncs: readonly Desync[]): Record<DesyncKind, number> & { total: number } {
-  const counts = Object.fromEntries(DESYNC_KINDS.map((k) => [k, 0])) as Record<DesyncKind, number>;
+  const counts = emptyCounts(DESYNC_KINDS);
   for (const d of desyncs) counts[d.kind]++;
   return { ...counts, total: desyncs.length };
 }
@@ -68,7 +54,7 @@ export function countByKind(desyncs: readonly Desync[]): Record<DesyncKind, numb
 /** Pairs with at least one desync that needs a repair or a review (legacy ids alone do not count). */
 export function pairsNeedingWork(desyncs: readonly Desync[]): number {
   const keys = new Set<string>();
-  for (const d of desyncs) if (!isInformational(d)) keys.add(`${typeof d.userId}:${String(d.userId)}\u0000${d.specializationId}`);
+  for (const d of desyncs) if (!isInformational(d)) keys.add(pairKeyId(d));
   return keys.size;
 }
 

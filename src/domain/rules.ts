@@ -1,6 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { validationError, type AdvancementRejected, type ValidationError } from '../errors.js';
+import { advancementRejected, validationError, type AdvancementRejected, type ValidationError } from '../errors.js';
 import { parseWith } from '../_internal/zod.js';
 import { LevelSchema } from './level.js';
 import type { LevelDefinition, LevelThresholds } from './specialization.js';
@@ -42,7 +42,7 @@ export function validateAdvancement(
   if (parsed.isErr()) return err(parsed.error);
   const { currentLevel, targetLevel, maxLevel } = parsed.value;
   const reject = (reason: AdvancementRejected['reason'], message: string): Result<never, AdvancementRejected> =>
-    err(Object.freeze({ _tag: 'AdvancementRejected', reason, message, currentLevel, targetLevel, maxLevel }));
+    err(advancementRejected(reason, message, { currentLevel, targetLevel, maxLevel }));
   if (targetLevel <= currentLevel) return reject('TargetNotHigher', 'Target level must be higher than current level');
   if (targetLevel > currentLevel + 1) return reject('SkipsLevels', 'Can only advance one level at a time');
   if (targetLevel > maxLevel) return reject('AboveMaxLevel', `Maximum level for this specialization is ${maxLevel}`);

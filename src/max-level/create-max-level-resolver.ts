@@ -3,8 +3,8 @@ import { isAliasDeprecated, type Catalog } from '../domain/catalog.js';
 import { DEFAULT_CATALOG } from '../domain/default-catalog.js';
 import { MaxLevelSchema } from '../domain/level.js';
 import { parseSpecializationId } from '../domain/specialization-id.js';
+import { redactSecrets } from '../_internal/redact-secrets.js';
 import {
-  redactSecrets,
   repositoryUnavailable,
   type DeprecatedSpecializationId,
   type InvalidMaxLevel,

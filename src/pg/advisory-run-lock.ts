@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
-import { describeCause, runInProgress, storeUnavailable, type StoreError } from '../errors.js';
+import { describeCause, runInProgress, type StoreError } from '../errors.js';
+import { pgStoreUnavailable } from './transient-errors.js';
 import { createLockTable } from '../_internal/lock-table.js';
+import type { UserId } from '../domain/records.js';
 import type { Logger } from '../sync/logger.js';
+import { pairKeyId } from '../sync/pair-key.js';
 import { formatShard } from '../sync/shard.js';
 import type { RunLock, RunScope } from '../sync/sync-store.js';
 import type { PgConnection, PgSession } from './sql-client.js';
@@ -54,8 +57,8 @@ export function runLockKeys(namespace: string): RunLockKeys {
  * await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [pairLockKey(namespace, 42, 'LFA_COACH')]);
  * ```
  */
-export function pairLockKey(namespace: string, userId: unknown, specializationId: string): string {
-  return advisoryKey(`levelsync:pair:${namespace}:${typeof userId}:${String(userId)}\u0000${specializationId}`);
+export function pairLockKey(namespace: string, userId: UserId, specializationId: string): string {
+  return advisoryKey(`levelsync:pair:${namespace}:${pairKeyId({ userId, specializationId })}`);
 }
 
 type LockTable = ReturnType<typeof createLockTable>;
@@ -125,7 +128,7 @@ async function advisoryLock(
   try {
     session = await connection.checkout();
   } catch (cause) {
-    return err(storeUnavailable(storeName, cause, 'could not take the run lock'));
+    return err(pgStoreUnavailable(storeName, cause, 'could not take the run lock'));
   }
   const held: { readonly unlock: string; readonly key: string }[] = []; // released in reverse order
   const unlockAll = async () => {
@@ -167,7 +170,7 @@ async function advisoryLock(
     }
   } catch (cause) {
     await unlockAll();
-    return err(storeUnavailable(storeName, cause, 'could not take the run lock'));
+    return err(pgStoreUnavailable(storeName, cause, 'could not take the run lock'));
   }
   let released = false;
   return ok({

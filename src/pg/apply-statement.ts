@@ -5,6 +5,7 @@
  * @module
  */
 import type { WriteAction } from '../sync/action.js';
+import { formatPairKey, pairKeyId } from '../sync/pair-key.js';
 import type { ApplyContext } from '../sync/sync-store.js';
 import { validationError, type ValidationError, type ValidationIssue } from '../errors.js';
 import { quoteIdentifier as q, quoteTable } from './identifier.js';
@@ -189,8 +190,8 @@ export function checkBatch(actions: readonly WriteAction[], context: ApplyContex
       issues.push({ field: `actions[${i}].userId`, message: `must be a user id of type ${mapping.userIdType}` });
     }
     const side = action.kind === 'SetProgressLevel' || action.kind === 'CreateProgress' ? 'progress' : 'license';
-    const key = `${typeof action.userId}:${String(action.userId)}\u0000${action.specializationId}\u0000${side}`;
-    if (seen.has(key)) issues.push({ field: `actions[${i}]`, message: `is a second write to the ${side} record of ${String(action.userId)}/${action.specializationId} in one batch` });
+    const key = `${pairKeyId(action)}\u0000${side}`;
+    if (seen.has(key)) issues.push({ field: `actions[${i}]`, message: `is a second write to the ${side} record of ${formatPairKey(action)} in one batch` });
     seen.add(key);
   });
   return issues.length > 0 ? validationError('write batch', issues) : null;
@@ -245,7 +246,7 @@ export function applyValues(actions: readonly WriteAction[], context: ApplyConte
 export function chunkByPair(actions: readonly WriteAction[], size: number): { readonly actions: WriteAction[]; readonly indexes: number[] }[] {
   const byPair = new Map<string, number[]>();
   actions.forEach((action, i) => {
-    const key = `${typeof action.userId}:${String(action.userId)}\u0000${action.specializationId}`;
+    const key = pairKeyId(action);
     const list = byPair.get(key);
     if (list) list.push(i);
     else byPair.set(key, [i]);

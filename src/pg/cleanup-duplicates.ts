@@ -1,6 +1,7 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { storeUnavailable, validationError, type StoreUnavailable, type ValidationError } from '../errors.js';
+import { validationError, type StoreUnavailable, type ValidationError } from '../errors.js';
+import { pgStoreUnavailable } from './transient-errors.js';
 import { parseWith } from '../_internal/zod.js';
 import { IDENTIFIER_PATTERN, quoteIdentifier as q, quoteTable, splitTable } from './identifier.js';
 import { LEVELSYNC_MAPPING, requireMapping, type PgMapping } from './pg-mapping.js';
@@ -173,7 +174,7 @@ async function run(
     });
     return ok(report);
   } catch (cause) {
-    return err(storeUnavailable('postgres', cause, 'could not clean up duplicates'));
+    return err(pgStoreUnavailable('postgres', cause, 'could not clean up duplicates'));
   }
 }
 

@@ -1,6 +1,7 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import { z } from 'zod';
-import { storeUnavailable, validationError, type StoreUnavailable, type ValidationError } from '../errors.js';
+import { validationError, type StoreUnavailable, type ValidationError } from '../errors.js';
+import { pgStoreUnavailable } from './transient-errors.js';
 import { parseWith } from '../_internal/zod.js';
 import { advisoryKey } from './advisory-run-lock.js';
 import { IdentifierSchema, quoteIdentifier } from './identifier.js';
@@ -220,7 +221,7 @@ async function run(client: PgConnectionInput, schemaName: string, userIdType: st
     }
   } catch (cause) {
     applied.length = 0;
-    return err(storeUnavailable('postgres', cause, `could not migrate schema "${schemaName}" (nothing was changed)`));
+    return err(pgStoreUnavailable('postgres', cause, `could not migrate schema "${schemaName}" (nothing was changed)`));
   }
   if (newer !== null) {
     return err(

@@ -8,7 +8,8 @@ import { ok, type Result } from 'neverthrow';
 import { z } from 'zod';
 import type { UserId } from '../domain/records.js';
 import type { ValidationError } from '../errors.js';
-import { compareCodePoints, type LicenseState, type ProgressState, type SyncPair } from '../sync/pair.js';
+import { compareCodePoints } from '../sync/pair-key.js';
+import type { LicenseState, ProgressState, SyncPair } from '../sync/pair.js';
 import type { PgMapping } from './pg-mapping.js';
 import { levelValue, nullableTextValue, rowReader, textValue, toIntegerUserId, totalValue, userIdValue } from './row-values.js';
 

@@ -4,12 +4,15 @@ import { z } from 'zod';
 import type { Catalog } from '../domain/catalog.js';
 import { DEFAULT_CATALOG } from '../domain/default-catalog.js';
 import type { UserId } from '../domain/records.js';
-import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
+import { describeCause, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
+import { pgStoreUnavailable } from './transient-errors.js';
 import type { LegacyIdUsage } from '../sync/legacy-ids.js';
 import { parseWith } from '../_internal/zod.js';
 import type { WriteAction } from '../sync/action.js';
 import { SILENT_LOGGER, type Logger } from '../sync/logger.js';
-import type { PairKey, SyncPair } from '../sync/pair.js';
+import type { PairKey } from '../sync/pair-key.js';
+import { ShardSchema } from '../sync/shard.js';
+import type { SyncPair } from '../sync/pair.js';
 import type { ApplyContext, DifferingPairQuery, PairQuery, RunLock, RunScope, SyncStore, WriteOutcome } from '../sync/sync-store.js';
 import { acquireRunLock, pairLockKey } from './advisory-run-lock.js';
 import { applyValues, buildApplyStatement, checkBatch, chunkByPair } from './apply-statement.js';
@@ -97,10 +100,6 @@ const DEFAULT_CHUNK_SIZE = 2_000;
 const MIN_FETCH_SIZE = 1_000;
 const DEFAULT_FETCH_SIZE = 10_000;
 
-const ShardSchema = z
-  .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(1_000_000) })
-  .refine((s) => s.index < s.count, { message: 'index must be below count', path: ['index'] });
-
 const PairQuerySchema = z.object({
   specializationIds: z.array(z.string({ error: 'must be a string' })).optional(),
   userIds: z.array(z.unknown()).optional(),
@@ -164,7 +163,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
     });
     return facts;
   };
-  const factsResult = () => ResultAsync.fromPromise(loadFacts(), (cause) => storeUnavailable(name, cause, 'could not read the table catalog'));
+  const factsResult = () => ResultAsync.fromPromise(loadFacts(), (cause) => pgStoreUnavailable(name, cause, 'could not read the table catalog'));
 
   const storeAliases = (options.catalog ?? DEFAULT_CATALOG).aliasMap;
 
@@ -271,7 +270,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
     } catch (cause) {
       broken = true;
       logger.warn({ store: name }, `${what} failed: ${describeCause(cause)}`);
-      yield err(storeUnavailable(name, cause, `could not ${what}`));
+      yield err(pgStoreUnavailable(name, cause, `could not ${what}`));
     } finally {
       if (session) {
         try {
@@ -339,7 +338,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
                 return run(statement.text, statement.values);
               })
             : connection.run(statement.text, statement.values);
-        return ResultAsync.fromPromise(counted, (cause) => storeUnavailable(name, cause, 'could not count legacy ids')).andThen(
+        return ResultAsync.fromPromise(counted, (cause) => pgStoreUnavailable(name, cause, 'could not count legacy ids')).andThen(
           (result) => {
             const out: LegacyIdUsage[] = [];
             for (const raw of result.rows) {
@@ -359,7 +358,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       if (filter.isErr()) return new ResultAsync(Promise.resolve(err(filter.error)));
       return factsResult().andThen((f) => {
         const statement = buildCountQuery(mapping, f, filter.value);
-        return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => storeUnavailable(name, cause, 'could not count pairs')).andThen(
+        return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => pgStoreUnavailable(name, cause, 'could not count pairs')).andThen(
           (result) => {
             const row = readCount(result.rows[0]);
             return row.isOk() ? ok(row.value.n) : err(row.error);
@@ -377,7 +376,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       return factsResult().andThen((f) => {
         const pairLock = f.progress.uniqueKey && f.licenses.uniqueKey ? undefined : pairLockKey(lockNamespace, userId.value, key.specializationId);
         const statement = buildReadPairQuery(mapping, f, userId.value, key.specializationId, aliases, readOptions.lock ?? false, pairLock);
-        return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => storeUnavailable(name, cause, 'could not read a pair')).andThen(
+        return ResultAsync.fromPromise(connection.run(statement.text, statement.values), (cause) => pgStoreUnavailable(name, cause, 'could not read a pair')).andThen(
           (result) => {
             const rows = [];
             for (const raw of result.rows) {
@@ -480,7 +479,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       }
     } catch (cause) {
       logger.warn({ store: name, actions: actions.length }, `batch rolled back: ${describeCause(cause)}`);
-      return err(storeUnavailable(name, cause, 'rolled back a batch'));
+      return err(pgStoreUnavailable(name, cause, 'rolled back a batch'));
     }
     const applied = outcomes.filter((o) => o === 'Applied').length;
     logger.debug({ store: name, actions: actions.length, applied, stale: actions.length - applied, statements, ms: Date.now() - started }, 'batch applied');

@@ -1,6 +1,7 @@
 import { err, ok, ResultAsync } from 'neverthrow';
 import { z } from 'zod';
-import { storeUnavailable, type StoreUnavailable, type ValidationError } from '../errors.js';
+import type { StoreUnavailable, ValidationError } from '../errors.js';
+import { pgStoreUnavailable } from './transient-errors.js';
 import { parseWith } from '../_internal/zod.js';
 import { quoteIdentifier as q, quoteTable } from './identifier.js';
 import { LEVELSYNC_MAPPING, requireMapping, type PgMapping } from './pg-mapping.js';
@@ -54,6 +55,6 @@ export function upsertSpecializations(
     ON CONFLICT (${q(S.id)}) DO UPDATE SET ${updates.join(', ')}`;
   return ResultAsync.fromPromise(
     (async () => connection.run(text, [rows.map((r) => r.id), rows.map((r) => r.maxLevel), rows.map((r) => r.name ?? null)]))(),
-    (cause) => storeUnavailable('postgres', cause, 'could not write specializations'),
+    (cause) => pgStoreUnavailable('postgres', cause, 'could not write specializations'),
   ).andThen((result) => ok(result.rowCount));
 }

@@ -3,12 +3,13 @@ import { err, ok, ResultAsync } from 'neverthrow';
 import { z } from 'zod';
 import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
-import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
+import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationIssue } from '../errors.js';
+import { emptyCounts } from '../_internal/counts.js';
 import { parseWith } from '../_internal/zod.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
 import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './events.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
-import { comparePairKeys } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
 import { checkPlanAction, checkPlanConsistency } from './parse-plan.js';
 import { isolateRefusals, isRefusal, refusalOf, type ActionRefusal } from './isolate-refusals.js';
 import { planFingerprint, type PlanScope, type SyncPlan } from './plan.js';
@@ -169,7 +170,7 @@ export function applyPlan(
   plan: SyncPlan | PlanStream,
   store: SyncStore,
   options: ApplyOptions = {},
-): ResultAsync<ApplyReport, StoreError | ValidationError> {
+): ResultAsync<ApplyReport, StoreError> {
   const valid = parseWith(ApplyOptionsSchema, options, 'apply options');
   if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
   if (options.expectFingerprint !== undefined) {
@@ -213,7 +214,7 @@ async function run(
   expectedBatches: number | undefined,
   store: SyncStore,
   options: ApplyOptions,
-): Promise<import('neverthrow').Result<ApplyReport, StoreError | ValidationError>> {
+): Promise<import('neverthrow').Result<ApplyReport, StoreError>> {
   const logger = options.logger ?? SILENT_LOGGER;
   const emit = options.onEvent ?? (() => {});
   const dryRun = options.dryRun ?? false;
@@ -254,7 +255,7 @@ async function run(
     lock = acquired.value;
   }
 
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<ActionStatus, number>;
+  const counts = emptyCounts(STATUSES);
   const outcomes: ActionOutcome[] = [];
   let omitted = 0;
   const record = (index: number, action: SyncAction, status: ActionStatus, batch: number | null, refusal?: ActionRefusal) => {

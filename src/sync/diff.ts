@@ -1,7 +1,8 @@
 import { isLevel } from '../domain/level.js';
 import type { Desync, DesyncBase, DesyncKind, Side } from './desync.js';
 import { DESYNC_KINDS } from './desync.js';
-import { comparePairKeys, type SyncPair } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
+import type { SyncPair } from './pair.js';
 
 /** What the diff needs besides the pairs. */
 export interface DiffContext {

@@ -1,8 +1,9 @@
 import { err, ok, ResultAsync } from 'neverthrow';
-import type { StoreError, ValidationError } from '../errors.js';
+import { emptyCounts } from '../_internal/counts.js';
+import type { StoreError } from '../errors.js';
 import { DESYNC_KINDS, isInformational, type Desync, type DesyncKind } from './desync.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
-import { formatPairKey } from './pair.js';
+import { pairKeyId } from './pair-key.js';
 import { scanDesyncs, type ScanOptions } from './scan.js';
 import type { SyncStore } from './sync-store.js';
 
@@ -42,11 +43,11 @@ export const HEALTH_THRESHOLDS = Object.freeze({ healthy: 99, degraded: 95 });
  * count (the original system missed license-only orphans).
  */
 export function healthReport(input: { readonly totalPairs: number; readonly desyncs: readonly Desync[]; readonly now?: Date }): HealthReport {
-  const byKind = Object.fromEntries(DESYNC_KINDS.map((k) => [k, 0])) as Record<DesyncKind, number>;
+  const byKind = emptyCounts(DESYNC_KINDS);
   const inconsistent = new Set<string>();
   for (const desync of input.desyncs) {
     byKind[desync.kind]++;
-    if (!isInformational(desync)) inconsistent.add(formatPairKey(desync));
+    if (!isInformational(desync)) inconsistent.add(pairKeyId(desync));
   }
   const total = Math.max(input.totalPairs, inconsistent.size);
   const consistent = total - inconsistent.size;
@@ -66,7 +67,7 @@ export function healthReport(input: { readonly totalPairs: number; readonly desy
 }
 
 /** Scans a store and reports its health (one count and one diff scan). */
-export function checkHealth(store: SyncStore, options: ScanOptions): ResultAsync<HealthCheck, StoreError | ValidationError> {
+export function checkHealth(store: SyncStore, options: ScanOptions): ResultAsync<HealthCheck, StoreError> {
   return scanDesyncs(store, options).andThen((scan) =>
     store
       .countPairs({

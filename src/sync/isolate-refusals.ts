@@ -1,7 +1,7 @@
 import type { Result } from 'neverthrow';
 import type { StoreError } from '../errors.js';
 import type { WriteAction } from './action.js';
-import { comparePairKeys } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
 import type { WriteOutcome } from './sync-store.js';
 
 /** Why the database refused one action: its SQLSTATE and constraint when the driver says. */

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { LevelSchema } from '../domain/level.js';
 import { UserIdSchema } from '../domain/records.js';
 import { SpecializationIdSchema } from '../domain/specialization-id.js';
-import { validationError, type PlanParseError, type ValidationIssue } from '../errors.js';
+import { planFingerprintMismatch, unsupportedPlanVersion, validationError, type PlanParseError, type ValidationIssue } from '../errors.js';
 import { toIssues } from '../_internal/zod.js';
 import { ACTION_KINDS, type SyncAction } from './action.js';
 import { DESYNC_KINDS } from './desync.js';
 import { PLAN_FORMAT_VERSION, planFingerprint, type SyncPlan } from './plan.js';
 import { SyncPolicySchema, type SyncPolicy } from './policy.js';
 import { looksLikePlanLines, parsePlanLines } from './plan-lines.js';
+import { SavedShardSchema } from './shard.js';
 import { checkActionPolicy, checkPlanPolicy } from './plan-trust.js';
 
 const observedLevel = z.number({ error: 'must be a number or null' }).finite().nullable();
@@ -74,10 +75,7 @@ const count = z.number().int().min(0);
 export const PlanScopeSchema = z.strictObject({
     specializationIds: z.array(SpecializationIdSchema).optional(),
     userIds: z.array(UserIdSchema).optional(),
-    shard: z
-      .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1) })
-      .refine((s) => s.index < s.count, { message: 'index must be below count' })
-      .optional(),
+    shard: SavedShardSchema.optional(),
 });
 /** One recorded maximum level. */
 export const PlannedMaxLevelSchema = z.strictObject({
@@ -143,7 +141,7 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
   const version = (value as { formatVersion?: unknown }).formatVersion;
   if (version !== PLAN_FORMAT_VERSION) {
     if (version === undefined) return err(validationError('plan', [{ field: 'formatVersion', message: 'is required' }]));
-    return err(unsupportedVersion(version));
+    return err(unsupportedPlanVersion(version, PLAN_FORMAT_VERSION));
   }
   const parsed = PlanSchema.safeParse(value);
   if (!parsed.success) return err(validationError('plan', toIssues(parsed.error)));
@@ -153,34 +151,11 @@ export function parsePlan(input: string | unknown): Result<SyncPlan, PlanParseEr
   if (issues.length > 0) return err(validationError('plan', issues));
 
   const actual = planFingerprint(plan);
-  if (actual !== plan.fingerprint) return err(fingerprintMismatch(plan.fingerprint, actual));
+  if (actual !== plan.fingerprint) return err(planFingerprintMismatch(plan.fingerprint, actual));
   // Last: what the plan's own policy allows (a re-fingerprinted edit cannot demote).
   const policyIssues = checkPlanPolicy(plan);
   if (policyIssues.length > 0) return err(validationError('plan', policyIssues));
   return ok(plan);
-}
-
-/** The error for a plan whose content does not match its fingerprint. */
-export function fingerprintMismatch(expected: string, actual: string): PlanParseError {
-  return {
-    _tag: 'PlanFingerprintMismatch',
-    expected,
-    actual,
-    message: 'The plan does not match its fingerprint: it was edited or corrupted after it was made. Make a new plan.',
-  };
-}
-
-/** The error for a plan of another format version; version 1 gets the way to re-plan. */
-export function unsupportedVersion(version: unknown): PlanParseError {
-  const replan =
-    version === 1
-      ? ': version 1 plans (one JSON document) came from development builds before plans were streamed; make a new plan (`levelsync plan --out <file>`, or createPlan/createPlanStream) from the current data, which is what applying it would need anyway'
-      : '';
-  return {
-    _tag: 'UnsupportedPlanVersion',
-    formatVersion: version,
-    message: `Unsupported plan format version ${JSON.stringify(version)}: this release reads version ${PLAN_FORMAT_VERSION}${replan}`,
-  };
 }
 
 /**

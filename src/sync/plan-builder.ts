@@ -1,7 +1,8 @@
+import { emptyCounts } from '../_internal/counts.js';
 import { ACTION_KINDS, type SyncAction } from './action.js';
 import { DESYNC_KINDS, type Desync } from './desync.js';
 import { describeLegacyIdSummary, type LegacyIdSummary } from './legacy-ids.js';
-import { comparePairKeys } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
 import { planPair, type PlanSummary } from './plan.js';
 import { policyFor, type SyncPolicy } from './policy.js';
 
@@ -11,8 +12,8 @@ import { policyFor, type SyncPolicy } from './policy.js';
  * grow with the number of desyncs (only with the number of distinct legacy ids).
  */
 export class PlanAccumulator {
-  private readonly desyncCounts = zero(DESYNC_KINDS);
-  private readonly actionCounts = zero(ACTION_KINDS);
+  private readonly desyncCounts = emptyCounts(DESYNC_KINDS);
+  private readonly actionCounts = emptyCounts(ACTION_KINDS);
   private readonly legacy = new Map<string, number>();
   private pairs = 0;
   private actionPairs = 0;
@@ -117,8 +118,4 @@ export function isDemotion(action: SyncAction): boolean {
     return typeof old === 'number' && action.write.level < old;
   }
   return false;
-}
-
-function zero<K extends string>(keys: readonly K[]): Record<K, number> {
-  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 }

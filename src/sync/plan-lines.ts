@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';
 import { SpecializationIdSchema } from '../domain/specialization-id.js';
-import { validationError, type PlanParseError, type ValidationIssue } from '../errors.js';
+import { planFingerprintMismatch, unsupportedPlanVersion, validationError, type PlanParseError, type ValidationIssue } from '../errors.js';
 import { createLineHasher, stableStringify, type LineHasher } from '../_internal/stable-json.js';
 import { toIssues } from '../_internal/zod.js';
 import { ACTION_KINDS, type ActionKind, type SyncAction } from './action.js';
-import { comparePairKeys } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
 import {
   ActionSchema,
   FingerprintSchema,
@@ -15,8 +15,6 @@ import {
   PlanSummarySchema,
   WarningsSchema,
   checkPlanAction,
-  fingerprintMismatch,
-  unsupportedVersion,
   type PlanActionContext,
 } from './parse-plan.js';
 import { PLAN_FORMAT_VERSION, fingerprintHeader, fingerprintTrailer, type PlannedMaxLevel, type SyncPlan } from './plan.js';
@@ -274,13 +272,13 @@ export class PlanLineReader {
     if (this.header === undefined) {
       if (type !== 'header') {
         const version = (value as { formatVersion?: unknown }).formatVersion;
-        if (version !== undefined && version !== PLAN_FORMAT_VERSION) return err(unsupportedVersion(version));
+        if (version !== undefined && version !== PLAN_FORMAT_VERSION) return err(unsupportedPlanVersion(version, PLAN_FORMAT_VERSION));
         return at('type', 'the first line must be the plan header ({"type":"header","formatVersion":2,…})');
       }
       const version = (value as { formatVersion?: unknown }).formatVersion;
       if (version !== PLAN_FORMAT_VERSION) {
         if (version === undefined) return at('formatVersion', 'is required');
-        return err(unsupportedVersion(version));
+        return err(unsupportedPlanVersion(version, PLAN_FORMAT_VERSION));
       }
       const parsed = schemas.header.safeParse(value);
       if (!parsed.success) return this.issues(parsed.error);
@@ -312,7 +310,7 @@ export class PlanLineReader {
       const maxLevels = Object.fromEntries(Object.entries(context.maxLevels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       this.hasher.line(fingerprintTrailer({ maxLevels, summary, warnings }));
       const actual = this.hasher.digest();
-      if (actual !== fingerprint) return err(fingerprintMismatch(fingerprint, actual));
+      if (actual !== fingerprint) return err(planFingerprintMismatch(fingerprint, actual));
       if (this.policyIssue !== undefined) return err(validationError('plan file', [this.policyIssue]));
       this.trailer = { maxLevels, summary, warnings, fingerprint };
       return ok(null);

@@ -3,7 +3,7 @@ import { createLineHasher } from '../_internal/stable-json.js';
 import { validationError, type PlanParseError, type StoreError, type ValidationError } from '../errors.js';
 import type { SyncAction } from './action.js';
 import type { Desync } from './desync.js';
-import { formatPairKey } from './pair.js';
+import { formatPairKey } from './pair-key.js';
 import { PairGrouper, PlanAccumulator } from './plan-builder.js';
 import {
   PLAN_FORMAT_VERSION,
@@ -49,7 +49,7 @@ export interface PlanPage {
 }
 
 /** Why a streamed plan could not be read to its end. */
-export type PlanSourceError = StoreError | ValidationError | PlanParseError;
+export type PlanSourceError = StoreError | PlanParseError;
 
 /**
  * A plan handed out page by page: from a scan as it runs ({@link createPlanStream}), from a
@@ -73,7 +73,7 @@ export type CreatePlanStreamOptions = Pick<CreatePlanOptions, 'policy' | 'now' |
 /** The desyncs a streamed plan is made from: a {@link DesyncScanStream}, or bare pages. */
 export type DesyncPageSource =
   | DesyncScanStream
-  | { readonly pages: AsyncIterable<Result<readonly Desync[], StoreError | ValidationError>> | AsyncIterable<readonly Desync[]> };
+  | { readonly pages: AsyncIterable<Result<readonly Desync[], StoreError>> | AsyncIterable<readonly Desync[]> };
 
 /**
  * Turns pages of desyncs into pages of actions as they come: the streaming form of
@@ -132,11 +132,11 @@ export function createPlanStream(source: DesyncPageSource, options: CreatePlanSt
       return { maxLevels: late, actions };
     };
     for await (const item of source.pages) {
-      const page = Array.isArray(item) ? (item as readonly Desync[]) : (item as Result<readonly Desync[], StoreError | ValidationError>);
+      const page = Array.isArray(item) ? (item as readonly Desync[]) : (item as Result<readonly Desync[], StoreError>);
       let desyncs: readonly Desync[];
       if (Array.isArray(page)) desyncs = page;
       else {
-        const result = page as Result<readonly Desync[], StoreError | ValidationError>;
+        const result = page as Result<readonly Desync[], StoreError>;
         if (result.isErr()) {
           yield err(result.error);
           return;

@@ -1,7 +1,7 @@
 import { isLevel } from '../domain/level.js';
 import type { ValidationIssue } from '../errors.js';
 import type { ExpectedState, SyncAction } from './action.js';
-import { formatPairKey } from './pair.js';
+import { formatPairKey } from './pair-key.js';
 import type { SyncPlan } from './plan.js';
 import { DEFAULT_CLAMP_LIMIT, policyFor, type PolicyRules, type SyncPolicy } from './policy.js';
 

@@ -7,7 +7,7 @@ import type { ActionKind, ExpectedState, SyncAction } from './action.js';
 import type { Desync, DesyncKind } from './desync.js';
 import { PlanAccumulator } from './plan-builder.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
-import { comparePairKeys, formatPairKey } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
 import { DEFAULT_CLAMP_LIMIT, resolvePolicy, type PolicyRules, type SyncPolicy, type SyncPolicyInput } from './policy.js';
 
 /** The largest PostgreSQL `integer`: a level beyond it is never a level. */
@@ -322,9 +322,4 @@ function isDesyncList(input: readonly Desync[] | PlanInput): input is readonly D
 function isSorted(desyncs: readonly Desync[]): boolean {
   for (let i = 1; i < desyncs.length; i++) if (comparePairKeys(desyncs[i - 1]!, desyncs[i]!) > 0) return false;
   return true;
-}
-
-/** A printable key for an action: `42/LFA_COACH`. */
-export function actionKey(action: SyncAction): string {
-  return formatPairKey(action);
 }

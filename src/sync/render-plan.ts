@@ -1,7 +1,8 @@
 import type { SyncAction } from './action.js';
 import { ACTION_KINDS } from './action.js';
 import type { Result } from 'neverthrow';
-import { comparePairKeys } from './pair.js';
+import { comparePairKeys } from './pair-key.js';
+import { formatTable } from '../_internal/format-table.js';
 import type { SyncPlan } from './plan.js';
 import type { PlanPage, PlanSourceError, PlanStream } from './plan-stream.js';
 import { formatShard } from './shard.js';
@@ -33,17 +34,6 @@ export function describeAction(action: SyncAction): string {
     case 'FlagForReview':
       return `review: ${action.message}`;
   }
-}
-
-function table(rows: readonly (readonly string[])[]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 /**
@@ -155,7 +145,7 @@ export function renderPlan(input: SyncPlan | PlanOverview, options: RenderPlanOp
     shown.forEach((action, index) => {
       rows.push([String(index + 1), String(action.userId), action.specializationId, action.kind, describeAction(action)]);
     });
-    lines.push(...table(rows));
+    lines.push(...formatTable(rows));
     if (total > shown.length) lines.push(`… and ${total - shown.length} more action(s)`);
   }
   lines.push('');

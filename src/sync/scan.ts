@@ -2,7 +2,7 @@ import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
 import { SPECIALIZATION_ID_PATTERN, SpecializationIdSchema } from '../domain/specialization-id.js';
-import { validationError, type StoreError, type ValidationError } from '../errors.js';
+import { validationError, type StoreError } from '../errors.js';
 import { parseWith } from '../_internal/zod.js';
 import type { MaxLevelResolver, MaxLevelTable, Resolution } from '../max-level/resolution.js';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ import { diffPair } from './diff.js';
 import { countLegacyIdUse, legacyIdSummary, mergeLegacyIdUse, type LegacyIdSummary, type LegacyIdUsage } from './legacy-ids.js';
 import { SILENT_LOGGER, type Logger } from './logger.js';
 import type { PlanScope } from './plan.js';
-import type { Shard } from './shard.js';
+import { ShardSchema, type Shard } from './shard.js';
 import type { PairQuery, SyncStore } from './sync-store.js';
 
 /** Options of {@link scanDesyncs}. */
@@ -57,10 +57,7 @@ export interface DesyncScan {
 const ScanOptionsSchema = z.object({
   specializationIds: z.array(SpecializationIdSchema).min(1).optional(),
   userIds: z.array(UserIdSchema).min(1).max(100_000).optional(),
-  shard: z
-    .object({ index: z.number().int().min(0), count: z.number().int().min(1).max(1_000_000) })
-    .refine((s) => s.index < s.count, { message: 'index must be below count', path: ['index'] })
-    .optional(),
+  shard: ShardSchema.optional(),
   pageSize: z.number().int().min(1).max(100_000).optional(),
 });
 
@@ -83,7 +80,7 @@ export interface DesyncScanStream {
    * Desyncs in key order (then kind order), a page per store page; a pair's desyncs are never
    * split across pages. Read it once. An `err` page ends the scan.
    */
-  readonly pages: AsyncIterable<Result<readonly Desync[], StoreError | ValidationError>>;
+  readonly pages: AsyncIterable<Result<readonly Desync[], StoreError>>;
   /** Pairs read, desyncs found and warnings so far (final once `pages` has ended). */
   summary(): DesyncScanSummary;
 }
@@ -99,13 +96,13 @@ export interface DesyncScanStream {
  * const plan = scan.andThen((s) => createPlan(s, { policy: {} }));
  * ```
  */
-export function scanDesyncs(store: SyncStore, options: ScanOptions): ResultAsync<DesyncScan, StoreError | ValidationError> {
+export function scanDesyncs(store: SyncStore, options: ScanOptions): ResultAsync<DesyncScan, StoreError> {
   return openDesyncScan(store, options).andThen((stream) =>
     ResultAsync.fromSafePromise(collect(stream)).andThen((collected) => (collected.isErr() ? err(collected.error) : ok(collected.value))),
   );
 }
 
-async function collect(stream: DesyncScanStream): Promise<Result<DesyncScan, StoreError | ValidationError>> {
+async function collect(stream: DesyncScanStream): Promise<Result<DesyncScan, StoreError>> {
   const desyncs: Desync[] = [];
   for await (const page of stream.pages) {
     if (page.isErr()) return err(page.error);
@@ -124,7 +121,7 @@ async function collect(stream: DesyncScanStream): Promise<Result<DesyncScan, Sto
  * if (scan.isOk()) for await (const page of scan.value.pages) console.log(page.map((d) => d.kind));
  * ```
  */
-export function openDesyncScan(store: SyncStore, options: ScanOptions): ResultAsync<DesyncScanStream, StoreError | ValidationError> {
+export function openDesyncScan(store: SyncStore, options: ScanOptions): ResultAsync<DesyncScanStream, StoreError> {
   const valid = parseWith(ScanOptionsSchema, options, 'scan options');
   if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));
   return ResultAsync.fromSafePromise(openScan(store, options, valid.value));
@@ -167,7 +164,7 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
   let warnings: string[] = [];
   let legacyIds: readonly LegacyIdSummary[] = [];
 
-  async function* pages(): AsyncGenerator<Result<readonly Desync[], StoreError | ValidationError>> {
+  async function* pages(): AsyncGenerator<Result<readonly Desync[], StoreError>> {
     const source = native ? store.scanDifferingPairs!({ ...query, maxLevels, ...(listLegacy ? { listLegacy } : {}) }) : store.scanPairs(query);
     // Legacy-id use: counted by the store in one statement, or here from the pairs read.
     const summarize = store.summarizeLegacyIds !== undefined && aliases.size > 0;

@@ -2,7 +2,7 @@ import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
 import { parseSpecializationId } from '../domain/specialization-id.js';
-import type { StoreError, ValidationError } from '../errors.js';
+import type { StoreError } from '../errors.js';
 import { parseWith } from '../_internal/zod.js';
 import type { MaxLevelResolver } from '../max-level/resolution.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
@@ -65,7 +65,7 @@ export function syncPair(
   store: SyncStore,
   key: { readonly userId: UserId; readonly specializationId: string },
   options: SyncPairOptions,
-): ResultAsync<SyncPairReport, StoreError | ValidationError> {
+): ResultAsync<SyncPairReport, StoreError> {
   return new ResultAsync(run(store, key, options));
 }
 
@@ -73,7 +73,7 @@ async function run(
   store: SyncStore,
   key: { readonly userId: UserId; readonly specializationId: string },
   options: SyncPairOptions,
-): Promise<Result<SyncPairReport, StoreError | ValidationError>> {
+): Promise<Result<SyncPairReport, StoreError>> {
   const userId = parseWith(UserIdSchema, key.userId, 'user id', 'userId');
   if (userId.isErr()) return err(userId.error);
   const specId = parseSpecializationId(key.specializationId);

@@ -3,7 +3,8 @@ import type { UserId } from '../domain/records.js';
 import type { StoreError } from '../errors.js';
 import type { WriteAction } from './action.js';
 import type { LegacyIdUsage } from './legacy-ids.js';
-import type { PairKey, SyncPair } from './pair.js';
+import type { PairKey } from './pair-key.js';
+import type { SyncPair } from './pair.js';
 import type { Shard } from './shard.js';
 
 /** Which pairs to read. Every filter is optional; filters combine with AND. */

@@ -7,7 +7,9 @@ import { countLegacyIdUse } from '../sync/legacy-ids.js';
 import { createLockTable } from '../_internal/lock-table.js';
 import type { WriteAction } from '../sync/action.js';
 import { diffPair } from '../sync/diff.js';
-import { compareCodePoints, comparePairKeys, compareUserIds, type PairKey, type SyncPair } from '../sync/pair.js';
+import { compareCodePoints, comparePairKeys, compareUserIds, formatPairKey, pairKeyId, userIdKey, type PairKey } from '../sync/pair-key.js';
+import type { SyncPair } from '../sync/pair.js';
+import { isTransientPgError } from '../pg/transient-errors.js';
 import { shardOf } from '../sync/shard.js';
 import type { ApplyContext, DifferingPairQuery, PairQuery, SyncStore, WriteOutcome } from '../sync/sync-store.js';
 import type { LicenseRowData, ProgressionRowData, ProgressRowData, StoreSnapshot, SyncStoreSeed } from './store-snapshot.js';
@@ -119,7 +121,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
     const groups = new Map<string, { key: PairKey; progress: ProgressRow[]; licenses: LicenseRow[] }>();
     const group = (userId: UserId, specializationId: string) => {
       const spec = canonical(specializationId, aliases);
-      const k = `${typeof userId}:${String(userId)}\u0000${spec}`;
+      const k = pairKeyId({ userId, specializationId: spec });
       let g = groups.get(k);
       if (!g) {
         g = { key: { userId, specializationId: spec }, progress: [], licenses: [] };
@@ -130,11 +132,11 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
     for (const row of tables.progress) group(row.userId, row.specializationId).progress.push(row);
     for (const row of tables.licenses) group(row.userId, row.specializationId).licenses.push(row);
     const specs = query.specializationIds ? new Set(query.specializationIds) : null;
-    const users = query.userIds ? new Set(query.userIds.map((u) => `${typeof u}:${String(u)}`)) : null;
+    const users = query.userIds ? new Set(query.userIds.map(userIdKey)) : null;
     const pairs: SyncPair[] = [];
     for (const g of groups.values()) {
       if (specs && !specs.has(g.key.specializationId)) continue;
-      if (users && !users.has(`${typeof g.key.userId}:${String(g.key.userId)}`)) continue;
+      if (users && !users.has(userIdKey(g.key.userId))) continue;
       if (query.shard && shardOf(g.key.userId, query.shard.count) !== query.shard.index) continue;
       pairs.push({
         userId: g.key.userId,
@@ -296,7 +298,9 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
           await Promise.resolve(); // a real store answers asynchronously
           if (failures.count > 0) {
             failures = { count: failures.count - 1, cause: failures.cause };
-            return err(storeUnavailable(name, failures.cause ?? new Error('injected batch failure')));
+            // Like the PostgreSQL store: a deadlock or a lock timeout is transient.
+            const cause = failures.cause ?? new Error('injected batch failure');
+            return err(storeUnavailable(name, cause, undefined, { transient: isTransientPgError(cause) }));
           }
           if (failPredicate && actions.some(failPredicate)) {
             return err(storeUnavailable(name, new Error('injected failure for a matching action')));
@@ -309,7 +313,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
               if (verdicts[i]) write(action, context, staged);
             });
           } catch (cause) {
-            return err(storeUnavailable(name, cause, 'rolled back a batch'));
+            return err(storeUnavailable(name, cause, 'rolled back a batch', { transient: isTransientPgError(cause) }));
           }
           const outcomes = verdicts.map((v, i): WriteOutcome => (v ? 'Applied' : alreadyApplied(actions[i]!, actions, context.aliases, tables) ? 'AlreadyApplied' : 'Stale'));
           tables = staged;
@@ -330,7 +334,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
     setLevel(side, userId, specializationId, level) {
       const list: { userId: UserId; specializationId: string; level: number | null }[] = side === 'progress' ? tables.progress : tables.licenses;
       const row = list.find((r) => r.userId === userId && r.specializationId === specializationId);
-      if (!row) throw new Error(`no ${side} row for ${String(userId)}/${specializationId}`);
+      if (!row) throw new Error(`no ${side} row for ${formatPairKey({ userId, specializationId })}`);
       row.level = level;
     },
     insert(rows) {

@@ -3,7 +3,7 @@
 import { expect } from 'vitest';
 import { diffPair } from '../sync/diff.js';
 import { countLegacyIdUse } from '../sync/legacy-ids.js';
-import { comparePairKeys } from '../sync/pair.js';
+import { comparePairKeys } from '../sync/pair-key.js';
 import { shardOf } from '../sync/shard.js';
 import type { PairQuery } from '../sync/sync-store.js';
 import { conformanceTest, type ConformanceTest } from './conformance-harness.js';

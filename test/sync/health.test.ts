@@ -48,4 +48,16 @@ describe('healthReport', () => {
     expect(report.byKind.LegacySpecializationId).toBe(1);
     expect(report.byKind.AboveMaxLevel).toBe(2);
   });
+
+  it('tells the user ids 7 and "7" apart: two pairs, not one', () => {
+    const missingLicense = (userId: number | string): SyncPair => ({
+      userId,
+      specializationId: 'LFA_COACH',
+      progress: [{ specializationId: 'LFA_COACH', level: 2, xp: 0, sessions: 0 }],
+      licenses: [],
+    });
+    const report = healthReport({ totalPairs: 2, desyncs: diff([missingLicense(7), missingLicense('7')], { maxLevelOf: max }) });
+    expect(report.inconsistentPairs).toBe(2);
+    expect(report.consistentPairs).toBe(0);
+  });
 });

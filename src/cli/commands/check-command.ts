@@ -4,7 +4,8 @@ import { storeFailure, withBackend, type CliBackend, type CommandContext } from 
 import { EXIT, type CliFailure } from '../cli-failure.js';
 import type { CliOutput } from '../cli-io.js';
 import type { CommandArgs } from '../cli-options.js';
-import { countByKind, describeDesync, formatCount, formatTable, legacyIdLines, pairsNeedingWork, plural } from '../format.js';
+import { countByKind, describeDesync, formatCount, legacyIdLines, pairsNeedingWork, plural } from '../format.js';
+import { formatTable } from '../../_internal/format-table.js';
 import { JsonDocumentWriter } from '../json-stream.js';
 import { countStep, maxLevelsOf, openScanStep } from '../scan-step.js';
 

@@ -4,7 +4,8 @@ import { checkPending } from '../../pg/index.js';
 import { storeFailure, type CliBackend, type CommandContext } from '../cli-backend.js';
 import { configFailure, EXIT, type CliFailure } from '../cli-failure.js';
 import type { CommandArgs } from '../cli-options.js';
-import { countByKind, describeDesync, formatCount, formatTable, pairsNeedingWork, plural } from '../format.js';
+import { countByKind, describeDesync, formatCount, pairsNeedingWork, plural } from '../format.js';
+import { formatTable } from '../../_internal/format-table.js';
 
 /** `levelsync check --pending`: the desyncs among the pairs with a pending captured change. */
 export async function checkPendingWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend): Promise<Result<number, CliFailure>> {

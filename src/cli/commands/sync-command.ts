@@ -1,5 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
-import { renderPlan } from '../../index.js';
+import { renderPlan, validationError } from '../../index.js';
 import { applyExitCode, applyReportJson, applyStep, printApplyReport } from '../apply-step.js';
 import { withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
 import { EXIT, interruptedExitCode, type CliFailure } from '../cli-failure.js';
@@ -60,7 +60,7 @@ async function syncLocked(args: CommandArgs, ctx: CommandContext, backend: CliBa
   }
   if (plan === undefined || report.error !== undefined) {
     // The scan failed midway: batches before it stay committed; report them, then the failure.
-    const failure = planSourceFailure(report.error ?? { _tag: 'ValidationError', subject: 'plan', field: '(root)', message: 'the plan ended early', issues: [] }, backend);
+    const failure = planSourceFailure(report.error ?? validationError('plan', [{ field: '(root)', message: 'the plan ended early' }]), backend);
     if (ctx.out.jsonMode) {
       ctx.out.json({ command: 'sync', target: backend.target, mapping: backend.mapping, dryRun, report: applyReportJson(undefined, report), error: { kind: failure.kind, message: failure.message }, exitCode: failure.exitCode });
     } else {

@@ -5,6 +5,7 @@ import {
   createMaxLevelResolver,
   createPlan,
   healthReport,
+  pairKeyId,
   renderPlan,
   type DesyncKind,
   type DesyncScan,
@@ -19,7 +20,8 @@ import type { CommandArgs } from '../cli-options.js';
 import { checkReport } from '../commands/check-command.js';
 import { displayPath, writeFileAtomically } from '../plan-file.js';
 import { resolveTarget } from '../connection-target.js';
-import { countByKind, describeDesync, formatCount, formatDuration, formatTable, pairsNeedingWork, plural } from '../format.js';
+import { countByKind, describeDesync, formatCount, formatDuration, pairsNeedingWork, plural } from '../format.js';
+import { formatTable } from '../../_internal/format-table.js';
 import type { DataDirLock } from '../data-dir-lock.js';
 import { isDataDir, lockEmbeddedFolder, openDatabase, startTicker, type OpenDatabase } from '../open-database.js';
 import { countStep, scanStep } from '../scan-step.js';
@@ -307,7 +309,7 @@ function fixedByKind(plan: SyncPlan, applied: readonly number[]) {
   const pairs = new Set<string>();
   for (const index of applied) {
     const a = plan.actions[index]!;
-    pairs.add(`${String(a.userId)}/${a.specializationId}`);
+    pairs.add(pairKeyId(a));
     switch (a.kind) {
       case 'CreateLicense':
         fixed.licensesCreated++;

@@ -1,4 +1,5 @@
 import { DEFAULT_CATALOG, type LevelDefinition } from '../../index.js';
+import { emptyCounts } from '../../_internal/counts.js';
 import { createPrng, type Prng } from './prng.js';
 
 /** A progress row as the original system stored it (`specialization_progress`). */
@@ -143,7 +144,7 @@ export function generateDemoData(options: { readonly learners: number; readonly 
   }
 
   // Plant the stories on distinct pairs, in a random but reproducible choice.
-  const planted = Object.fromEntries(DEMO_STORIES.map((s) => [s, 0])) as Record<DemoStory, number>;
+  const planted = emptyCounts(DEMO_STORIES);
   const want = (story: DemoStory) => Math.max(1, Math.round(learners * STORY_RATES[story]));
   const pool = rng.shuffle(enrollments);
   const take = (story: DemoStory, fits: (e: Enrollment) => boolean) => {

@@ -1,5 +1,6 @@
 import { err, ok, ResultAsync } from 'neverthrow';
-import { storeUnavailable, type StoreUnavailable } from '../../errors.js';
+import type { StoreUnavailable } from '../../errors.js';
+import { pgStoreUnavailable } from '../transient-errors.js';
 import { LEVELSYNC_MAPPING, requireMapping, type PgMapping } from '../pg-mapping.js';
 import { toPgConnection, type PgConnectionInput } from '../sql-client.js';
 import { CHANGE_TABLE, installCaptureStatements, uninstallCaptureStatements, type CaptureDdlOptions } from './capture-ddl.js';
@@ -78,7 +79,7 @@ export function isCaptureInstalled(client: PgConnectionInput, options: { readonl
   const mapping = requireMapping(options.mapping ?? LEVELSYNC_MAPPING);
   return ResultAsync.fromPromise(
     connection.run(`SELECT to_regclass($1::text) IS NOT NULL AS present`, [`"${mapping.schema}"."${CHANGE_TABLE}"`]),
-    (cause) => storeUnavailable('postgres', cause, 'could not read the catalog'),
+    (cause) => pgStoreUnavailable('postgres', cause, 'could not read the catalog'),
   ).map((result) => (result.rows[0] as { present: boolean }).present === true);
 }
 
@@ -92,7 +93,7 @@ function runStatements(client: PgConnectionInput, statements: readonly string[],
       })
       .then(
         () => ok({ statements, dryRun }),
-        (cause) => err(storeUnavailable('postgres', cause, `could not ${what}`)),
+        (cause) => err(pgStoreUnavailable('postgres', cause, `could not ${what}`)),
       ),
   );
 }

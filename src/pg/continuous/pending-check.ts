@@ -1,9 +1,10 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
-import { storeUnavailable, type StoreError, type StoreUnavailable, type ValidationError } from '../../errors.js';
+import type { StoreError, StoreUnavailable } from '../../errors.js';
+import { pgStoreUnavailable } from '../transient-errors.js';
 import type { MaxLevelResolver } from '../../max-level/resolution.js';
 import type { Desync } from '../../sync/desync.js';
 import { diffPair } from '../../sync/diff.js';
-import { comparePairKeys } from '../../sync/pair.js';
+import { comparePairKeys } from '../../sync/pair-key.js';
 import { quoteIdentifier as q } from '../identifier.js';
 import { LEVELSYNC_MAPPING, requireMapping, type PgMapping } from '../pg-mapping.js';
 import { toPgConnection, type PgConnectionInput, type SqlRunner } from '../sql-client.js';
@@ -34,7 +35,7 @@ export async function readLag(run: SqlRunner, mapping: PgMapping): Promise<Resul
     const row = result.rows[0] as { n: unknown; age: unknown };
     return ok({ pending: Number(row.n), oldestMs: Math.max(0, Math.round(Number(row.age))) });
   } catch (cause) {
-    return err(storeUnavailable('postgres', cause, 'could not read the change table (is change capture installed?)'));
+    return err(pgStoreUnavailable('postgres', cause, 'could not read the change table (is change capture installed?)'));
   }
 }
 
@@ -80,19 +81,19 @@ export interface PendingCheck {
  * console.log(`${check.desyncs.length} desyncs among ${check.pairsChecked} changed pairs`);
  * ```
  */
-export function checkPending(client: PgConnectionInput, options: CheckPendingOptions): ResultAsync<PendingCheck, StoreError | ValidationError> {
+export function checkPending(client: PgConnectionInput, options: CheckPendingOptions): ResultAsync<PendingCheck, StoreError> {
   const connection = toPgConnection(client);
   const mapping = requireMapping(options.mapping ?? LEVELSYNC_MAPPING);
   const limit = options.limit ?? 100_000;
   if (!Number.isSafeInteger(limit) || limit < 1) throw new TypeError(`levelsync/pg: limit must be a positive integer (got ${String(limit)})`);
   const catalog = options.resolver.catalog;
   return new ResultAsync(
-    (async (): Promise<Result<PendingCheck, StoreError | ValidationError>> => {
+    (async (): Promise<Result<PendingCheck, StoreError>> => {
       let read;
       try {
         read = await readPendingPairs(connection.run, mapping, catalog.aliasMap, limit);
       } catch (cause) {
-        return err(storeUnavailable('postgres', cause, 'could not read the pending changes (is change capture installed?)'));
+        return err(pgStoreUnavailable('postgres', cause, 'could not read the pending changes (is change capture installed?)'));
       }
       if (read.isErr()) return err(read.error);
       const lag: ChangeLag = { pending: read.value.pending, oldestMs: read.value.oldestMs };

@@ -7,6 +7,7 @@
 import { err, ok, type Result } from 'neverthrow';
 import type { UserId } from '../../domain/records.js';
 import type { ValidationError } from '../../errors.js';
+import { pairKeyId } from '../../sync/pair-key.js';
 import type { SyncPair } from '../../sync/pair.js';
 import { quoteIdentifier as q, quoteTable } from '../identifier.js';
 import { pairFromSideRows, sideRowReader } from '../pair-rows.js';
@@ -119,7 +120,7 @@ function assemble(mapping: PgMapping, rows: readonly Record<string, unknown>[]):
     if (key.isErr()) return err(key.error);
     const side = readSide(raw);
     if (side.isErr()) return err(side.error);
-    const id = `${typeof key.value.u}:${String(key.value.u)}|${key.value.canon}`;
+    const id = pairKeyId({ userId: key.value.u, specializationId: key.value.canon });
     let group = groups.get(id);
     if (!group) {
       group = { u: key.value.u, canon: key.value.canon, rows: [] };

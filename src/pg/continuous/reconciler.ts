@@ -1,12 +1,13 @@
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import type { UserId } from '../../domain/records.js';
-import { describeCause, storeUnavailable, type StoreError, type StoreUnavailable, type ValidationError } from '../../errors.js';
+import { describeCause, type StoreError, type StoreUnavailable } from '../../errors.js';
+import { pgStoreUnavailable } from '../transient-errors.js';
 import type { MaxLevelResolver, MaxLevelTable } from '../../max-level/resolution.js';
 import { isWriteAction, type WriteAction } from '../../sync/action.js';
 import { applyPlan } from '../../sync/apply.js';
 import { diffPair } from '../../sync/diff.js';
 import { SILENT_LOGGER, type Logger } from '../../sync/logger.js';
-import type { PairKey } from '../../sync/pair.js';
+import { pairKeyId, type PairKey } from '../../sync/pair-key.js';
 import { createPlan, planPair } from '../../sync/plan.js';
 import { policyFor, resolvePolicy, type SyncPolicy, type SyncPolicyInput } from '../../sync/policy.js';
 import { scanDesyncs } from '../../sync/scan.js';
@@ -55,7 +56,7 @@ export type ReconcilerEvent =
       readonly oldestChangeMs: number;
       readonly durationMs: number;
     }
-  | { readonly type: 'error'; readonly error: StoreError | ValidationError; readonly retryInMs: number }
+  | { readonly type: 'error'; readonly error: StoreError; readonly retryInMs: number }
   | { readonly type: 'recovered'; readonly afterMs: number }
   | { readonly type: 'resync-started' }
   | { readonly type: 'resync-finished'; readonly desyncs: number; readonly applied: number; readonly durationMs: number }
@@ -121,11 +122,11 @@ export interface Reconciler {
   /** Resolves when the loop ends (after `stop()` or an abort signal). */
   readonly stopped: Promise<void>;
   /** Claims and processes one batch now (what the loop does); for tests and manual draining. */
-  processBatch(): ResultAsync<BatchOutcome, StoreError | ValidationError>;
+  processBatch(): ResultAsync<BatchOutcome, StoreError>;
   /** Claims and processes batches until none is pending. */
-  drain(): ResultAsync<{ readonly batches: number; readonly changes: number; readonly applied: number; readonly licenseChanges: number }, StoreError | ValidationError>;
+  drain(): ResultAsync<{ readonly batches: number; readonly changes: number; readonly applied: number; readonly licenseChanges: number }, StoreError>;
   /** One full resync: scan, plan and apply under the run lock. */
-  resync(): ResultAsync<{ readonly desyncs: number; readonly applied: number }, StoreError | ValidationError>;
+  resync(): ResultAsync<{ readonly desyncs: number; readonly applied: number }, StoreError>;
   /** Pending changes and the age of the oldest. */
   lag(): ResultAsync<ChangeLag, StoreUnavailable>;
 }
@@ -211,7 +212,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
     return out;
   }
 
-  async function batchOnce(): Promise<Result<BatchOutcome, StoreError | ValidationError>> {
+  async function batchOnce(): Promise<Result<BatchOutcome, StoreError>> {
     const started = Date.now();
     // Listed ids go through the resolver's cache (a bare resolveAll() would query every time).
     const table = await resolver.resolveAll([...knownIds]);
@@ -233,7 +234,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
             const userId = read.value.user_id as UserId;
             const stored = read.value.specialization_id;
             const canonical = catalog.canonicalId(stored);
-            const key = pairKeyOf(userId, canonical);
+            const key = pairKeyId({ userId: userId, specializationId: canonical });
             keys.set(key, { userId, specializationId: canonical });
             claimedRows.push({ key, userId, stored, changedAt: String(row['changed_at']) });
             oldest = Math.max(oldest, Number(row['age_ms']));
@@ -241,7 +242,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
           // Lock the pairs' rows without waiting; pairs another transaction holds are deferred.
           const busy = await lockPairsOf(run, mapping, [...keys.values()], catalog.aliasMap);
           if (busy.isErr()) throw busy.error;
-          const busyKeys = new Set(busy.value.map((k) => pairKeyOf(k.userId, k.specializationId)));
+          const busyKeys = new Set(busy.value.map((k) => pairKeyId(k)));
           if (busyKeys.size > 0) {
             for (const key of busyKeys) keys.delete(key);
             const requeued = claimedRows.filter((row) => busyKeys.has(row.key));
@@ -274,7 +275,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
             const seen = new Set<string>();
             outcomes.value.forEach((outcome, i) => {
               const w = writes[i]!;
-              const id = pairKeyOf(w.userId, w.specializationId);
+              const id = pairKeyId(w);
               if (outcome === 'Stale') {
                 stale++;
                 staleKeys.set(id, { userId: w.userId, specializationId: w.specializationId });
@@ -304,11 +305,11 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
       }).then((result) => result.map((b) => ({ ...b, durationMs: Date.now() - started, oldestChangeMs: b.changes > 0 ? b.oldestChangeMs + (Date.now() - started) : 0 })));
     } catch (cause) {
       if (isTagged(cause)) return err(cause);
-      return err(storeUnavailable(poolStore.name, cause, 'could not reconcile a batch'));
+      return err(pgStoreUnavailable(poolStore.name, cause, 'could not reconcile a batch'));
     }
   }
 
-  async function resyncOnce(): Promise<Result<{ desyncs: number; applied: number }, StoreError | ValidationError>> {
+  async function resyncOnce(): Promise<Result<{ desyncs: number; applied: number }, StoreError>> {
     const started = Date.now();
     const lock = await poolStore.acquireRunLock({});
     if (lock.isErr()) return err(lock.error);
@@ -448,16 +449,11 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
   return reconciler;
 }
 
-/** The reconciler's own key of a pair (user ids keep their type: 30 and "30" differ). */
-function pairKeyOf(userId: UserId, specializationId: string): string {
-  return `${typeof userId}:${String(userId)}|${specializationId}`;
-}
-
 function userType(mapping: PgMapping): string {
   return mapping.userIdType === 'integer' ? 'int4' : mapping.userIdType === 'bigint' ? 'int8' : mapping.userIdType;
 }
 
-function isTagged(value: unknown): value is StoreError | ValidationError {
+function isTagged(value: unknown): value is StoreError {
   return typeof value === 'object' && value !== null && typeof (value as { _tag?: unknown })._tag === 'string';
 }
 
