@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import { describeCause, runInProgress, storeUnavailable, type StoreError } from '../errors.js';
 import { createLockTable } from '../_internal/lock-table.js';
-import type { Logger } from '../sync/logger.js';
+import type { Logger } from '../logger.js';
 import { formatShard } from '../sync/shard.js';
 import type { RunLock, RunScope } from '../sync/sync-store.js';
 import type { PgConnection, PgSession } from './sql-client.js';

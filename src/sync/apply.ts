@@ -7,7 +7,7 @@ import { describeCause, storeUnavailable, validationError, type StoreError, type
 import { parseWith } from '../_internal/zod.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
 import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './events.js';
-import { SILENT_LOGGER, type Logger } from './logger.js';
+import { safeLogger, type Logger } from '../logger.js';
 import { comparePairKeys } from './pair.js';
 import { checkPlanAction, checkPlanConsistency } from './parse-plan.js';
 import { isolateRefusals, isRefusal, refusalOf, type ActionRefusal } from './isolate-refusals.js';
@@ -214,7 +214,7 @@ async function run(
   store: SyncStore,
   options: ApplyOptions,
 ): Promise<import('neverthrow').Result<ApplyReport, StoreError | ValidationError>> {
-  const logger = options.logger ?? SILENT_LOGGER;
+  const logger = safeLogger(options.logger);
   const emit = options.onEvent ?? (() => {});
   const dryRun = options.dryRun ?? false;
   const runId = randomUUID();

@@ -8,7 +8,7 @@ import type { MaxLevelResolver } from '../max-level/resolution.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
 import type { Desync } from './desync.js';
 import { diffPair } from './diff.js';
-import { SILENT_LOGGER, type Logger } from './logger.js';
+import { safeLogger, type Logger } from '../logger.js';
 import { planPair } from './plan.js';
 import { policyFor, resolvePolicy, type SyncPolicyInput } from './policy.js';
 import type { SyncStore, WriteOutcome } from './sync-store.js';
@@ -80,7 +80,7 @@ async function run(
   if (specId.isErr()) return err(specId.error);
   const policy = resolvePolicy(options.policy ?? {});
   if (policy.isErr()) return err(policy.error);
-  const logger = options.logger ?? SILENT_LOGGER;
+  const logger = safeLogger(options.logger);
   const catalog = options.resolver.catalog;
   const canonical = catalog.canonicalId(specId.value);
   const rules = policyFor(policy.value, canonical);

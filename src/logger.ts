@@ -1,0 +1,53 @@
+/**
+ * The logger levelsync accepts: any object with `debug/info/warn/error` taking a context object
+ * and a message. pino loggers and `console` both satisfy it. levelsync is silent without one and
+ * never logs connection strings or credentials.
+ *
+ * Every user logger is called through {@link safeLogger}: a logger that throws (or lacks a
+ * method) never breaks a resolution, a scan or a run.
+ */
+export interface Logger {
+  debug(context: object, message?: string): void;
+  info(context: object, message?: string): void;
+  warn(context: object, message?: string): void;
+  error(context: object, message?: string): void;
+}
+
+const noop = () => {};
+
+/** A logger that drops everything (the default). */
+export const SILENT_LOGGER: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** Loggers made by {@link safeLogger}, so that wrapping twice costs nothing. */
+const wrapped = new WeakSet<Logger>();
+
+/**
+ * The logger to call for a user-supplied one (or none): each method calls the user's (as a
+ * method, so pino's `this` holds) and swallows whatever it throws; a missing method is a no-op.
+ * Wrapping a logger this function made returns it as is. Internal: not part of the public API.
+ *
+ * ```ts
+ * const logger = safeLogger(options.logger);
+ * logger.warn({ store: 'postgres' }, 'batch rolled back'); // never throws
+ * ```
+ */
+export function safeLogger(logger: Logger | undefined): Logger {
+  if (logger === undefined || logger === null || logger === SILENT_LOGGER) return SILENT_LOGGER;
+  if (wrapped.has(logger)) return logger;
+  const user = logger as Partial<Record<(typeof LEVELS)[number], unknown>>;
+  const call =
+    (level: (typeof LEVELS)[number]) =>
+    (context: object, message?: string): void => {
+      try {
+        const method = user[level];
+        if (typeof method === 'function') method.call(logger, context, message);
+      } catch {
+        // A broken logger must not break the work it reports on.
+      }
+    };
+  const safe: Logger = Object.freeze({ debug: call('debug'), info: call('info'), warn: call('warn'), error: call('error') });
+  wrapped.add(safe);
+  return safe;
+}
