@@ -63,11 +63,20 @@ export interface ApplyOptions {
    * out is rolled back and retried like a deadlock (`transientRetries`), then reported failed.
    */
   readonly lockTimeoutMs?: number;
+  /** Where the run logs (silent by default). A logger that throws is ignored: it never stops a run. */
   readonly logger?: Logger;
+  /**
+   * The run's events, in order (`run-started`, `batch-finished` with `done`/`total`, `batch-failed`,
+   * `batch-retried`, `action-stale`, `action-failed`, `run-finished`). A listener that throws (or
+   * returns a promise that rejects) does not reject the run: the exception is swallowed and
+   * reported at warn through `logger`, and the run goes on.
+   */
   readonly onEvent?: (event: SyncEvent) => void;
   /**
    * Called after each batch with the write actions done so far; `total` is null for a streamed
-   * plan whose size is not known up front (one made as the scan runs).
+   * plan whose size is not known up front (one made as the scan runs). Guarded like `onEvent`.
+   * @deprecated Use `onEvent`: its `batch-finished` event carries the same `done` and `total`
+   * (and the batch as `batch.index`).
    */
   readonly onProgress?: (progress: { readonly done: number; readonly total: number | null; readonly batch: number }) => void;
   /**
@@ -161,8 +170,15 @@ export function batchActions(actions: readonly SyncAction[], size: number): numb
  * held run lock, or a lock that cannot be taken. A streamed plan that fails midway (its scan
  * failed, an action fails the checks) stops the run: status `Stopped`, the reason in `error`.
  *
+ * A throwing `logger` or `onEvent` never rejects the returned promise (see `onEvent`).
+ *
  * ```ts
- * const report = await applyPlan(plan, store, { batchSize: 2_000, onProgress: console.log });
+ * const report = await applyPlan(plan, store, {
+ *   batchSize: 2_000,
+ *   onEvent: (event) => event.type === 'batch-finished' && console.log(`${event.done}/${event.total ?? '?'}`),
+ * });
+ * if (report.isErr()) console.error(report.error.message);
+ * else console.log(report.value.status, report.value.counts);
  * ```
  */
 export function applyPlan(
@@ -215,7 +231,8 @@ async function run(
   options: ApplyOptions,
 ): Promise<import('neverthrow').Result<ApplyReport, StoreError | ValidationError>> {
   const logger = safeLogger(options.logger);
-  const emit = options.onEvent ?? (() => {});
+  const emit = guardListener(options.onEvent, 'onEvent', logger);
+  const progressed = guardListener(options.onProgress, 'onProgress', logger);
   const dryRun = options.dryRun ?? false;
   const runId = randomUUID();
   const started = Date.now();
@@ -297,7 +314,7 @@ async function run(
     reports.push(result.report);
     done += batch.actions.length;
     emit({ type: 'batch-finished', runId, batch: result.report, done, total: knownWrites ?? null });
-    options.onProgress?.({ done, total: knownWrites ?? null, batch: batch.index });
+    progressed({ done, total: knownWrites ?? null, batch: batch.index });
   };
 
   try {
@@ -492,6 +509,28 @@ async function applyBatch(batch: DrawnBatch, ctx: BatchContext): Promise<BatchRe
   ctx.logger.error({ runId: ctx.runId, batch: b, size: actions.length, error: error._tag }, `batch ${b} rolled back: ${error.message}`);
   const single = actions.length === 1 && isRefusal(error) ? new Map([[0, refusalOf(error)]]) : undefined;
   return { outcomes: actions.map(() => 'Failed' as const), report, error, ...(single ? { refusals: single } : {}) };
+}
+
+/**
+ * A user callback that cannot break the run: what it throws, or a promise it returns that
+ * rejects, is swallowed and reported at warn through the (safe) logger.
+ */
+function guardListener<T>(listener: ((value: T) => unknown) | undefined, name: string, logger: Logger): (value: T) => void {
+  if (listener === undefined) return () => {};
+  const report = (value: T, cause: unknown) => {
+    const type = typeof value === 'object' && value !== null && 'type' in value ? { event: String(value.type) } : {};
+    logger.warn(type, `applyPlan ${name} threw (ignored): ${describeCause(cause)}`);
+  };
+  return (value) => {
+    try {
+      const returned: unknown = listener(value);
+      if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
+        (returned as PromiseLike<unknown>).then(undefined, (cause: unknown) => report(value, cause));
+      }
+    } catch (cause) {
+      report(value, cause);
+    }
+  };
 }
 
 function isPlanStream(plan: SyncPlan | PlanStream): plan is PlanStream {
