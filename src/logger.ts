@@ -1,3 +1,5 @@
+import { describeCause } from './errors.js';
+
 /**
  * The logger levelsync accepts: any object with `debug/info/warn/error` taking a context object
  * and a message. pino loggers and `console` both satisfy it. levelsync is silent without one and
@@ -50,4 +52,32 @@ export function safeLogger(logger: Logger | undefined): Logger {
   const safe: Logger = Object.freeze({ debug: call('debug'), info: call('info'), warn: call('warn'), error: call('error') });
   wrapped.add(safe);
   return safe;
+}
+
+/**
+ * A user callback (`onEvent`, `onProgress`) that cannot break the work it listens to: what it
+ * throws, or a promise it returns that rejects, is swallowed and reported at warn through
+ * `logger` (give it a {@link safeLogger}). Internal: not part of the public API.
+ *
+ * ```ts
+ * const emit = safeListener(options.onEvent, 'applyPlan onEvent', logger);
+ * emit({ type: 'run-started', … }); // never throws
+ * ```
+ */
+export function safeListener<T>(listener: ((value: T) => unknown) | undefined, name: string, logger: Logger): (value: T) => void {
+  if (typeof listener !== 'function') return () => {};
+  const report = (value: T, cause: unknown) => {
+    const type = typeof value === 'object' && value !== null && 'type' in value ? { event: String(value.type) } : {};
+    logger.warn(type, `${name} threw (ignored): ${describeCause(cause)}`);
+  };
+  return (value) => {
+    try {
+      const returned: unknown = listener(value);
+      if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
+        (returned as PromiseLike<unknown>).then(undefined, (cause: unknown) => report(value, cause));
+      }
+    } catch (cause) {
+      report(value, cause);
+    }
+  };
 }

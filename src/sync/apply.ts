@@ -4,10 +4,11 @@ import { z } from 'zod';
 import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
 import { describeCause, storeUnavailable, validationError, type StoreError, type ValidationError, type ValidationIssue } from '../errors.js';
+import { NowOptionSchema, systemNow } from '../_internal/clock.js';
 import { parseWith } from '../_internal/zod.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
 import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './events.js';
-import { safeLogger, type Logger } from '../logger.js';
+import { safeListener, safeLogger, type Logger } from '../logger.js';
 import { comparePairKeys } from './pair.js';
 import { checkPlanAction, checkPlanConsistency } from './parse-plan.js';
 import { isolateRefusals, isRefusal, refusalOf, type ActionRefusal } from './isolate-refusals.js';
@@ -41,7 +42,7 @@ export interface ApplyOptions {
   readonly dryRun?: boolean;
   /** Recorded as `advancedBy` on progression rows (default null: automatic). */
   readonly actor?: UserId | null;
-  /** Clock for written timestamps (default `() => new Date()`). */
+  /** The wall clock written timestamps are read from, once per batch (default `() => new Date()`). */
   readonly now?: () => Date;
   /** Run lock: fail fast with `RunInProgress` (`try`, default), `wait` for it, or `none`. */
   readonly lock?: 'try' | 'wait' | 'none';
@@ -128,6 +129,7 @@ const ApplyOptionsSchema = z.object({
   isolateRefusals: z.boolean().optional(),
   expectFingerprint: z.string().optional(),
   lockTimeoutMs: z.number().int().min(0).max(3_600_000).optional(),
+  now: NowOptionSchema.optional(),
 });
 
 const STATUSES: readonly ActionStatus[] = ['Applied', 'AlreadyApplied', 'Stale', 'Failed', 'Flagged', 'Planned', 'Skipped'];
@@ -231,8 +233,8 @@ async function run(
   options: ApplyOptions,
 ): Promise<import('neverthrow').Result<ApplyReport, StoreError | ValidationError>> {
   const logger = safeLogger(options.logger);
-  const emit = guardListener(options.onEvent, 'onEvent', logger);
-  const progressed = guardListener(options.onProgress, 'onProgress', logger);
+  const emit = safeListener(options.onEvent, 'applyPlan onEvent', logger);
+  const progressed = safeListener(options.onProgress, 'applyPlan onProgress', logger);
   const dryRun = options.dryRun ?? false;
   const runId = randomUUID();
   const started = Date.now();
@@ -249,7 +251,7 @@ async function run(
     store,
     dryRun,
     actor: options.actor ?? null,
-    clock: options.now ?? (() => new Date()),
+    clock: options.now ?? systemNow,
     aliases: new Map(Object.entries(header.aliases)),
     transientRetries: options.transientRetries ?? 2,
     isolateRefusals: options.isolateRefusals !== false,
@@ -509,28 +511,6 @@ async function applyBatch(batch: DrawnBatch, ctx: BatchContext): Promise<BatchRe
   ctx.logger.error({ runId: ctx.runId, batch: b, size: actions.length, error: error._tag }, `batch ${b} rolled back: ${error.message}`);
   const single = actions.length === 1 && isRefusal(error) ? new Map([[0, refusalOf(error)]]) : undefined;
   return { outcomes: actions.map(() => 'Failed' as const), report, error, ...(single ? { refusals: single } : {}) };
-}
-
-/**
- * A user callback that cannot break the run: what it throws, or a promise it returns that
- * rejects, is swallowed and reported at warn through the (safe) logger.
- */
-function guardListener<T>(listener: ((value: T) => unknown) | undefined, name: string, logger: Logger): (value: T) => void {
-  if (listener === undefined) return () => {};
-  const report = (value: T, cause: unknown) => {
-    const type = typeof value === 'object' && value !== null && 'type' in value ? { event: String(value.type) } : {};
-    logger.warn(type, `applyPlan ${name} threw (ignored): ${describeCause(cause)}`);
-  };
-  return (value) => {
-    try {
-      const returned: unknown = listener(value);
-      if (typeof (returned as PromiseLike<unknown> | null)?.then === 'function') {
-        (returned as PromiseLike<unknown>).then(undefined, (cause: unknown) => report(value, cause));
-      }
-    } catch (cause) {
-      report(value, cause);
-    }
-  };
 }
 
 function isPlanStream(plan: SyncPlan | PlanStream): plan is PlanStream {

@@ -1,5 +1,6 @@
 import { err, ok, ResultAsync } from 'neverthrow';
 import type { StoreError, ValidationError } from '../errors.js';
+import { systemNow } from '../_internal/clock.js';
 import { DESYNC_KINDS, isInformational, type Desync, type DesyncKind } from './desync.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
 import { formatPairKey } from './pair.js';
@@ -39,9 +40,16 @@ export const HEALTH_THRESHOLDS = Object.freeze({ healthy: 99, degraded: 95 });
 /**
  * Computes a health report from the number of pairs and the desyncs found among them. Pure.
  * A pair is inconsistent when it has any desync other than a legacy id; orphans on both sides
- * count (the original system missed license-only orphans).
+ * count (the original system missed license-only orphans). A pure value function, so it returns
+ * no `Result`: a `now` that is not a function throws a `TypeError`.
  */
-export function healthReport(input: { readonly totalPairs: number; readonly desyncs: readonly Desync[]; readonly now?: Date }): HealthReport {
+export function healthReport(input: {
+  readonly totalPairs: number;
+  readonly desyncs: readonly Desync[];
+  /** The wall clock `checkedAt` is read from (default `() => new Date()`). (Replaces `now?: Date`.) */
+  readonly now?: () => Date;
+}): HealthReport {
+  if (input.now !== undefined && typeof input.now !== 'function') throw new TypeError('healthReport: now must be a function returning a Date');
   const byKind = Object.fromEntries(DESYNC_KINDS.map((k) => [k, 0])) as Record<DesyncKind, number>;
   const inconsistent = new Set<string>();
   for (const desync of input.desyncs) {
@@ -53,7 +61,7 @@ export function healthReport(input: { readonly totalPairs: number; readonly desy
   const rate = total === 0 ? 100 : Math.round((consistent / total) * 10_000) / 100;
   const status: HealthStatus = rate >= HEALTH_THRESHOLDS.healthy ? 'healthy' : rate >= HEALTH_THRESHOLDS.degraded ? 'degraded' : 'critical';
   return {
-    checkedAt: (input.now ?? new Date()).toISOString(),
+    checkedAt: (input.now ?? systemNow)().toISOString(),
     totalPairs: total,
     consistentPairs: consistent,
     inconsistentPairs: inconsistent.size,

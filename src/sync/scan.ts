@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Desync } from './desync.js';
 import { diffPair } from './diff.js';
 import { countLegacyIdUse, legacyIdSummary, mergeLegacyIdUse, type LegacyIdSummary, type LegacyIdUsage } from './legacy-ids.js';
-import { safeLogger, type Logger } from '../logger.js';
+import { safeListener, safeLogger, type Logger } from '../logger.js';
 import type { PlanScope } from './plan.js';
 import type { Shard } from './shard.js';
 import type { PairQuery, SyncStore } from './sync-store.js';
@@ -30,7 +30,7 @@ export interface ScanOptions {
    * a legacy id whose levels agree is in sync).
    */
   readonly listLegacy?: boolean;
-  /** Called after each page with the number of pairs read so far. */
+  /** Called after each page with the number of pairs read so far. A listener that throws is ignored (logged at warn). */
   readonly onProgress?: (progress: { readonly pairsRead: number; readonly desyncs: number }) => void;
   readonly logger?: Logger;
 }
@@ -133,6 +133,7 @@ export function openDesyncScan(store: SyncStore, options: ScanOptions): ResultAs
 async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output<typeof ScanOptionsSchema>): Promise<DesyncScanStream> {
   const { resolver } = options;
   const logger = safeLogger(options.logger);
+  const progressed = safeListener(options.onProgress, 'scan onProgress', logger);
   const catalog = resolver.catalog;
   const specializationIds = parsed.specializationIds ? [...new Set(parsed.specializationIds.map((id) => catalog.canonicalId(id)))] : undefined;
   const scope: PlanScope = {
@@ -207,7 +208,7 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
       if (!summarize && aliases.size > 0) counted = mergeLegacyIdUse(counted, countLegacyIdUse(page.value, aliases));
       pairsRead += page.value.length;
       desyncCount += desyncs.length;
-      options.onProgress?.({ pairsRead, desyncs: desyncCount });
+      progressed({ pairsRead, desyncs: desyncCount });
       yield ok(desyncs);
     }
     const late: string[] = [];

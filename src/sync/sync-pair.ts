@@ -3,6 +3,8 @@ import type { UserId } from '../domain/records.js';
 import { UserIdSchema } from '../domain/records.js';
 import { parseSpecializationId } from '../domain/specialization-id.js';
 import type { StoreError, ValidationError } from '../errors.js';
+import { z } from 'zod';
+import { NowOptionSchema, systemNow } from '../_internal/clock.js';
 import { parseWith } from '../_internal/zod.js';
 import type { MaxLevelResolver } from '../max-level/resolution.js';
 import { isWriteAction, type SyncAction, type WriteAction } from './action.js';
@@ -23,9 +25,14 @@ export interface SyncPairOptions {
   readonly policy?: SyncPolicyInput;
   /** Recorded as `advancedBy` on a progression row (null: automatic). */
   readonly actor?: UserId | null;
+  /** The wall clock written timestamps are read from (default `() => new Date()`). */
   readonly now?: () => Date;
-  /** Re-reads and re-plans when a concurrent writer made an action stale (default 3 attempts). */
+  /**
+   * Re-reads and re-plans when a concurrent writer made an action stale (default 3 attempts).
+   * An integer ≥ 1; anything else is a `ValidationError` (it used to be raised to 1 silently).
+   */
   readonly maxAttempts?: number;
+  /** Silent by default; a logger that throws is ignored. */
   readonly logger?: Logger;
 }
 
@@ -69,11 +76,19 @@ export function syncPair(
   return new ResultAsync(run(store, key, options));
 }
 
+const SyncPairOptionsSchema = z.object({
+  actor: UserIdSchema.nullable().optional(),
+  now: NowOptionSchema.optional(),
+  maxAttempts: z.number().int().min(1).optional(),
+});
+
 async function run(
   store: SyncStore,
   key: { readonly userId: UserId; readonly specializationId: string },
   options: SyncPairOptions,
 ): Promise<Result<SyncPairReport, StoreError | ValidationError>> {
+  const valid = parseWith(SyncPairOptionsSchema, options, 'syncPair options');
+  if (valid.isErr()) return err(valid.error);
   const userId = parseWith(UserIdSchema, key.userId, 'user id', 'userId');
   if (userId.isErr()) return err(userId.error);
   const specId = parseSpecializationId(key.specializationId);
@@ -86,7 +101,7 @@ async function run(
   const rules = policyFor(policy.value, canonical);
   const resolved = await options.resolver.resolve(canonical);
   const maxLevel = resolved.isOk() ? resolved.value.maxLevel : undefined;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+  const maxAttempts = options.maxAttempts ?? 3;
   // A store created with its catalog treats legacy ids itself; others get the resolver's aliases.
   const perCall = store.aliases === undefined ? { aliases: catalog.aliasMap } : {};
 
@@ -105,7 +120,7 @@ async function run(
     }
     const written = await store.applyBatch(writes, {
       actor: options.actor ?? null,
-      now: (options.now ?? (() => new Date()))(),
+      now: (options.now ?? systemNow)(),
       ...perCall,
     });
     if (written.isErr()) return err(written.error);
