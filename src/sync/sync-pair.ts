@@ -59,12 +59,15 @@ export interface SyncPairReport {
  * bound to a transaction), diffs it, plans with the policy, and writes with compare-and-set.
  * Meant for service hooks after a progress level-up or a license advancement: give it a store
  * bound to the caller's transaction so that the change and the sync commit together.
+ * Invalid options (a `maxAttempts` below 1, an `actor` that is no user id, a `now` that is not a
+ * function) and an invalid key are a `ValidationError`, before anything is read.
  *
  * ```ts
  * await client.query('BEGIN');
  * // … record the level-up …
- * await syncPair(createPgSyncStore(client), { userId: 42, specializationId: 'LFA_COACH' },
+ * const synced = await syncPair(createPgSyncStore(client), { userId: 42, specializationId: 'LFA_COACH' },
  *   { resolver, policy: { direction: 'progress-to-license' } });
+ * if (synced.isErr()) throw new Error(synced.error.message); // rolls the level-up back too
  * await client.query('COMMIT');
  * ```
  */
