@@ -59,7 +59,7 @@ const context = { maxLevelOf: (id: string) => maxLevels.get(id) };
 function diffAndPlan(pairs: readonly SyncPair[]): { seconds: number; desyncs: number } {
   const started = process.hrtime.bigint();
   const desyncs = diff(pairs, context);
-  const plan = createPlan(desyncs, { policy: BENCH_POLICY, now: new Date(0) });
+  const plan = createPlan(desyncs, { policy: BENCH_POLICY, now: () => new Date(0) });
   if (plan.isErr()) throw new Error(plan.error.message);
   return { seconds: secondsSince(started), desyncs: desyncs.length };
 }

@@ -113,8 +113,8 @@ export { HEALTH_THRESHOLDS, checkHealth, healthReport } from './sync/health.js';
 export type { HealthCheck, HealthReport, HealthStatus } from './sync/health.js';
 export { countLegacyIdUse, describeLegacyIdSummary, legacyIdSummary } from './sync/legacy-ids.js';
 export type { LegacyIdSummary, LegacyIdUsage } from './sync/legacy-ids.js';
-export { SILENT_LOGGER } from './sync/logger.js';
-export type { Logger } from './sync/logger.js';
+export { SILENT_LOGGER } from './logger.js';
+export type { Logger } from './logger.js';
 export type {
   ApplyContext,
   DifferingPairQuery,

@@ -99,7 +99,7 @@ export async function runSyncJob(options: SyncJobOptions): Promise<SyncJobLog> {
     const issuesFound = scan.value.desyncs.filter((d) => !isInformational(d)).length;
     if (issuesFound === 0) return finish({ ...empty, status: 'success', warnings: scan.value.warnings, message: 'No desync issues' });
 
-    const plan = createPlan(scan.value, { policy: options.policy ?? {}, now: started });
+    const plan = createPlan(scan.value, { policy: options.policy ?? {}, now: () => started });
     if (plan.isErr()) return finish({ ...empty, issuesFound, status: 'error', message: plan.error.message });
     const applied = await applyPlan(plan.value, store, { lock: 'try', ...(options.batchSize ? { batchSize: options.batchSize } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
     if (applied.isErr()) {

@@ -47,7 +47,9 @@ export async function applyStep(
       // The CLI keeps only the outcomes it reports (stale, failed, flagged, not attempted).
       outcomes: 'notable',
       ...(options.outcomeLimit !== undefined ? { outcomeLimit: options.outcomeLimit } : {}),
-      onProgress: ({ done }) => progress?.update(done),
+      onEvent: (event) => {
+        if (event.type === 'batch-finished') progress?.update(event.done);
+      },
     });
     if (report.isErr()) return err(storeFailure(report.error, backend));
     // Tables dropped while the run went on: still a configuration problem, not "work remains".

@@ -17,7 +17,7 @@ export async function checkSpecializations(args: CommandArgs, backend: CliBacken
     if (resolved.isOk()) continue;
     if (resolved.error._tag === 'UnknownSpecialization') {
       const table = await backend.resolver.resolveAll();
-      const known = table.isOk() ? [...table.value.resolutions.keys()] : [];
+      const known = [...table.resolutions.keys()];
       const aliases = [...backend.resolver.catalog.aliasMap.keys()];
       return err(
         usageFailure(

@@ -3,7 +3,7 @@ export interface MaxLevelCacheEntry {
   readonly maxLevel: number;
   /** The repository that supplied the value. */
   readonly repository: string;
-  /** When the value was stored (clock milliseconds). */
+  /** When the value was stored (milliseconds since the epoch, from the resolver's `now`). */
   readonly storedAt: number;
 }
 
@@ -19,7 +19,7 @@ export interface MaxLevelCacheHit {
  * until they are evicted or deleted. Internal to the resolver; not part of the public API.
  *
  * ```ts
- * const cache = createMaxLevelCache({ ttlMs: 60_000, maxEntries: 1_000, clock: Date.now });
+ * const cache = createMaxLevelCache({ ttlMs: 60_000, maxEntries: 1_000, now: () => new Date() });
  * cache.set('INTERNSHIP', 3, 'postgres');
  * cache.get('INTERNSHIP'); // { entry: { maxLevel: 3, repository: 'postgres', storedAt }, fresh: true }
  * ```
@@ -37,9 +37,10 @@ export interface MaxLevelCache {
 export function createMaxLevelCache(options: {
   readonly ttlMs: number;
   readonly maxEntries: number;
-  readonly clock: () => number;
+  readonly now: () => Date;
 }): MaxLevelCache {
-  const { ttlMs, maxEntries, clock } = options;
+  const { ttlMs, maxEntries } = options;
+  const clock = () => options.now().getTime();
   // A Map iterates in insertion order: re-inserting on every use keeps the least recently used first.
   const entries = new Map<string, MaxLevelCacheEntry>();
 

@@ -58,9 +58,17 @@ export interface MaxLevelResolver {
   /**
    * Resolves many ids at once: the given ones, or every id the catalog and the repositories
    * know. Uses each repository's `findAll` when it has one (one call instead of one per id).
-   * Never fails as a whole: ids that cannot be resolved are listed in `unresolved`.
+   * Never fails as a whole, so it returns the table itself (not a `Result`): ids that cannot be
+   * resolved are listed in `unresolved` with their error, repository failures met on the way are
+   * on each resolution's `errors`.
+   *
+   * ```ts
+   * const table = await resolver.resolveAll(['INTERNSHIP', 'PLAYER']);
+   * table.maxLevelOf('INTERNSHIP'); // 3
+   * for (const [id, error] of table.unresolved) console.warn(id, error.message);
+   * ```
    */
-  resolveAll(specializationIds?: readonly string[]): ResultAsync<MaxLevelTable, never>;
+  resolveAll(specializationIds?: readonly string[]): Promise<MaxLevelTable>;
   /** Drops the cached value of one id (canonical or alias), or of every id. */
   invalidate(specializationId?: string): void;
 }

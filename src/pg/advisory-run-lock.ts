@@ -4,7 +4,7 @@ import { describeCause, runInProgress, type StoreError } from '../errors.js';
 import { pgStoreUnavailable } from './transient-errors.js';
 import { createLockTable } from '../_internal/lock-table.js';
 import type { UserId } from '../domain/records.js';
-import type { Logger } from '../sync/logger.js';
+import type { Logger } from '../logger.js';
 import { pairKeyId } from '../sync/pair-key.js';
 import { formatShard } from '../sync/shard.js';
 import type { RunLock, RunScope } from '../sync/sync-store.js';

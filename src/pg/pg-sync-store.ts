@@ -9,7 +9,7 @@ import { pgStoreUnavailable } from './transient-errors.js';
 import type { LegacyIdUsage } from '../sync/legacy-ids.js';
 import { parseWith } from '../_internal/zod.js';
 import type { WriteAction } from '../sync/action.js';
-import { SILENT_LOGGER, type Logger } from '../sync/logger.js';
+import { safeLogger, type Logger } from '../logger.js';
 import type { PairKey } from '../sync/pair-key.js';
 import { ShardSchema } from '../sync/shard.js';
 import type { SyncPair } from '../sync/pair.js';
@@ -145,7 +145,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
   const connection = toPgConnection(client);
   const mapping = requireMapping(options.mapping ?? LEVELSYNC_MAPPING);
   const name = options.name ?? (connection.kind === 'pglite' ? 'pglite' : 'postgres');
-  const logger = options.logger ?? SILENT_LOGGER;
+  const logger = safeLogger(options.logger);
   const defaultPageSize = positiveInteger(options.pageSize, DEFAULT_PAGE_SIZE, 'pageSize');
   const chunkSize = positiveInteger(options.chunkSize, DEFAULT_CHUNK_SIZE, 'chunkSize');
   const fetchOption = options.fetchSize === undefined ? undefined : positiveInteger(options.fetchSize, MIN_FETCH_SIZE, 'fetchSize');

@@ -1,6 +1,7 @@
 import { err, ok, ResultAsync } from 'neverthrow';
 import { emptyCounts } from '../_internal/counts.js';
 import type { StoreError } from '../errors.js';
+import { systemNow } from '../_internal/clock.js';
 import { DESYNC_KINDS, isInformational, type Desync, type DesyncKind } from './desync.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
 import { pairKeyId } from './pair-key.js';
@@ -40,9 +41,16 @@ export const HEALTH_THRESHOLDS = Object.freeze({ healthy: 99, degraded: 95 });
 /**
  * Computes a health report from the number of pairs and the desyncs found among them. Pure.
  * A pair is inconsistent when it has any desync other than a legacy id; orphans on both sides
- * count (the original system missed license-only orphans).
+ * count (the original system missed license-only orphans). A pure value function, so it returns
+ * no `Result`: a `now` that is not a function throws a `TypeError`.
  */
-export function healthReport(input: { readonly totalPairs: number; readonly desyncs: readonly Desync[]; readonly now?: Date }): HealthReport {
+export function healthReport(input: {
+  readonly totalPairs: number;
+  readonly desyncs: readonly Desync[];
+  /** The wall clock `checkedAt` is read from (default `() => new Date()`). (Replaces `now?: Date`.) */
+  readonly now?: () => Date;
+}): HealthReport {
+  if (input.now !== undefined && typeof input.now !== 'function') throw new TypeError('healthReport: now must be a function returning a Date');
   const byKind = emptyCounts(DESYNC_KINDS);
   const inconsistent = new Set<string>();
   for (const desync of input.desyncs) {
@@ -54,7 +62,7 @@ export function healthReport(input: { readonly totalPairs: number; readonly desy
   const rate = total === 0 ? 100 : Math.round((consistent / total) * 10_000) / 100;
   const status: HealthStatus = rate >= HEALTH_THRESHOLDS.healthy ? 'healthy' : rate >= HEALTH_THRESHOLDS.degraded ? 'degraded' : 'critical';
   return {
-    checkedAt: (input.now ?? new Date()).toISOString(),
+    checkedAt: (input.now ?? systemNow)().toISOString(),
     totalPairs: total,
     consistentPairs: consistent,
     inconsistentPairs: inconsistent.size,

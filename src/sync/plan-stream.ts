@@ -1,4 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
+import { readNow } from '../_internal/clock.js';
 import { createLineHasher } from '../_internal/stable-json.js';
 import { validationError, type PlanParseError, type StoreError, type ValidationError } from '../errors.js';
 import type { SyncAction } from './action.js';
@@ -91,6 +92,8 @@ export function createPlanStream(source: DesyncPageSource, options: CreatePlanSt
   const policyResult = resolvePolicy(options.policy ?? {});
   if (policyResult.isErr()) return err(policyResult.error);
   const policy = policyResult.value;
+  const createdAt = readNow(options.now, 'plan options');
+  if (createdAt.isErr()) return err(createdAt.error);
   const scan = isScanStream(source) ? source : undefined;
   const known: Record<string, PlannedMaxLevel> = {};
   if (scan) {
@@ -100,7 +103,7 @@ export function createPlanStream(source: DesyncPageSource, options: CreatePlanSt
   }
   const header: PlanHeader = {
     formatVersion: PLAN_FORMAT_VERSION,
-    createdAt: (options.now ?? new Date()).toISOString(),
+    createdAt: createdAt.value.toISOString(),
     policy,
     scope: options.scope ?? scan?.scope ?? {},
     aliases: Object.fromEntries([...(scan?.aliases ?? new Map<string, string>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),

@@ -1,6 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
 import type { UserId } from '../domain/records.js';
 import type { ValidationError } from '../errors.js';
+import { readNow } from '../_internal/clock.js';
 import { createLineHasher } from '../_internal/stable-json.js';
 import type { MaxLevelTable, ResolutionSource } from '../max-level/resolution.js';
 import type { ActionKind, ExpectedState, SyncAction } from './action.js';
@@ -65,8 +66,8 @@ export interface SyncPlan {
 /** Options of {@link createPlan}. */
 export interface CreatePlanOptions {
   readonly policy?: SyncPolicyInput;
-  /** Creation time (default: now). */
-  readonly now?: Date;
+  /** The wall clock the creation time is read from (default `() => new Date()`). (Replaces `now?: Date`.) */
+  readonly now?: () => Date;
   readonly scope?: PlanScope;
   /** The resolutions used for the diff, recorded in the plan for review. */
   readonly maxLevels?: MaxLevelTable;
@@ -104,6 +105,8 @@ export function createPlan(input: readonly Desync[] | PlanInput, options: Create
   const policyResult = resolvePolicy(options.policy ?? {});
   if (policyResult.isErr()) return err(policyResult.error);
   const policy = policyResult.value;
+  const createdAt = readNow(options.now, 'plan options');
+  if (createdAt.isErr()) return err(createdAt.error);
 
   const ordered = isSorted(desyncs) ? desyncs : [...desyncs].sort(comparePairKeys);
   const actions: SyncAction[] = [];
@@ -130,7 +133,7 @@ export function createPlan(input: readonly Desync[] | PlanInput, options: Create
 
   const body = {
     formatVersion: PLAN_FORMAT_VERSION,
-    createdAt: (options.now ?? new Date()).toISOString(),
+    createdAt: createdAt.value.toISOString(),
     policy,
     scope,
     maxLevels,

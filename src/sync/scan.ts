@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { Desync } from './desync.js';
 import { diffPair } from './diff.js';
 import { countLegacyIdUse, legacyIdSummary, mergeLegacyIdUse, type LegacyIdSummary, type LegacyIdUsage } from './legacy-ids.js';
-import { SILENT_LOGGER, type Logger } from './logger.js';
+import { safeListener, safeLogger, type Logger } from '../logger.js';
 import type { PlanScope } from './plan.js';
 import { ShardSchema, type Shard } from './shard.js';
 import type { PairQuery, SyncStore } from './sync-store.js';
@@ -30,7 +30,7 @@ export interface ScanOptions {
    * a legacy id whose levels agree is in sync).
    */
   readonly listLegacy?: boolean;
-  /** Called after each page with the number of pairs read so far. */
+  /** Called after each page with the number of pairs read so far. A listener that throws is ignored (logged at warn). */
   readonly onProgress?: (progress: { readonly pairsRead: number; readonly desyncs: number }) => void;
   readonly logger?: Logger;
 }
@@ -129,7 +129,8 @@ export function openDesyncScan(store: SyncStore, options: ScanOptions): ResultAs
 
 async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output<typeof ScanOptionsSchema>): Promise<DesyncScanStream> {
   const { resolver } = options;
-  const logger = options.logger ?? SILENT_LOGGER;
+  const logger = safeLogger(options.logger);
+  const progressed = safeListener(options.onProgress, 'scan onProgress', logger);
   const catalog = resolver.catalog;
   const specializationIds = parsed.specializationIds ? [...new Set(parsed.specializationIds.map((id) => catalog.canonicalId(id)))] : undefined;
   const scope: PlanScope = {
@@ -138,8 +139,7 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
     ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count } } : {}),
   };
 
-  const bulk = await resolver.resolveAll(specializationIds);
-  const table = bulk.isOk() ? bulk.value : emptyTable();
+  const table = await resolver.resolveAll(specializationIds);
   const resolutions = new Map<string, Resolution>(table.resolutions);
   const unresolved = new Map(table.unresolved);
   const maxLevels = new Map<string, number>();
@@ -205,7 +205,7 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
       if (!summarize && aliases.size > 0) counted = mergeLegacyIdUse(counted, countLegacyIdUse(page.value, aliases));
       pairsRead += page.value.length;
       desyncCount += desyncs.length;
-      options.onProgress?.({ pairsRead, desyncs: desyncCount });
+      progressed({ pairsRead, desyncs: desyncCount });
       yield ok(desyncs);
     }
     const late: string[] = [];
@@ -262,8 +262,4 @@ function scanWarnings(
     if (seen.has(id)) warnings.push(`${error.message}: its pairs are flagged for review`);
   }
   return warnings;
-}
-
-function emptyTable(): MaxLevelTable {
-  return { resolutions: new Map(), unresolved: new Map(), maxLevelOf: () => undefined };
 }

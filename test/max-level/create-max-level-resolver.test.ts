@@ -53,7 +53,7 @@ describe('createMaxLevelResolver: where a value comes from', () => {
 
   it('answers from the cache while the value is fresh, naming the repository that supplied it', async () => {
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { INTERNSHIP: 3 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock: createFakeClock() });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: createFakeClock() });
 
     await resolver.resolve('INTERNSHIP');
     const second = (await resolver.resolve('internship'))._unsafeUnwrap();
@@ -65,7 +65,7 @@ describe('createMaxLevelResolver: where a value comes from', () => {
   it('answers from the stale cache when every repository fails, with the failures listed', async () => {
     const clock = createFakeClock();
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { LFA_COACH: 7 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: clock });
     await resolver.resolve('LFA_COACH');
 
     clock.advance(10 * MINUTE);
@@ -236,7 +236,7 @@ describe('createMaxLevelResolver: a failing repository', () => {
   it('is answered from the stale cache, then from the constants once the cache is invalidated', async () => {
     const clock = createFakeClock();
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { GANCUJU_PLAYER: 6 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: clock });
     expect((await resolver.resolve('GANCUJU_PLAYER'))._unsafeUnwrap()).toMatchObject({ maxLevel: 6, source: 'repository' });
 
     clock.advance(2 * MINUTE);
@@ -262,7 +262,7 @@ describe('createMaxLevelResolver: a failing repository', () => {
   it('is answered from the stale cache when its data is invalid, not just when it is down', async () => {
     const clock = createFakeClock();
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { LFA_COACH: 5 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: clock });
     await resolver.resolve('LFA_COACH');
 
     clock.advance(2 * MINUTE);
@@ -276,7 +276,7 @@ describe('createMaxLevelResolver: a failing repository', () => {
   it('an authoritative "not found" skips the stale cache and goes to the constants', async () => {
     const clock = createFakeClock();
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { LFA_COACH: 5, RETIRED_TRACK: 4 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: clock });
     await resolver.resolve('LFA_COACH');
     await resolver.resolve('RETIRED_TRACK');
 
@@ -376,7 +376,7 @@ describe('createMaxLevelResolver: cache', () => {
 
   it('shares one lookup between an alias and its canonical id asked concurrently', async () => {
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { GANCUJU_PLAYER: 8 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock: createFakeClock() });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: createFakeClock() });
 
     const [byAlias, byId] = await Promise.all([resolver.resolve('PLAYER'), resolver.resolve('GANCUJU_PLAYER')]);
 
@@ -397,7 +397,7 @@ describe('createMaxLevelResolver: cache', () => {
   it('serves the cache until the TTL passes, then asks the repository again', async () => {
     const clock = createFakeClock();
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { INTERNSHIP: 3 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock, cache: { ttlMs: MINUTE } });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: clock, cache: { ttlMs: MINUTE } });
     await resolver.resolve('INTERNSHIP');
     postgres.set('INTERNSHIP', 4);
 
@@ -413,7 +413,7 @@ describe('createMaxLevelResolver: cache', () => {
   it('has a default TTL of one minute', async () => {
     const clock = createFakeClock();
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { INTERNSHIP: 3 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: clock });
     await resolver.resolve('INTERNSHIP');
 
     clock.advance(59_999);
@@ -424,7 +424,7 @@ describe('createMaxLevelResolver: cache', () => {
 
   it('evicts the least recently used id when over maxEntries', async () => {
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { A_TRACK: 1, B_TRACK: 2, C_TRACK: 3 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock: createFakeClock(), cache: { maxEntries: 2 } });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: createFakeClock(), cache: { maxEntries: 2 } });
     await resolver.resolve('A_TRACK');
     await resolver.resolve('B_TRACK');
     await resolver.resolve('A_TRACK'); // A is now more recently used than B
@@ -440,7 +440,7 @@ describe('createMaxLevelResolver: cache', () => {
   it('an evicted id has no last known good value', async () => {
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { A_TRACK: 1, B_TRACK: 2 } });
     const clock = createFakeClock();
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock, cache: { maxEntries: 1 } });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: clock, cache: { maxEntries: 1 } });
     await resolver.resolve('A_TRACK');
     await resolver.resolve('B_TRACK'); // evicts A
 
@@ -453,7 +453,7 @@ describe('createMaxLevelResolver: cache', () => {
 
   it('invalidate(alias) drops the canonical entry; invalidate() drops every entry', async () => {
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { GANCUJU_PLAYER: 8, INTERNSHIP: 3 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock: createFakeClock() });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: createFakeClock() });
     await resolver.resolve('GANCUJU_PLAYER');
     await resolver.resolve('INTERNSHIP');
 
@@ -468,7 +468,7 @@ describe('createMaxLevelResolver: cache', () => {
 
   it('does not cache an answer that was under way when invalidate() was called', async () => {
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { INTERNSHIP: 3 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock: createFakeClock() });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: createFakeClock() });
 
     const underway = resolver.resolve('INTERNSHIP');
     resolver.invalidate('INTERNSHIP');
@@ -488,7 +488,7 @@ describe('createMaxLevelResolver: cache', () => {
 describe('createMaxLevelResolver: legacy aliases', () => {
   it('resolves PLAYER to GANCUJU_PLAYER and reports the alias (not yet deprecated)', async () => {
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { GANCUJU_PLAYER: 8 } });
-    const resolver = createMaxLevelResolver({ repositories: [postgres], clock: createFakeClock('2026-05-18T23:59:59Z') });
+    const resolver = createMaxLevelResolver({ repositories: [postgres], now: createFakeClock('2026-05-18T23:59:59Z') });
 
     const resolution = (await resolver.resolve('player'))._unsafeUnwrap();
 
@@ -502,7 +502,7 @@ describe('createMaxLevelResolver: legacy aliases', () => {
   });
 
   it('reports a deprecated alias after its date and still resolves it by default', async () => {
-    const resolver = createMaxLevelResolver({ repositories: [], clock: createFakeClock('2026-05-19T00:00:00Z') });
+    const resolver = createMaxLevelResolver({ repositories: [], now: createFakeClock('2026-05-19T00:00:00Z') });
 
     const resolution = (await resolver.resolve('COACH'))._unsafeUnwrap();
 
@@ -518,7 +518,7 @@ describe('createMaxLevelResolver: legacy aliases', () => {
     const postgres = createInMemoryMaxLevelRepository({ name: 'postgres', values: { GANCUJU_PLAYER: 8 } });
     const resolver = createMaxLevelResolver({
       repositories: [postgres],
-      clock: createFakeClock('2026-05-19T00:00:00Z'),
+      now: createFakeClock('2026-05-19T00:00:00Z'),
       refuseDeprecatedAliases: true,
     });
 
@@ -538,7 +538,7 @@ describe('createMaxLevelResolver: legacy aliases', () => {
   it('with refuseDeprecatedAliases, still accepts an alias before its date', async () => {
     const resolver = createMaxLevelResolver({
       repositories: [],
-      clock: createFakeClock('2026-05-18T12:00:00Z'),
+      now: createFakeClock('2026-05-18T12:00:00Z'),
       refuseDeprecatedAliases: true,
     });
 

@@ -1,13 +1,13 @@
 /** A clock tests move by hand: resolver TTLs and alias deprecation dates never need a real wait. */
 export interface FakeClock {
-  (): number;
+  (): Date;
   advance(ms: number): void;
   set(iso: string): void;
 }
 
 export function createFakeClock(iso = '2026-01-15T12:00:00.000Z'): FakeClock {
   let now = Date.parse(iso);
-  const clock = (() => now) as FakeClock;
+  const clock = (() => new Date(now)) as FakeClock;
   clock.advance = (ms) => {
     now += ms;
   };

@@ -95,7 +95,7 @@ describe('createMaxLevelResolver (property)', () => {
           name: `repo${index}`,
           findMaxLevel: (id: string) => repositoryAnswering(`repo${index}`, answers[index] ?? { kind: 'none' }).findMaxLevel(id),
         }));
-        const resolver = createMaxLevelResolver({ repositories, fallback: false, clock: () => now });
+        const resolver = createMaxLevelResolver({ repositories, fallback: false, now: () => new Date(now) });
         await resolver.resolve('SOME_TRACK');
 
         now += 120_000;

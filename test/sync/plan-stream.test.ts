@@ -38,7 +38,7 @@ function mixed(n = 40): InMemorySyncStore {
 
 async function streamFor(s: SyncStore, pageSize = 7): Promise<PlanStream> {
   const scan = (await openDesyncScan(s, { resolver: testResolver(), pageSize }))._unsafeUnwrap();
-  return createPlanStream(scan, { now: NOW })._unsafeUnwrap();
+  return createPlanStream(scan, { now: () => NOW })._unsafeUnwrap();
 }
 
 /** A plan file's text from a plan stream (what `levelsync plan --out` writes). */
@@ -60,7 +60,7 @@ describe('streamed plans', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 25 }), async (users, pageSize) => {
         const s = mixed(users);
-        const inMemory = createPlan((await scanDesyncs(s, { resolver: testResolver() }))._unsafeUnwrap(), { now: NOW })._unsafeUnwrap();
+        const inMemory = createPlan((await scanDesyncs(s, { resolver: testResolver() }))._unsafeUnwrap(), { now: () => NOW })._unsafeUnwrap();
         const streamed = (await collectPlan(await streamFor(s, pageSize)))._unsafeUnwrap();
         expect(streamed).toEqual(inMemory);
         expect(planFingerprint(streamed)).toBe(streamed.fingerprint);
@@ -71,7 +71,7 @@ describe('streamed plans', () => {
 
   it('round-trips through a plan file: header line, one action per line, trailer line; same plan, same fingerprint', async () => {
     const s = mixed();
-    const inMemory = createPlan((await scanDesyncs(s, { resolver: testResolver() }))._unsafeUnwrap(), { now: NOW })._unsafeUnwrap();
+    const inMemory = createPlan((await scanDesyncs(s, { resolver: testResolver() }))._unsafeUnwrap(), { now: () => NOW })._unsafeUnwrap();
     const text = await fileText(await streamFor(s));
     const lines = text.trimEnd().split('\n');
     expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'header', formatVersion: 2, createdAt: NOW.toISOString() });
@@ -121,7 +121,7 @@ describe('streamed plans', () => {
   });
 
   it('refuses version 1 plans (one JSON document) with the way to re-plan', async () => {
-    const plan = createPlan((await scanDesyncs(mixed(5), { resolver: testResolver() }))._unsafeUnwrap(), { now: NOW })._unsafeUnwrap();
+    const plan = createPlan((await scanDesyncs(mixed(5), { resolver: testResolver() }))._unsafeUnwrap(), { now: () => NOW })._unsafeUnwrap();
     const v1 = JSON.stringify({ ...plan, formatVersion: 1 }, null, 2);
     const error = parsePlan(v1)._unsafeUnwrapErr();
     expect(error._tag).toBe('UnsupportedPlanVersion');

@@ -6,7 +6,7 @@ const NOW = new Date('2026-11-25T12:00:00.000Z');
 const p = (specializationId: string, level: number | null, xp = 0) => ({ specializationId, level, xp, sessions: 0 });
 const l = (specializationId: string, level: number | null, maxAchievedLevel: number | null = level) => ({ specializationId, level, maxAchievedLevel });
 const desyncsOf = (...pairs: SyncPair[]): Desync[] => diff(pairs, { maxLevelOf: max });
-const plan = (desyncs: Desync[], policy = {}): SyncPlan => createPlan(desyncs, { policy, now: NOW })._unsafeUnwrap();
+const plan = (desyncs: Desync[], policy = {}): SyncPlan => createPlan(desyncs, { policy, now: () => NOW })._unsafeUnwrap();
 const one = (userId: number, spec: string, progress: ReturnType<typeof p>[], licenses: ReturnType<typeof l>[]): SyncPair => ({
   userId,
   specializationId: spec,
@@ -102,7 +102,7 @@ describe('createPlan', () => {
 
   it('turns a scan\'s legacy-id summary into one warning per stored id, with pairs and rows counted apart', () => {
     const legacyIds = [{ storedId: 'PLAYER', canonicalId: 'GANCUJU_PLAYER', progressRows: 1_990, licenseRows: 1_938, pairs: 2_004, deprecatedAfter: '2026-05-18' }];
-    const made = createPlan({ desyncs: [], legacyIds }, { now: NOW })._unsafeUnwrap();
+    const made = createPlan({ desyncs: [], legacyIds }, { now: () => NOW })._unsafeUnwrap();
     expect(made.warnings).toEqual([
       'Legacy id PLAYER → GANCUJU_PLAYER: 2004 pair(s) with 1990 progress row(s) and 1938 license row(s) stored under PLAYER (deprecated after 2026-05-18); migrate them when convenient (no repair needs it)',
     ]);

@@ -24,7 +24,7 @@ async function maxLevelWith(ctx: CommandContext, backend: CliBackend, id: string
   if (resolved.isErr()) {
     if (resolved.error._tag === 'UnknownSpecialization') {
       const table = await backend.resolver.resolveAll();
-      const known = table.isOk() ? [...table.value.resolutions.keys()].join(', ') : '';
+      const known = [...table.resolutions.keys()].join(', ');
       return err(usageFailure(`${resolved.error.message}${known !== '' ? `; known ids: ${known}` : ''}`));
     }
     return err(usageFailure(resolved.error.message));

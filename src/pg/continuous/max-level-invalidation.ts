@@ -1,6 +1,6 @@
 import { describeCause } from '../../errors.js';
 import type { MaxLevelResolver } from '../../max-level/resolution.js';
-import { SILENT_LOGGER, type Logger } from '../../sync/logger.js';
+import { safeLogger, type Logger } from '../../logger.js';
 import { MAX_LEVEL_CHANNEL } from './capture-ddl.js';
 
 /**
@@ -84,7 +84,7 @@ export interface MaxLevelInvalidation {
  * ```
  */
 export function createPgMaxLevelInvalidation(source: ListenSource, options: MaxLevelInvalidationOptions): MaxLevelInvalidation {
-  const logger = options.logger ?? SILENT_LOGGER;
+  const logger = safeLogger(options.logger);
   const firstDelay = options.reconnectMs ?? 500;
   let closed = false;
   let connected = false;

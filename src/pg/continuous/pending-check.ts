@@ -99,7 +99,7 @@ export function checkPending(client: PgConnectionInput, options: CheckPendingOpt
       const lag: ChangeLag = { pending: read.value.pending, oldestMs: read.value.oldestMs };
       const pairs = read.value.pairs.sort(comparePairKeys);
       const ids = [...new Set(pairs.map((p) => p.specializationId))];
-      const table = (await options.resolver.resolveAll(ids))._unsafeUnwrap();
+      const table = await options.resolver.resolveAll(ids);
       const maxLevels = new Map<string, number>();
       for (const id of ids) {
         const max = table.maxLevelOf(id);

@@ -6,7 +6,7 @@ import type { MaxLevelResolver, MaxLevelTable } from '../../max-level/resolution
 import { isWriteAction, type WriteAction } from '../../sync/action.js';
 import { applyPlan } from '../../sync/apply.js';
 import { diffPair } from '../../sync/diff.js';
-import { SILENT_LOGGER, type Logger } from '../../sync/logger.js';
+import { safeLogger, type Logger } from '../../logger.js';
 import { pairKeyId, type PairKey } from '../../sync/pair-key.js';
 import { createPlan, planPair } from '../../sync/plan.js';
 import { policyFor, resolvePolicy, type SyncPolicy, type SyncPolicyInput } from '../../sync/policy.js';
@@ -161,7 +161,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
   const maxPoll = Math.max(minPoll, positive(options.maxPollMs, DEFAULTS.maxPollMs, 'maxPollMs'));
   const resyncEvery = options.resyncIntervalMs ?? DEFAULTS.resyncIntervalMs;
   const lagEvery = options.lagIntervalMs ?? DEFAULTS.lagIntervalMs;
-  const logger = options.logger ?? SILENT_LOGGER;
+  const logger = safeLogger(options.logger);
   const emit = (event: ReconcilerEvent) => {
     try {
       options.onEvent?.(event);
@@ -250,7 +250,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
           }
           const pairs = await readPairsOf(run, mapping, [...keys.values()], catalog.aliasMap);
           if (pairs.isErr()) throw pairs.error;
-          const maxLevels = await maxLevelsOf(table._unsafeUnwrap(), pairs.value.map((p) => p.specializationId));
+          const maxLevels = await maxLevelsOf(table, pairs.value.map((p) => p.specializationId));
           const writes: WriteAction[] = [];
           let flagged = 0;
           for (const pair of pairs.value) {
