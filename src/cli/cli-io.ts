@@ -1,4 +1,4 @@
-import { redactSecrets } from '../index.js';
+import { redactSecrets } from '../errors.js';
 
 /** A stream the command writes to. `isTTY` decides colours and progress bars. */
 export interface CliStream {

@@ -1,4 +1,6 @@
-import { DESYNC_KINDS, describeCause, describeLegacyIdSummary, isInformational, type Desync, type DesyncKind, type LegacyIdSummary } from '../index.js';
+import { describeCause, isInformational, type Desync, type DesyncKind } from '../index.js';
+import { DESYNC_KINDS } from '../sync/desync.js';
+import { describeLegacyIdSummary, type LegacyIdSummary } from '../sync/legacy-ids.js';
 
 /** Left-aligned columns, two spaces apart; columns listed in `right` are right-aligned. */
 export function formatTable(rows: readonly (readonly string[])[], options: { readonly right?: readonly number[]; readonly indent?: string } = {}): string[] {

@@ -1,6 +1,7 @@
 import { errAsync, okAsync } from 'neverthrow';
 import { describe, expect, it, vi } from 'vitest';
-import { createMaxLevelResolver, defineCatalog, type MaxLevelRepository, repositoryUnavailable } from 'levelsync';
+import { createMaxLevelResolver, defineCatalog, type MaxLevelRepository } from 'levelsync';
+import { repositoryUnavailable } from '../../src/errors.js';
 import { createInMemoryMaxLevelRepository } from 'levelsync/testing';
 import { createFakeClock } from './fake-clock.js';
 

@@ -1,7 +1,8 @@
 import { errAsync, okAsync } from 'neverthrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMaxLevelResolver, type MaxLevelRepository, repositoryUnavailable } from 'levelsync';
+import { createMaxLevelResolver, type MaxLevelRepository } from 'levelsync';
+import { repositoryUnavailable } from '../../src/errors.js';
 
 type Outcome =
   | { kind: 'value'; maxLevel: number }

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   applyPlan,
-  collectPlan,
   createPlan,
   createPlanStream,
   encodePlanLines,
@@ -11,10 +10,11 @@ import {
   planFingerprint,
   readPlanLines,
   scanDesyncs,
-  storeUnavailable,
   type PlanStream,
   type SyncStore,
 } from 'levelsync';
+import { storeUnavailable } from '../../src/errors.js';
+import { collectPlan } from '../../src/sync/plan-stream.js';
 import type { InMemorySyncStore } from 'levelsync/testing';
 import { store, testResolver } from './fixtures.js';
 
