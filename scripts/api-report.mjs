@@ -22,13 +22,38 @@ export const ENTRY_POINTS = [
   { specifier: 'levelsync/testing', source: 'src/testing/index.ts', report: 'api/levelsync-testing.api.txt' },
 ];
 
-const FORMAT =
-  ts.TypeFormatFlags.NoTruncation |
-  ts.TypeFormatFlags.UseSingleQuotesForStringLiteralType |
-  ts.TypeFormatFlags.WriteArrowStyleSignature |
-  ts.TypeFormatFlags.UseAliasDefinedOutsideCurrentScope;
+const NODE_FLAGS =
+  ts.NodeBuilderFlags.NoTruncation |
+  ts.NodeBuilderFlags.UseSingleQuotesForStringLiteralType |
+  ts.NodeBuilderFlags.UseAliasDefinedOutsideCurrentScope |
+  ts.NodeBuilderFlags.IgnoreErrors;
 
-/** Rewrites what could depend on the machine: absolute paths in `import("…")` types. */
+const printer = ts.createPrinter({ removeComments: true, omitTrailingSemicolon: true });
+const scratch = ts.createSourceFile('api-report.ts', '', ts.ScriptTarget.Latest);
+
+/**
+ * Prints a node the compiler built, with the members of every union sorted: the checker orders
+ * a union by type creation order, which depends on what was checked first, so without sorting an
+ * unrelated change could reorder `A | B` in the report.
+ */
+function print(node) {
+  const text = (n) => printer.printNode(ts.EmitHint.Unspecified, n, scratch);
+  const sortUnions = (context) => {
+    const visit = (n) => {
+      const visited = ts.visitEachChild(n, visit, context);
+      if (!ts.isUnionTypeNode(visited)) return visited;
+      const sorted = [...visited.types].sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
+      return context.factory.updateUnionTypeNode(visited, context.factory.createNodeArray(sorted));
+    };
+    return (root) => ts.visitNode(root, visit);
+  };
+  const result = ts.transform(node, [sortUnions]);
+  const out = text(result.transformed[0]);
+  result.dispose();
+  return portable(out);
+}
+
+/** Rewrites what could depend on the machine (absolute paths in `import("…")` types), normalises whitespace. */
 function portable(text) {
   return text
     .replace(/import\("([^"]*)"\)/g, (_, path) => {
@@ -42,7 +67,24 @@ function portable(text) {
       return `import("${rel}")`;
     })
     .replace(/\s+/g, ' ')
+    .replace(/\(\s+/g, '(')
+    .replace(/\s+\)/g, ')')
+    .replace(/;\s*}/g, '; }')
     .trim();
+}
+
+function typeText(checker, type, at, extra = 0) {
+  const node = checker.typeToTypeNode(type, at, NODE_FLAGS | extra);
+  return node ? print(node) : portable(checker.typeToString(type, at, ts.TypeFormatFlags.NoTruncation));
+}
+
+/** `<T>(a: A, b?: B): R` for a signature, unions sorted. */
+function signatureText(checker, signature, at) {
+  const declaration = checker.signatureToSignatureDeclaration(signature, ts.SyntaxKind.MethodSignature, at, NODE_FLAGS);
+  if (!declaration) return portable(checker.signatureToString(signature, at));
+  const typeParameters = declaration.typeParameters?.length ? `<${declaration.typeParameters.map(print).join(', ')}>` : '';
+  const parameters = declaration.parameters.map(print).join(', ');
+  return `${typeParameters}(${parameters}): ${declaration.type ? print(declaration.type) : 'void'}`;
 }
 
 function kindOf(symbol) {
@@ -56,11 +98,10 @@ function kindOf(symbol) {
   return 'other';
 }
 
-function typeParameters(checker, symbol, at) {
-  const declaration = symbol.declarations?.[0];
-  const params = declaration && 'typeParameters' in declaration ? declaration.typeParameters : undefined;
-  if (!params || params.length === 0) return '';
-  return `<${params.map((p) => p.getText()).join(', ')}>`;
+function typeParameters(symbol) {
+  const declaration = symbol.declarations?.find((d) => 'typeParameters' in d && d.typeParameters?.length);
+  if (!declaration) return '';
+  return `<${declaration.typeParameters.map((p) => portable(p.getText())).join(', ')}>`;
 }
 
 /** Members of an interface or class instance type, one per line, in declaration order. */
@@ -70,21 +111,21 @@ function members(checker, type, at) {
     const declaration = property.valueDeclaration ?? property.declarations?.[0];
     const modifiers = declaration ? ts.getCombinedModifierFlags(declaration) : 0;
     if (modifiers & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
-    if (property.name.startsWith('#')) continue;
+    if (property.name.startsWith('#') || property.name.startsWith('__@')) continue;
     const readonly = modifiers & ts.ModifierFlags.Readonly ? 'readonly ' : '';
     const optional = property.flags & ts.SymbolFlags.Optional ? '?' : '';
     const propertyType = checker.getTypeOfSymbolAtLocation(property, declaration ?? at);
     if (property.flags & ts.SymbolFlags.Method) {
-      for (const signature of propertyType.getCallSignatures()) lines.push(`${property.name}${optional}${checker.signatureToString(signature, at, FORMAT & ~ts.TypeFormatFlags.WriteArrowStyleSignature)}`);
+      for (const signature of propertyType.getCallSignatures()) lines.push(`${property.name}${optional}${signatureText(checker, signature, at)}`);
     } else {
-      lines.push(`${readonly}${property.name}${optional}: ${checker.typeToString(propertyType, at, FORMAT)}`);
+      lines.push(`${readonly}${property.name}${optional}: ${typeText(checker, propertyType, at)}`);
     }
   }
-  for (const signature of type.getCallSignatures()) lines.push(checker.signatureToString(signature, at, FORMAT & ~ts.TypeFormatFlags.WriteArrowStyleSignature));
+  for (const signature of type.getCallSignatures()) lines.push(signatureText(checker, signature, at));
   for (const info of checker.getIndexInfosOfType(type)) {
-    lines.push(`${info.isReadonly ? 'readonly ' : ''}[key: ${checker.typeToString(info.keyType, at, FORMAT)}]: ${checker.typeToString(info.type, at, FORMAT)}`);
+    lines.push(`${info.isReadonly ? 'readonly ' : ''}[key: ${typeText(checker, info.keyType, at)}]: ${typeText(checker, info.type, at)}`);
   }
-  return lines.map((line) => `  ${portable(line)}`);
+  return lines.map((line) => `  ${line}`);
 }
 
 function describe(checker, name, exported, at) {
@@ -94,31 +135,31 @@ function describe(checker, name, exported, at) {
   switch (kind) {
     case 'function': {
       const type = checker.getTypeOfSymbolAtLocation(symbol, at);
-      for (const signature of type.getCallSignatures()) out.push(`function ${name}${portable(checker.signatureToString(signature, at, FORMAT & ~ts.TypeFormatFlags.WriteArrowStyleSignature))}`);
+      for (const signature of type.getCallSignatures()) out.push(`function ${name}${signatureText(checker, signature, at)}`);
       break;
     }
     case 'const': {
       const type = checker.getTypeOfSymbolAtLocation(symbol, at);
-      out.push(`const ${name}: ${portable(checker.typeToString(type, at, FORMAT))}`);
+      out.push(`const ${name}: ${typeText(checker, type, at)}`);
       break;
     }
     case 'type': {
       const type = checker.getDeclaredTypeOfSymbol(symbol);
-      out.push(`type ${name}${typeParameters(checker, symbol, at)} = ${portable(checker.typeToString(type, at, FORMAT | ts.TypeFormatFlags.InTypeAlias))}`);
+      out.push(`type ${name}${typeParameters(symbol)} = ${typeText(checker, type, at, ts.NodeBuilderFlags.InTypeAlias)}`);
       break;
     }
     case 'interface': {
       const type = checker.getDeclaredTypeOfSymbol(symbol);
-      const bases = (type.getBaseTypes?.() ?? []).map((t) => portable(checker.typeToString(t, at, FORMAT)));
-      out.push(`interface ${name}${typeParameters(checker, symbol, at)}${bases.length ? ` extends ${bases.join(', ')}` : ''} {`, ...members(checker, type, at), '}');
+      const bases = (type.getBaseTypes?.() ?? []).map((t) => typeText(checker, t, at));
+      out.push(`interface ${name}${typeParameters(symbol)}${bases.length ? ` extends ${bases.join(', ')}` : ''} {`, ...members(checker, type, at), '}');
       break;
     }
     case 'class': {
       const staticType = checker.getTypeOfSymbolAtLocation(symbol, at);
       const instance = checker.getDeclaredTypeOfSymbol(symbol);
-      out.push(`class ${name}${typeParameters(checker, symbol, at)} {`);
+      out.push(`class ${name}${typeParameters(symbol)} {`);
       for (const signature of staticType.getConstructSignatures()) {
-        out.push(`  constructor${portable(checker.signatureToString(signature, at, FORMAT & ~ts.TypeFormatFlags.WriteArrowStyleSignature)).replace(/: [^:]*$/, '')}`);
+        out.push(`  constructor${signatureText(checker, signature, at).replace(/: [^:]*$/, '')}`);
       }
       out.push(...members(checker, instance, at), '}');
       break;
