@@ -107,8 +107,8 @@ type RowsAnswer = Result<ReadonlyMap<string, MaxLevelRecord>, RepositoryUnavaila
  * const resolver = createMaxLevelResolver({ repositories: [createPgMaxLevelRepository(pool)] });
  * const result = await resolver.resolve('PLAYER');
  * // ok({ specializationId: 'GANCUJU_PLAYER', requestedId: 'PLAYER', maxLevel: 8, source: 'repository', … })
- * const table = (await resolver.resolveAll())._unsafeUnwrap();
- * table.maxLevelOf('INTERNSHIP'); // 3
+ * const table = await resolver.resolveAll();
+ * if (table.isOk()) table.value.maxLevelOf('INTERNSHIP'); // 3
  * ```
  */
 export function createMaxLevelResolver(options: MaxLevelResolverOptions): MaxLevelResolver {
