@@ -6,9 +6,10 @@
 // internal. The surface is recorded in api/levelsync.api.txt and checked by a test: after a
 // deliberate change, run `npm run api:update`.
 
-// Errors: narrow on `_tag` (every member of `LevelsyncError` has one).
-export type { AdvancementRejected, LevelsyncError, ResolveError, StoreError, ValidationError } from './errors.js';
-export { describeCause } from './errors.js';
+// Errors: narrow on `_tag` (every member of `LevelsyncError` has one). A repository or a store
+// you implement fails with `repositoryUnavailable(...)` or `storeUnavailable(...)`.
+export type { AdvancementRejected, LevelsyncError, RepositoryUnavailable, ResolveError, StoreError, StoreUnavailable, ValidationError } from './errors.js';
+export { describeCause, repositoryUnavailable, storeUnavailable } from './errors.js';
 
 // Domain: specializations, catalogs, users and the level rules.
 export { SpecializationIdSchema } from './domain/specialization-id.js';
@@ -29,7 +30,7 @@ export type { MaxLevelResolver, Resolution } from './max-level/resolution.js';
 
 // Sync engine: scan and diff.
 export { comparePairKeys } from './sync/pair.js';
-export type { LicenseState, ProgressState, SyncPair } from './sync/pair.js';
+export type { SyncPair } from './sync/pair.js';
 export { shardOf } from './sync/shard.js';
 export type { Shard } from './sync/shard.js';
 export { isInformational } from './sync/desync.js';
@@ -57,8 +58,8 @@ export type { ApplyOptions, ApplyReport } from './sync/apply.js';
 export type { ActionStatus, SyncEvent } from './sync/events.js';
 export { syncPair } from './sync/sync-pair.js';
 export type { SyncPairOptions, SyncPairReport } from './sync/sync-pair.js';
-export { checkHealth, healthReport } from './sync/health.js';
-export type { HealthCheck, HealthReport, HealthStatus } from './sync/health.js';
+export { checkHealth } from './sync/health.js';
+export type { HealthCheck, HealthStatus } from './sync/health.js';
 export type { Logger } from './sync/logger.js';
 
 // The SyncStore port: what a store implements.

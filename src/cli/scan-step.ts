@@ -1,6 +1,5 @@
 import { err, ok, type Result } from 'neverthrow';
-import { openDesyncScan, scanDesyncs, type DesyncScan, type StoreError, type SyncPair, type SyncStore } from '../index.js';
-import { storeUnavailable } from '../errors.js';
+import { openDesyncScan, scanDesyncs, storeUnavailable, type DesyncScan, type StoreError, type SyncPair, type SyncStore } from '../index.js';
 import type { PlanScope } from '../sync/plan.js';
 import type { DesyncScanStream } from '../sync/scan.js';
 import { Interrupted } from './cli-failure.js';

@@ -1,7 +1,6 @@
 import { errAsync, okAsync } from 'neverthrow';
 import { describe, expect, it, vi } from 'vitest';
-import { createMaxLevelResolver, defineCatalog, type MaxLevelRepository } from 'levelsync';
-import { repositoryUnavailable } from '../../src/errors.js';
+import { createMaxLevelResolver, defineCatalog, type MaxLevelRepository, repositoryUnavailable } from 'levelsync';
 import { createInMemoryMaxLevelRepository } from 'levelsync/testing';
 import { createFakeClock } from './fake-clock.js';
 

@@ -1,8 +1,7 @@
 import { errAsync, okAsync } from 'neverthrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMaxLevelResolver, type MaxLevelRepository } from 'levelsync';
-import { repositoryUnavailable } from '../../src/errors.js';
+import { createMaxLevelResolver, type MaxLevelRepository, repositoryUnavailable } from 'levelsync';
 
 type Outcome =
   | { kind: 'value'; maxLevel: number }

@@ -10,10 +10,10 @@ import {
   planFingerprint,
   readPlanLines,
   scanDesyncs,
+  storeUnavailable,
   type PlanStream,
   type SyncStore,
 } from 'levelsync';
-import { storeUnavailable } from '../../src/errors.js';
 import { collectPlan } from '../../src/sync/plan-stream.js';
 import type { InMemorySyncStore } from 'levelsync/testing';
 import { store, testResolver } from './fixtures.js';

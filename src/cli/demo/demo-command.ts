@@ -4,13 +4,12 @@ import { err, ok, type Result } from 'neverthrow';
 import {
   createMaxLevelResolver,
   createPlan,
-  healthReport,
   renderPlan,
   type DesyncKind,
   type DesyncScan,
-  type HealthReport,
   type SyncPlan,
 } from '../../index.js';
+import { healthReport, type HealthReport } from '../../sync/health.js';
 import { createPgMapping, createPgMaxLevelRepository, createPgSyncStore, ORIGINAL_SYSTEM_MAPPING, pglite, pgPool, type PgConnection } from '../../pg/index.js';
 import { applyExitCode, applyStep, printApplyReport } from '../apply-step.js';
 import type { CliBackend, CommandContext } from '../cli-backend.js';

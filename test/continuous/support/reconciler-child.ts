@@ -4,8 +4,7 @@
 import { writeSync } from 'node:fs';
 import { okAsync } from 'neverthrow';
 import pg from 'pg';
-import { createMaxLevelResolver, type MaxLevelRecord } from '../../../src/index.js';
-import type { RepositoryUnavailable } from '../../../src/errors.js';
+import { createMaxLevelResolver, type MaxLevelRecord, type RepositoryUnavailable } from '../../../src/index.js';
 import { createPgMapping, createReconciler, ORIGINAL_SYSTEM_MAPPING } from '../../../src/pg/index.js';
 
 const [url, schema, mode] = process.argv.slice(2);
