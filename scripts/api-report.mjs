@@ -6,6 +6,7 @@
 //
 //   npm run api:update        rewrite api/*.api.txt from the sources
 //   node scripts/api-report.mjs --check   exit 1 (with a diff) when api/ is out of date
+//   node scripts/api-report.mjs --count   how many names each entry point exports
 //
 // The output is deterministic: names sorted, whitespace normalised, no absolute path.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -260,7 +261,7 @@ export function lineDiff(before, after, context = 2) {
 
 function readOr(path, fallback) {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8').replace(/\r\n/g, '\n');
   } catch {
     return fallback;
   }
@@ -268,8 +269,8 @@ function readOr(path, fallback) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
-  const reports = apiReports();
   if (args.includes('--check')) {
+    const reports = apiReports();
     let stale = 0;
     for (const report of reports) {
       const committed = readOr(join(root, report.report), '');
@@ -287,7 +288,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       console.log(`${entry.specifier}: ${names.length} names (${values} values, ${names.length - values} types)`);
     }
   } else {
-    for (const report of reports) {
+    for (const report of apiReports()) {
       mkdirSync(dirname(join(root, report.report)), { recursive: true });
       writeFileSync(join(root, report.report), report.text);
       console.log(`wrote ${report.report}`);

@@ -19,7 +19,7 @@ describe('the API report', () => {
 
   for (const entry of ENTRY_POINTS) {
     it(`${entry.report} matches the surface of ${entry.specifier} (else: npm run api:update)`, () => {
-      const committed = readFileSync(join(root, entry.report), 'utf8');
+      const committed = readFileSync(join(root, entry.report), 'utf8').replace(/\r\n/g, '\n');
       const current = apiReport(program, entry);
       if (current !== committed) {
         expect.fail(`${entry.report} is out of date (- committed, + sources). Run \`npm run api:update\` and commit api/ if the change is intended.\n${lineDiff(committed, current)}`);
