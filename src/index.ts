@@ -1,120 +1,68 @@
 // levelsync: the core. Pure rules, the max-level resolver and the sync engine; no I/O of its own.
 // PostgreSQL adapters live in `levelsync/pg`, in-memory implementations and conformance suites
 // in `levelsync/testing`.
+//
+// Every name here is one a user calls, implements or narrows on; the rest of the core is
+// internal. The surface is recorded in api/levelsync.api.txt and checked by a test: after a
+// deliberate change, run `npm run api:update`.
 
-// Errors
-export type {
-  AdvancementRejected,
-  AdvancementRejectionReason,
-  DeprecatedSpecializationId,
-  InvalidMaxLevel,
-  LevelsyncError,
-  LevelsyncErrorTag,
-  PlanFingerprintMismatch,
-  PlanParseError,
-  RepositoryUnavailable,
-  ResolveError,
-  RunInProgress,
-  StoreError,
-  StoreUnavailable,
-  UnknownSpecialization,
-  UnsupportedPlanVersion,
-  ValidationError,
-  ValidationIssue,
-} from './errors.js';
-export { describeCause, repositoryUnavailable, runInProgress, storeUnavailable, validationError } from './errors.js';
-export { redactSecrets } from './_internal/redact-secrets.js';
+// Errors: narrow on `_tag` (every member of `LevelsyncError` has one). A repository or a store
+// you implement fails with `repositoryUnavailable(...)` or `storeUnavailable(...)`.
+export type { AdvancementRejected, LevelsyncError, RepositoryUnavailable, ResolveError, StoreError, StoreUnavailable, ValidationError } from './errors.js';
+export { describeCause, repositoryUnavailable, storeUnavailable } from './errors.js';
 
-// Domain
-export { SPECIALIZATION_ID_PATTERN, SpecializationIdSchema, parseSpecializationId } from './domain/specialization-id.js';
-export type { SpecializationId } from './domain/specialization-id.js';
-export { LevelSchema, MaxLevelSchema, isLevel, isLevelWithin } from './domain/level.js';
-export type { Level } from './domain/level.js';
-export {
-  LevelDefinitionSchema,
-  LevelThresholdsSchema,
-  SpecializationAliasSchema,
-  SpecializationSchema,
-  parseSpecialization,
-} from './domain/specialization.js';
-export type { LevelDefinition, LevelThresholds, Specialization, SpecializationAlias, SpecializationInput } from './domain/specialization.js';
-export { createCatalog, defineCatalog, isAliasDeprecated } from './domain/catalog.js';
-export type { CanonicalIdLookup, Catalog } from './domain/catalog.js';
-export { DEFAULT_CATALOG, DEFAULT_FALLBACK_MAX_LEVELS, DEFAULT_SPECIALIZATIONS } from './domain/default-catalog.js';
-export { LicenseProgressionSchema, LicenseRecordSchema, ProgressRecordSchema, UserIdSchema, userIdForKind } from './domain/records.js';
-export type { LicenseProgression, LicenseRecord, ProgressRecord, UserId, UserIdKind } from './domain/records.js';
-export { applyProgressGain, meetsThresholds, validateAdvancement } from './domain/rules.js';
-export type { AdvancementRequest, ProgressGain, ProgressLevelUp, ProgressTotals } from './domain/rules.js';
+// Domain: specializations, catalogs, users and the level rules.
+export { SpecializationIdSchema } from './domain/specialization-id.js';
+export type { LevelDefinition, Specialization, SpecializationInput } from './domain/specialization.js';
+export { createCatalog, defineCatalog } from './domain/catalog.js';
+export type { Catalog } from './domain/catalog.js';
+export { DEFAULT_CATALOG } from './domain/default-catalog.js';
+export { userIdForKind } from './domain/records.js';
+export type { UserId } from './domain/records.js';
+export { applyProgressGain, validateAdvancement } from './domain/rules.js';
+export type { ProgressGain, ProgressLevelUp, ProgressTotals } from './domain/rules.js';
 
-// Max-level resolution
+// Max-level resolution, and its port.
 export type { MaxLevelRecord, MaxLevelRepository } from './max-level/max-level-repository.js';
-export { MAX_LEVEL_CACHE_DEFAULTS, createMaxLevelResolver } from './max-level/create-max-level-resolver.js';
-export type { MaxLevelCacheOptions, MaxLevelResolverOptions } from './max-level/create-max-level-resolver.js';
-export type { AliasUse, MaxLevelResolver, MaxLevelTable, Resolution, ResolutionIssue, ResolutionSource } from './max-level/resolution.js';
+export { createMaxLevelResolver } from './max-level/create-max-level-resolver.js';
+export type { MaxLevelResolverOptions } from './max-level/create-max-level-resolver.js';
+export type { MaxLevelResolver, Resolution } from './max-level/resolution.js';
 
-// Sync engine
-export { compareCodePoints, comparePairKeys, compareUserIds, formatPairKey, pairKeyId } from './sync/pair-key.js';
-export type { PairKey } from './sync/pair-key.js';
-export type { LicenseState, ProgressState, SyncPair } from './sync/pair.js';
-export { formatShard, parseShard, shardOf } from './sync/shard.js';
+// Sync engine: scan and diff.
+export { comparePairKeys } from './sync/pair-key.js';
+export type { SyncPair } from './sync/pair.js';
+export { shardOf } from './sync/shard.js';
 export type { Shard } from './sync/shard.js';
-export { DESYNC_KINDS, isInformational } from './sync/desync.js';
-export type {
-  AboveMaxLevel,
-  Desync,
-  DesyncKind,
-  DuplicateRecord,
-  InvalidLevel,
-  LegacySpecializationId,
-  UnreadableRecord,
-  LevelMismatch,
-  MaxAchievedBelowLevel,
-  MissingLicense,
-  MissingProgress,
-  Side,
-  UnknownSpecializationDesync,
-} from './sync/desync.js';
-export { diff, diffPair } from './sync/diff.js';
-export type { DiffContext } from './sync/diff.js';
-export { DEFAULT_CLAMP_LIMIT, DEFAULT_POLICY, SYNC_DIRECTIONS, SyncPolicySchema, policyFor, resolvePolicy } from './sync/policy.js';
-export { checkPlanPolicy } from './sync/plan-trust.js';
-export { isRefusal, type ActionRefusal } from './sync/isolate-refusals.js';
-export type { PolicyRules, SyncDirection, SyncPolicy, SyncPolicyInput } from './sync/policy.js';
-export { ACTION_KINDS, isWriteAction } from './sync/action.js';
-export type {
-  ActionKind,
-  CreateLicense,
-  CreateProgress,
-  ExpectedState,
-  FlagForReview,
-  SetLicenseLevel,
-  SetProgressLevel,
-  SyncAction,
-  WriteAction,
-} from './sync/action.js';
-export { PLAN_FORMAT_VERSION, createPlan, planFingerprint, planPair } from './sync/plan.js';
-export type { CreatePlanOptions, PlanInput, PlanScope, PlanSummary, PlannedMaxLevel, SyncPlan } from './sync/plan.js';
-export { checkPlanAction, checkPlanConsistency, parsePlan } from './sync/parse-plan.js';
-export type { PlanActionContext } from './sync/parse-plan.js';
-export { collectPlan, createPlanStream, streamPlan } from './sync/plan-stream.js';
-export type { CreatePlanStreamOptions, DesyncPageSource, PlanHeader, PlanPage, PlanSourceError, PlanStream, PlanTrailer } from './sync/plan-stream.js';
-export { PlanLineReader, encodePlanLines, looksLikePlanLines, parsePlanLines, readPlanLines, readPlanLinesToPlan, verifyPlanLines } from './sync/plan-lines.js';
-export type { VerifiedPlanFile } from './sync/plan-lines.js';
-export { describeAction, overviewOf, previewPlanStream, renderPlan } from './sync/render-plan.js';
-export type { PlanOverview, RenderPlanOptions } from './sync/render-plan.js';
-export { applyPlan, batchActions } from './sync/apply.js';
-export type { ApplyOptions, ApplyReport } from './sync/apply.js';
-export type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport, SyncEvent } from './sync/events.js';
+export { isInformational } from './sync/desync.js';
+export type { Desync, DesyncKind } from './sync/desync.js';
+export { diff } from './sync/diff.js';
 export { openDesyncScan, scanDesyncs } from './sync/scan.js';
-export type { DesyncScan, DesyncScanStream, DesyncScanSummary, ScanOptions } from './sync/scan.js';
+export type { DesyncScan, ScanOptions } from './sync/scan.js';
+
+// Sync engine: policies, plans and plan files.
+export { SYNC_DIRECTIONS } from './sync/policy.js';
+export type { SyncDirection, SyncPolicy, SyncPolicyInput } from './sync/policy.js';
+export { isWriteAction } from './sync/action.js';
+export type { ActionKind, SyncAction, WriteAction } from './sync/action.js';
+export { createPlan, planFingerprint } from './sync/plan.js';
+export type { CreatePlanOptions, SyncPlan } from './sync/plan.js';
+export { parsePlan } from './sync/parse-plan.js';
+export { createPlanStream } from './sync/plan-stream.js';
+export type { PlanStream } from './sync/plan-stream.js';
+export { encodePlanLines, readPlanLines } from './sync/plan-lines.js';
+export { describeAction, renderPlan } from './sync/render-plan.js';
+
+// Sync engine: apply, targeted sync, health, observability.
+export { applyPlan } from './sync/apply.js';
+export type { ApplyOptions, ApplyReport } from './sync/apply.js';
+export type { ActionStatus, SyncEvent } from './sync/events.js';
 export { syncPair } from './sync/sync-pair.js';
 export type { SyncPairOptions, SyncPairReport } from './sync/sync-pair.js';
-export { HEALTH_THRESHOLDS, checkHealth, healthReport } from './sync/health.js';
-export type { HealthCheck, HealthReport, HealthStatus } from './sync/health.js';
-export { countLegacyIdUse, describeLegacyIdSummary, legacyIdSummary } from './sync/legacy-ids.js';
-export type { LegacyIdSummary, LegacyIdUsage } from './sync/legacy-ids.js';
-export { SILENT_LOGGER } from './logger.js';
+export { checkHealth } from './sync/health.js';
+export type { HealthCheck, HealthStatus } from './sync/health.js';
 export type { Logger } from './logger.js';
+
+// The SyncStore port: what a store implements.
 export type {
   ApplyContext,
   DifferingPairQuery,

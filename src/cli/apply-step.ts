@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
-import { applyPlan, describeAction, type ActionOutcome, type ApplyReport, type PlanStream, type RunLock, type SyncAction, type SyncPlan } from '../index.js';
+import { applyPlan, describeAction, type ApplyReport, type PlanStream, type RunLock, type SyncAction, type SyncPlan } from '../index.js';
+import type { ActionOutcome } from '../sync/events.js';
 import { isMissingTables, storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
 import { EXIT, interruptedExitCode, type CliFailure, type ExitCode } from './cli-failure.js';
 import type { CliOutput } from './cli-io.js';

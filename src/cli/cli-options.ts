@@ -4,13 +4,13 @@ import { z } from 'zod';
 import {
   SYNC_DIRECTIONS,
   SpecializationIdSchema,
-  UserIdSchema,
-  parseShard,
   type Shard,
   type SyncDirection,
   type SyncPolicyInput,
   type UserId,
 } from '../index.js';
+import { UserIdSchema } from '../domain/records.js';
+import { parseShard } from '../sync/shard.js';
 import { usageFailure, type CliFailure } from './cli-failure.js';
 
 /** The subcommands, in the order `--help` lists them. */

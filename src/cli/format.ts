@@ -1,4 +1,7 @@
-import { DESYNC_KINDS, describeCause, describeLegacyIdSummary, isInformational, pairKeyId, type Desync, type DesyncKind, type LegacyIdSummary } from '../index.js';
+import { describeCause, isInformational, type Desync, type DesyncKind } from '../index.js';
+import { DESYNC_KINDS } from '../sync/desync.js';
+import { describeLegacyIdSummary, type LegacyIdSummary } from '../sync/legacy-ids.js';
+import { pairKeyId } from '../sync/pair-key.js';
 import { emptyCounts } from '../_internal/counts.js';
 
 /** 12345 → "12,345". */

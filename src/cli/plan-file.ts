@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { err, ok, type Result } from 'neverthrow';
-import { describeCause, encodePlanLines, parsePlan, readPlanLines, streamPlan, type PlanParseError, type PlanSourceError, type PlanStream } from '../index.js';
+import { describeCause, encodePlanLines, parsePlan, readPlanLines, type PlanStream } from '../index.js';
+import type { PlanParseError } from '../errors.js';
+import { streamPlan, type PlanSourceError } from '../sync/plan-stream.js';
 import { configFailure, usageFailure, type CliFailure } from './cli-failure.js';
 
 /** The plan file `plan` writes when no `--out` is given. */

@@ -1,5 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
-import { openDesyncScan, scanDesyncs, storeUnavailable, type DesyncScan, type DesyncScanStream, type PlanScope, type StoreError, type SyncPair, type SyncStore } from '../index.js';
+import { openDesyncScan, scanDesyncs, storeUnavailable, type DesyncScan, type StoreError, type SyncPair, type SyncStore } from '../index.js';
+import type { PlanScope } from '../sync/plan.js';
+import type { DesyncScanStream } from '../sync/scan.js';
 import { Interrupted } from './cli-failure.js';
 import { storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
 import { interruptedFailure, usageFailure, type CliFailure } from './cli-failure.js';

@@ -29,7 +29,9 @@ export interface CleanupDuplicatesOptions {
  * What {@link cleanupDuplicates} did (or, in a dry run, would do).
  *
  * ```ts
- * const { progress, licenses } = (await cleanupDuplicates(pool, { dryRun: true }))._unsafeUnwrap();
+ * const report = await cleanupDuplicates(pool, { dryRun: true });
+ * if (report.isErr()) throw new Error(report.error.message);
+ * const { progress, licenses } = report.value;
  * console.log(`${progress.archived} progress and ${licenses.archived} license rows would move`);
  * ```
  */

@@ -1,9 +1,13 @@
 // levelsync/pg: PostgreSQL adapters for node-postgres (`pg`) and in-process PGlite. Neither
 // driver is imported here: levelsync talks to any object with the right shape, so this entry
 // point loads without them and only your own code decides which one is installed.
+//
+// Every name here is one a user calls, implements or narrows on; the rest of the adapter is
+// internal. The surface is recorded in api/levelsync-pg.api.txt and checked by a test: after a
+// deliberate change, run `npm run api:update`.
 
 // Clients
-export { isPgConnection, pgClient, pglite, pgPool, toPgConnection } from './sql-client.js';
+export { pgClient, pglite, pgPool, toPgConnection } from './sql-client.js';
 export type {
   PgConnection,
   PgConnectionInput,
@@ -17,33 +21,9 @@ export type {
   SqlRunner,
 } from './sql-client.js';
 
-// Identifiers and mappings
-export {
-  IDENTIFIER_PATTERN,
-  IdentifierSchema,
-  QUALIFIED_IDENTIFIER_PATTERN,
-  QualifiedIdentifierSchema,
-  quoteIdentifier,
-  quoteTable,
-} from './identifier.js';
-export {
-  LEVELSYNC_MAPPING,
-  ORIGINAL_SYSTEM_MAPPING,
-  PgMappingSchema,
-  createLevelsyncMapping,
-  createPgMapping,
-  parsePgMapping,
-} from './pg-mapping.js';
-export type {
-  LevelsyncSchemaOptions,
-  PgLicensesMapping,
-  PgMapping,
-  PgMappingPatch,
-  PgProgressMapping,
-  PgProgressionsMapping,
-  PgSpecializationsMapping,
-  PgUserIdType,
-} from './pg-mapping.js';
+// Mappings: which tables and columns hold the records.
+export { LEVELSYNC_MAPPING, ORIGINAL_SYSTEM_MAPPING, createLevelsyncMapping, createPgMapping, parsePgMapping } from './pg-mapping.js';
+export type { LevelsyncSchemaOptions, PgMapping, PgMappingPatch, PgUserIdType } from './pg-mapping.js';
 
 // Schema
 export { LEVELSYNC_MIGRATIONS, migrate } from './migrate.js';
@@ -59,8 +39,6 @@ export type { PgMaxLevelRepositoryOptions } from './pg-max-level-repository.js';
 export { createPgSyncStore } from './pg-sync-store.js';
 export type { PgSyncStore, PgSyncStoreOptions } from './pg-sync-store.js';
 export type { MappedTableFacts, TableFacts } from './table-introspection.js';
-export { advisoryKey, runLockKeys } from './advisory-run-lock.js';
-export type { RunLockKeys } from './advisory-run-lock.js';
 
 // Continuous mode: change capture, reconcilers, pending checks, max-level invalidation
 export { CAPTURE_SETTING, CHANGE_TABLE, CHANGES_CHANNEL, MAX_LEVEL_CHANNEL } from './continuous/capture-ddl.js';

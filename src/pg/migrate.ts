@@ -36,7 +36,9 @@ export interface Migration {
  * What {@link migrate} did.
  *
  * ```ts
- * const report = (await migrate(pool))._unsafeUnwrap();
+ * const migrated = await migrate(pool);
+ * if (migrated.isErr()) throw new Error(migrated.error.message);
+ * const report = migrated.value;
  * console.log(`schema ${report.schema} at version ${report.version}; ran ${report.applied.length}`);
  * ```
  */

@@ -113,7 +113,9 @@ export interface PgProgressionsMapping {
  * the original system's tables.
  *
  * ```ts
- * const mapping = createPgMapping({ schema: 'app' }, ORIGINAL_SYSTEM_MAPPING)._unsafeUnwrap();
+ * const mapping = createPgMapping({ schema: 'app' }, ORIGINAL_SYSTEM_MAPPING);
+ * if (mapping.isErr()) throw new Error(mapping.error.message); // names the bad field
+ * const store = createPgSyncStore(pool, { mapping: mapping.value });
  * ```
  */
 export interface PgMapping {
@@ -262,7 +264,7 @@ export function createPgMapping(patch: PgMappingPatch, base: PgMapping = LEVELSY
  * ```ts
  * const options: LevelsyncSchemaOptions = { schema: 'sync', userIdType: 'text' };
  * await migrate(pool, options);
- * const mapping = createLevelsyncMapping(options)._unsafeUnwrap();
+ * const mapping = createLevelsyncMapping(options); // a Result: `mapping.value` once `mapping.isOk()`
  * ```
  */
 export interface LevelsyncSchemaOptions {
@@ -277,7 +279,9 @@ export interface LevelsyncSchemaOptions {
  * the given user id type. Fails with a `ValidationError` naming `schema` for a hostile name.
  *
  * ```ts
- * const mapping = createLevelsyncMapping({ schema: 'sync', userIdType: 'text' })._unsafeUnwrap();
+ * const mapping = createLevelsyncMapping({ schema: 'sync', userIdType: 'text' });
+ * if (mapping.isErr()) throw new Error(mapping.error.message);
+ * const store = createPgSyncStore(pool, { mapping: mapping.value });
  * ```
  */
 export function createLevelsyncMapping(options: LevelsyncSchemaOptions = {}): Result<PgMapping, ValidationError> {

@@ -8,8 +8,11 @@ import type { SqlRunner } from './sql-client.js';
  * What levelsync learns about a mapped table from the catalog.
  *
  * ```ts
- * const { licenses } = (await store.tableFacts())._unsafeUnwrap();
- * console.log(licenses.exists, licenses.uniqueKey, licenses.columns.get('current_level')); // true true 'int4'
+ * const facts = await store.tableFacts();
+ * if (facts.isOk()) {
+ *   const { licenses } = facts.value;
+ *   console.log(licenses.exists, licenses.uniqueKey, licenses.columns.get('current_level')); // true true 'int4'
+ * }
  * ```
  */
 export interface TableFacts {
@@ -28,7 +31,9 @@ export interface TableFacts {
  * Facts about the progress and license tables of a mapping.
  *
  * ```ts
- * const facts: MappedTableFacts = (await store.tableFacts())._unsafeUnwrap();
+ * const facts = await store.tableFacts();
+ * if (facts.isErr()) throw new Error(facts.error.message);
+ * const { progress, licenses }: MappedTableFacts = facts.value;
  * ```
  */
 export interface MappedTableFacts {

@@ -83,9 +83,10 @@ export type DesyncPageSource =
  * plan with a `ValidationError`.
  *
  * ```ts
- * const scan = (await openDesyncScan(store, { resolver }))._unsafeUnwrap();
- * const plan = createPlanStream(scan, { policy: { direction: 'higher-wins' } })._unsafeUnwrap();
- * const report = await applyPlan(plan, store, { batchSize: 2_000 });
+ * const report = await openDesyncScan(store, { resolver })
+ *   .andThen((scan) => createPlanStream(scan, { policy: { direction: 'higher-wins' } }))
+ *   .andThen((plan) => applyPlan(plan, store, { batchSize: 2_000 }));
+ * if (report.isErr()) console.error(`${report.error._tag}: ${report.error.message}`);
  * ```
  */
 export function createPlanStream(source: DesyncPageSource, options: CreatePlanStreamOptions = {}): Result<PlanStream, ValidationError> {

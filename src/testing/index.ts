@@ -1,5 +1,8 @@
 // levelsync/testing: in-memory implementations of every port, and the conformance suites any
 // implementation (yours included) can run. The suites need vitest.
+//
+// The surface is recorded in api/levelsync-testing.api.txt and checked by a test: after a
+// deliberate change, run `npm run api:update`.
 export { createInMemorySyncStore } from './in-memory-sync-store.js';
 export type { InMemorySyncStore, InMemorySyncStoreOptions } from './in-memory-sync-store.js';
 export type { LicenseRowData, ProgressRowData, ProgressionRowData, StoreSnapshot, SyncStoreSeed } from './store-snapshot.js';

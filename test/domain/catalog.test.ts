@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createCatalog, defineCatalog, isAliasDeprecated, type SpecializationInput } from 'levelsync';
+import { createCatalog, defineCatalog, type SpecializationInput } from 'levelsync';
+import { isAliasDeprecated } from '../../src/domain/catalog.js';
 
 const level = (n: number) => ({ level: n, code: `level_${n}`, name: `Level ${n}`, thresholds: { xp: n * 100, sessions: n } });
 

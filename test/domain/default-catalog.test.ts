@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CATALOG, DEFAULT_FALLBACK_MAX_LEVELS } from 'levelsync';
+import { DEFAULT_CATALOG } from 'levelsync';
+import { DEFAULT_FALLBACK_MAX_LEVELS } from '../../src/domain/default-catalog.js';
 
 describe('DEFAULT_CATALOG', () => {
   it('holds the four specializations of the original system with their maxima', () => {

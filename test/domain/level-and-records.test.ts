@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isLevel, isLevelWithin, LevelSchema, LicenseRecordSchema, ProgressRecordSchema } from 'levelsync';
+import { isLevel, isLevelWithin, LevelSchema } from '../../src/domain/level.js';
+import { LicenseRecordSchema, ProgressRecordSchema } from '../../src/domain/records.js';
 
 describe('isLevel / isLevelWithin', () => {
   it('accepts integers ≥ 1 only', () => {

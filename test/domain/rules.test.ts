@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyProgressGain, DEFAULT_CATALOG, type LevelDefinition, meetsThresholds, type ProgressTotals, validateAdvancement } from 'levelsync';
+import { applyProgressGain, DEFAULT_CATALOG, type LevelDefinition, type ProgressTotals, validateAdvancement } from 'levelsync';
+import { meetsThresholds } from '../../src/domain/rules.js';
 
 const levelsOf = (id: string): readonly LevelDefinition[] => {
   const levels = DEFAULT_CATALOG.get(id)?.levels;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSpecializationId, SPECIALIZATION_ID_PATTERN } from 'levelsync';
+import { parseSpecializationId, SPECIALIZATION_ID_PATTERN } from '../../src/domain/specialization-id.js';
 
 describe('parseSpecializationId', () => {
   it.each([

@@ -4,7 +4,6 @@ import {
   createPgMapping,
   createPgMaxLevelRepository,
   createPgSyncStore,
-  IDENTIFIER_PATTERN,
   LEVELSYNC_MAPPING,
   migrate,
   ORIGINAL_SYSTEM_MAPPING,
@@ -12,11 +11,10 @@ import {
   pgClient,
   pglite,
   pgPool,
-  quoteIdentifier,
-  quoteTable,
   toPgConnection,
   type SqlQueryable,
 } from 'levelsync/pg';
+import { IDENTIFIER_PATTERN, quoteIdentifier, quoteTable } from '../../src/pg/identifier.js';
 
 const HOSTILE = ['x"; DROP TABLE users; --', 'a b', 'a;b', "o'neil", 'a.b.c', '1abc', '', 'x'.repeat(64), 'tab\tle', 'ä'];
 

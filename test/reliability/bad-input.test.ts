@@ -2,19 +2,20 @@ import fc from 'fast-check';
 import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ACTION_KINDS,
   applyPlan,
   createMaxLevelResolver,
   createPlan,
-  formatPairKey,
   encodePlanLines,
   parsePlan,
   planFingerprint,
   scanDesyncs,
-  type PlanParseError,
   type SyncPlan,
 } from 'levelsync';
-import { createPgMapping, createPgMaxLevelRepository, createPgSyncStore, LEVELSYNC_MAPPING, quoteIdentifier as q, type PgSyncStore } from 'levelsync/pg';
+import type { PlanParseError } from '../../src/errors.js';
+import { ACTION_KINDS } from '../../src/sync/action.js';
+import { formatPairKey } from '../../src/sync/pair-key.js';
+import { createPgMapping, createPgMaxLevelRepository, createPgSyncStore, LEVELSYNC_MAPPING, type PgSyncStore } from 'levelsync/pg';
+import { quoteIdentifier as q } from '../../src/pg/identifier.js';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
 import { createRng, printFigures, runnerOf, scale, SEED, TEST_TIMEOUT } from './support/reliability.js';
 import { canonicalOf, createWorld, generateDrift, insertRows, KNOWN, maxOf, MYSTERY, snapshot, type Snapshot, type World } from './support/world.js';

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { applyPlan, createPlan, formatPairKey, isInformational, scanDesyncs, syncPair, type ApplyReport, type Shard, type SyncPlan } from 'levelsync';
+import { applyPlan, createPlan, isInformational, scanDesyncs, syncPair, type ApplyReport, type Shard, type SyncPlan } from 'levelsync';
+import { formatPairKey } from '../../src/sync/pair-key.js';
 import { createPgSyncStore, pgClient, type PgSyncStore } from 'levelsync/pg';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
 import {

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type pg from 'pg';
 import { expect, it } from 'vitest';
-import { applyPlan, batchActions, createPlan, scanDesyncs, type ApplyReport, type WriteAction } from 'levelsync';
+import { applyPlan, createPlan, scanDesyncs, type ApplyReport, type WriteAction } from 'levelsync';
+import { batchActions } from '../../src/sync/apply.js';
 import { createPgSyncStore } from 'levelsync/pg';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
 import {

@@ -25,10 +25,10 @@ import {
   ORIGINAL_SYSTEM_MAPPING,
   parsePgMapping,
   pgClient,
-  quoteIdentifier,
   upsertSpecializations,
   type PgMapping,
 } from 'levelsync/pg';
+import { quoteIdentifier } from '../../src/pg/identifier.js';
 import { countingPool } from '../support/counting-client.js';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
 import { runLevelsync } from '../cli/cli-process.js';

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { expect, it } from 'vitest';
-import { applyPlan, createPlan, formatPairKey, parsePlan, scanDesyncs, type SyncAction } from 'levelsync';
+import { applyPlan, createPlan, parsePlan, scanDesyncs, type SyncAction } from 'levelsync';
+import { formatPairKey } from '../../src/sync/pair-key.js';
 import { createPgSyncStore } from 'levelsync/pg';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
 import { actionVisibility, indexSnapshot } from './support/invariants.js';

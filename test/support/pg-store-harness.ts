@@ -1,4 +1,5 @@
-import { createPgSyncStore, quoteIdentifier as q, quoteTable, type PgConnection, type PgMapping, type PgSyncStoreOptions, type SqlRunner } from 'levelsync/pg';
+import { createPgSyncStore, type PgConnection, type PgMapping, type PgSyncStoreOptions, type SqlRunner } from 'levelsync/pg';
+import { quoteIdentifier as q, quoteTable } from '../../src/pg/identifier.js';
 import type { UserId } from 'levelsync';
 import type { LicenseRowData, ProgressionRowData, ProgressRowData, StoreSnapshot, SyncStoreHarness, SyncStoreSeed } from 'levelsync/testing';
 

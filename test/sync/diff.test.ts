@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DESYNC_KINDS, diff, diffPair, type SyncPair } from 'levelsync';
+import { diff, type SyncPair } from 'levelsync';
+import { DESYNC_KINDS } from '../../src/sync/desync.js';
+import { diffPair } from '../../src/sync/diff.js';
 
 const max = (id: string) => ({ GANCUJU_PLAYER: 8, LFA_COACH: 8, INTERNSHIP: 3 } as Record<string, number>)[id];
 const pair = (over: Partial<SyncPair> = {}): SyncPair => ({

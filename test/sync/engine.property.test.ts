@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   applyPlan,
   createPlan,
-  formatPairKey,
   isInformational,
   isWriteAction,
   scanDesyncs,
   type SyncPlan,
   type SyncPolicyInput,
 } from 'levelsync';
+import { formatPairKey } from '../../src/sync/pair-key.js';
 import type { InMemorySyncStore, LicenseRowData, ProgressRowData } from 'levelsync/testing';
 import { store, testResolver } from './fixtures.js';
 

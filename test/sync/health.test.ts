@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diff, healthReport, type SyncPair } from 'levelsync';
+import { diff, type SyncPair } from 'levelsync';
+import { healthReport } from '../../src/sync/health.js';
 
 const max = () => 8;
 const pairs = (n: number, broken: number): SyncPair[] =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyPlan, createMaxLevelResolver, createPlan, createPlanStream, healthReport, syncPair, type SyncStore } from 'levelsync';
+import { applyPlan, createMaxLevelResolver, createPlan, createPlanStream, syncPair, type SyncStore } from 'levelsync';
+import { healthReport } from '../../src/sync/health.js';
 import { createInMemoryMaxLevelRepository } from 'levelsync/testing';
 import { store, testResolver } from './fixtures.js';
 

@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   applyPlan,
-  collectPlan,
   createPlan,
   createPlanStream,
   encodePlanLines,
@@ -15,6 +14,7 @@ import {
   type PlanStream,
   type SyncStore,
 } from 'levelsync';
+import { collectPlan } from '../../src/sync/plan-stream.js';
 import type { InMemorySyncStore } from 'levelsync/testing';
 import { store, testResolver } from './fixtures.js';
 

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
-import { HEALTH_THRESHOLDS, checkHealth, type HealthReport } from '../../index.js';
+import { checkHealth } from '../../index.js';
+import { HEALTH_THRESHOLDS, type HealthReport } from '../../sync/health.js';
 import { storeFailure, withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
 import { EXIT, type CliFailure } from '../cli-failure.js';
 import type { CliOutput } from '../cli-io.js';

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
-import { parseSpecializationId, type Resolution } from '../../index.js';
+import type { Resolution } from '../../index.js';
+import { parseSpecializationId } from '../../domain/specialization-id.js';
 import { withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
 import { EXIT, usageFailure, type CliFailure } from '../cli-failure.js';
 import type { CommandArgs } from '../cli-options.js';

@@ -3,15 +3,14 @@ import { err, ok, type Result } from 'neverthrow';
 import {
   createPlan,
   createPlanStream,
-  previewPlanStream,
   renderPlan,
   type DesyncScan,
-  type DesyncScanSummary,
-  type PlanOverview,
-  type PlanSourceError,
   type PlanStream,
   type SyncPlan,
 } from '../../index.js';
+import type { PlanSourceError } from '../../sync/plan-stream.js';
+import { previewPlanStream, type PlanOverview } from '../../sync/render-plan.js';
+import type { DesyncScanSummary } from '../../sync/scan.js';
 import { storeFailure, withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
 import { EXIT, usageFailure, type CliFailure } from '../cli-failure.js';
 import { DEFAULT_PLAN_FILE, checkWritable, displayPath, writePlanFile } from '../plan-file.js';

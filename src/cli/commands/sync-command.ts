@@ -1,5 +1,6 @@
 import { err, ok, type Result } from 'neverthrow';
-import { renderPlan, validationError } from '../../index.js';
+import { renderPlan } from '../../index.js';
+import { validationError } from '../../errors.js';
 import { applyExitCode, applyReportJson, applyStep, printApplyReport } from '../apply-step.js';
 import { withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
 import { EXIT, interruptedExitCode, type CliFailure } from '../cli-failure.js';

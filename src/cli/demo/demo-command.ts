@@ -4,14 +4,13 @@ import { err, ok, type Result } from 'neverthrow';
 import {
   createMaxLevelResolver,
   createPlan,
-  healthReport,
-  pairKeyId,
   renderPlan,
   type DesyncKind,
   type DesyncScan,
-  type HealthReport,
   type SyncPlan,
 } from '../../index.js';
+import { healthReport, type HealthReport } from '../../sync/health.js';
+import { pairKeyId } from '../../sync/pair-key.js';
 import { createPgMapping, createPgMaxLevelRepository, createPgSyncStore, ORIGINAL_SYSTEM_MAPPING, pglite, pgPool, type PgConnection } from '../../pg/index.js';
 import { applyExitCode, applyStep, printApplyReport } from '../apply-step.js';
 import type { CliBackend, CommandContext } from '../cli-backend.js';

@@ -71,7 +71,9 @@ export function uninstallCapture(client: PgConnectionInput, options: CaptureOpti
  * True when the mapping's schema has a change table.
  *
  * ```ts
- * if (!(await isCaptureInstalled(pool))._unsafeUnwrap()) console.log('run levelsync capture install');
+ * const installed = await isCaptureInstalled(pool);
+ * if (installed.isErr()) console.error(installed.error.message);
+ * else if (!installed.value) console.log('run levelsync capture install');
  * ```
  */
 export function isCaptureInstalled(client: PgConnectionInput, options: { readonly mapping?: PgMapping } = {}): ResultAsync<boolean, StoreUnavailable> {

@@ -15,8 +15,9 @@ import { readPendingPairs } from './pending-pairs.js';
  * How far behind the reconcilers are.
  *
  * ```ts
- * const lag = (await pendingLag(pool))._unsafeUnwrap();
- * if (lag.oldestMs > 5_000) alert(`reconcilers are ${lag.oldestMs} ms behind (${lag.pending} changes)`);
+ * const lag = await pendingLag(pool);
+ * if (lag.isErr()) console.error(lag.error.message);
+ * else if (lag.value.oldestMs > 5_000) alert(`reconcilers are ${lag.value.oldestMs} ms behind (${lag.value.pending} changes)`);
  * ```
  */
 export interface ChangeLag {
@@ -77,8 +78,11 @@ export interface PendingCheck {
  * changes, not with the size of the tables. Writes nothing and claims nothing.
  *
  * ```ts
- * const check = (await checkPending(pool, { resolver }))._unsafeUnwrap();
- * console.log(`${check.desyncs.length} desyncs among ${check.pairsChecked} changed pairs`);
+ * const check = await checkPending(pool, { resolver });
+ * check.match(
+ *   ({ desyncs, pairsChecked }) => console.log(`${desyncs.length} desyncs among ${pairsChecked} changed pairs`),
+ *   (error) => console.error(`${error._tag}: ${error.message}`),
+ * );
  * ```
  */
 export function checkPending(client: PgConnectionInput, options: CheckPendingOptions): ResultAsync<PendingCheck, StoreError> {

@@ -6,10 +6,10 @@ import {
   createPgMaxLevelRepository,
   migrate,
   ORIGINAL_SYSTEM_MAPPING,
-  quoteTable,
   type PgMapping,
   type SqlRunner,
 } from 'levelsync/pg';
+import { quoteTable } from '../../../src/pg/identifier.js';
 import { CONFORMANCE_SECRET_PASSWORD, describeMaxLevelRepositoryConformance, describeSyncStoreConformance, type SyncStoreSeed } from 'levelsync/testing';
 import type { MaxLevelRecord } from 'levelsync';
 import { createOriginalSchema, ensureOriginalUsers } from '../../support/original-schema.js';

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countLegacyIdUse, defineCatalog, diffPair, scanDesyncs, shardOf, createMaxLevelResolver, type Catalog, type SyncPair } from 'levelsync';
+import { defineCatalog, scanDesyncs, shardOf, createMaxLevelResolver, type Catalog, type SyncPair } from 'levelsync';
+import { diffPair } from '../../../src/sync/diff.js';
+import { countLegacyIdUse } from '../../../src/sync/legacy-ids.js';
 import { createPgMapping, createPgSyncStore, ORIGINAL_SYSTEM_MAPPING, type PgMapping, type PgSyncStore } from 'levelsync/pg';
 import { createInMemorySyncStore, type LicenseRowData, type ProgressRowData, type SyncStoreSeed } from 'levelsync/testing';
 import { createOriginalSchema, ensureOriginalUsers } from '../../support/original-schema.js';

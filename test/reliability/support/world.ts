@@ -7,12 +7,11 @@ import {
   createPgMaxLevelRepository,
   migrate,
   ORIGINAL_SYSTEM_MAPPING,
-  quoteIdentifier as q,
-  quoteTable,
   upsertSpecializations,
   type PgConnectionInput,
   type PgMapping,
 } from 'levelsync/pg';
+import { quoteIdentifier as q, quoteTable } from '../../../src/pg/identifier.js';
 import { createOriginalSchema, ensureOriginalUsers } from '../../support/original-schema.js';
 import type { Rng } from './reliability.js';
 import { runnerOf } from './reliability.js';
