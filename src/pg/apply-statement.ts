@@ -7,9 +7,9 @@
 import type { WriteAction } from '../sync/action.js';
 import type { ApplyContext } from '../sync/sync-store.js';
 import { validationError, type ValidationError, type ValidationIssue } from '../errors.js';
-import { quoteIdentifier as q, quoteTable } from './identifier.js';
-import type { PgMapping } from './pg-mapping.js';
-import { fitsUserIdType, userIdSqlType } from './sql-params.js';
+import type { MappingNames } from './mapping/names.js';
+import type { PgUserIdType } from './mapping/schema.js';
+import { fitsUserIdType } from './sql-params.js';
 
 /**
  * The apply statement: ONE statement per chunk of write actions, built from data-modifying CTEs
@@ -29,56 +29,57 @@ import { fitsUserIdType, userIdSqlType } from './sql-params.js';
  * and of every action not applied because the pair's rows already hold the state the plan
  * leaves them in (`done` true: `AlreadyApplied`, not `Stale`).
  */
-export function buildApplyStatement(mapping: PgMapping): string {
-  const P = mapping.progress;
-  const L = mapping.licenses;
-  const H = mapping.progressions;
-  const pt = quoteTable(mapping.schema, P.table);
-  const lt = quoteTable(mapping.schema, L.table);
-  const ht = quoteTable(mapping.schema, H.table);
-  const U = userIdSqlType(mapping.userIdType);
+export function buildApplyStatement(names: MappingNames): string {
+  // Quoted column names.
+  const P = names.columns.progress;
+  const L = names.columns.licenses;
+  const H = names.columns.progressions;
+  const pt = names.tables.progress;
+  const lt = names.tables.licenses;
+  const ht = names.tables.progressions;
+  const U = names.userSqlType;
   const now = '$19::timestamptz';
   const withLicenseId = H.licenseId !== undefined && L.id !== undefined;
 
   const insertLicense = [
-    [q(L.userId), 'v.uid'],
-    [q(L.specializationId), 'v.ws'],
-    [q(L.level), 'v.wl'],
-    [q(L.maxAchievedLevel), 'v.wm'],
-    ...(L.startedAt ? [[q(L.startedAt), now]] : []),
-    ...(L.createdAt ? [[q(L.createdAt), now]] : []),
-    ...(L.updatedAt ? [[q(L.updatedAt), now]] : []),
+    [L.userId, 'v.uid'],
+    [L.specializationId, 'v.ws'],
+    [L.level, 'v.wl'],
+    [L.maxAchievedLevel, 'v.wm'],
+    ...(L.startedAt ? [[L.startedAt, now]] : []),
+    ...(L.createdAt ? [[L.createdAt, now]] : []),
+    ...(L.updatedAt ? [[L.updatedAt, now]] : []),
   ];
   const insertProgress = [
-    [q(P.userId), 'v.uid'],
-    [q(P.specializationId), 'v.ws'],
-    [q(P.level), 'v.wl'],
-    ...(P.xp ? [[q(P.xp), '0']] : []),
-    ...(P.sessions ? [[q(P.sessions), '0']] : []),
-    ...(P.createdAt ? [[q(P.createdAt), now]] : []),
-    ...(P.updatedAt ? [[q(P.updatedAt), now]] : []),
+    [P.userId, 'v.uid'],
+    [P.specializationId, 'v.ws'],
+    [P.level, 'v.wl'],
+    ...(P.xp ? [[P.xp, '0']] : []),
+    ...(P.sessions ? [[P.sessions, '0']] : []),
+    ...(P.createdAt ? [[P.createdAt, now]] : []),
+    ...(P.updatedAt ? [[P.updatedAt, now]] : []),
   ];
-  const setProgress = [`${q(P.level)} = v.wl`, ...(P.updatedAt ? [`${q(P.updatedAt)} = ${now}`] : [])];
+  const setProgress = [`${P.level} = v.wl`, ...(P.updatedAt ? [`${P.updatedAt} = ${now}`] : [])];
   const setLicense = [
-    `${q(L.level)} = v.wl`,
-    `${q(L.maxAchievedLevel)} = greatest(t.${q(L.maxAchievedLevel)}, v.wm)`,
+    `${L.level} = v.wl`,
+    `${L.maxAchievedLevel} = greatest(t.${L.maxAchievedLevel}, v.wm)`,
     ...(L.lastAdvancedAt
-      ? [`${q(L.lastAdvancedAt)} = CASE WHEN t.${q(L.level)} IS DISTINCT FROM v.wl THEN ${now} ELSE t.${q(L.lastAdvancedAt)} END`]
+      ? [`${L.lastAdvancedAt} = CASE WHEN t.${L.level} IS DISTINCT FROM v.wl THEN ${now} ELSE t.${L.lastAdvancedAt} END`]
       : []),
-    ...(L.updatedAt ? [`${q(L.updatedAt)} = ${now}`] : []),
+    ...(L.updatedAt ? [`${L.updatedAt} = ${now}`] : []),
   ];
   const history = [
-    ...(withLicenseId ? [[q(H.licenseId!), 'h.id']] : [[q(H.userId!), 'h.uid'], [q(H.specializationId!), 'h.sid']]),
-    [q(H.fromLevel), 'h.from_level'],
-    [q(H.toLevel), 'h.to_level'],
-    ...(H.advancedBy ? [[q(H.advancedBy), `$20::${U}`]] : []),
-    ...(H.reason ? [[q(H.reason), 'h.reason']] : []),
-    ...(H.evidence ? [[q(H.evidence), 'h.evidence']] : []),
-    ...(H.advancedAt ? [[q(H.advancedAt), now]] : []),
+    ...(withLicenseId ? [[H.licenseId!, 'h.id']] : [[H.userId!, 'h.uid'], [H.specializationId!, 'h.sid']]),
+    [H.fromLevel, 'h.from_level'],
+    [H.toLevel, 'h.to_level'],
+    ...(H.advancedBy ? [[H.advancedBy, `$20::${U}`]] : []),
+    ...(H.reason ? [[H.reason, 'h.reason']] : []),
+    ...(H.evidence ? [[H.evidence, 'h.evidence']] : []),
+    ...(H.advancedAt ? [[H.advancedAt, now]] : []),
   ];
   const cols = (pairs: readonly (readonly string[])[]) => pairs.map((p) => p[0]).join(', ');
   const vals = (pairs: readonly (readonly string[])[]) => pairs.map((p) => p[1]).join(', ');
-  const licenseIdOut = withLicenseId ? `t.${q(L.id!)} AS id, ` : '';
+  const licenseIdOut = withLicenseId ? `t.${L.id!} AS id, ` : '';
   const idCol = withLicenseId ? 'i.id, ' : '';
   const idSel = withLicenseId ? 'cl.id, ' : '';
   const upIdSel = withLicenseId ? 'u.id, ' : '';
@@ -92,13 +93,13 @@ export function buildApplyStatement(mapping: PgMapping): string {
 ), k AS (
   SELECT DISTINCT uid, canon FROM x
 ), pr AS (
-  SELECT k.uid, k.canon, t.${q(P.specializationId)}::text AS sid, t.${q(P.level)} AS lvl
-  FROM k JOIN g ON g.canon = k.canon JOIN ${pt} t ON t.${q(P.userId)} = k.uid AND t.${q(P.specializationId)} = g.sid
+  SELECT k.uid, k.canon, t.${P.specializationId}::text AS sid, t.${P.level} AS lvl
+  FROM k JOIN g ON g.canon = k.canon JOIN ${pt} t ON t.${P.userId} = k.uid AND t.${P.specializationId} = g.sid
   ORDER BY k.uid, g.sid
   FOR UPDATE OF t
 ), lr AS (
-  SELECT k.uid, k.canon, t.${q(L.specializationId)}::text AS sid, t.${q(L.level)} AS lvl, t.${q(L.maxAchievedLevel)} AS mx
-  FROM k JOIN g ON g.canon = k.canon JOIN ${lt} t ON t.${q(L.userId)} = k.uid AND t.${q(L.specializationId)} = g.sid
+  SELECT k.uid, k.canon, t.${L.specializationId}::text AS sid, t.${L.level} AS lvl, t.${L.maxAchievedLevel} AS mx
+  FROM k JOIN g ON g.canon = k.canon JOIN ${lt} t ON t.${L.userId} = k.uid AND t.${L.specializationId} = g.sid
   WHERE (SELECT count(*) FROM pr) >= 0
   ORDER BY k.uid, g.sid
   FOR UPDATE OF t
@@ -131,7 +132,7 @@ export function buildApplyStatement(mapping: PgMapping): string {
   INSERT INTO ${lt} AS t (${cols(insertLicense)})
   SELECT ${vals(insertLicense)} FROM v WHERE v.ok AND v.kind = 'CreateLicense' ORDER BY v.idx
   ON CONFLICT DO NOTHING
-  RETURNING ${licenseIdOut}t.${q(L.userId)} AS uid, t.${q(L.specializationId)}::text AS sid
+  RETURNING ${licenseIdOut}t.${L.userId} AS uid, t.${L.specializationId}::text AS sid
 ), cl AS (
   SELECT v.idx, ${idCol}v.uid, v.canon, v.ws AS sid, v.wl, v.reason, v.evidence
   FROM v JOIN ins_l i ON i.uid = v.uid AND i.sid = v.ws WHERE v.ok AND v.kind = 'CreateLicense'
@@ -139,21 +140,21 @@ export function buildApplyStatement(mapping: PgMapping): string {
   INSERT INTO ${pt} AS t (${cols(insertProgress)})
   SELECT ${vals(insertProgress)} FROM v WHERE v.ok AND v.kind = 'CreateProgress' ORDER BY v.idx
   ON CONFLICT DO NOTHING
-  RETURNING t.${q(P.userId)} AS uid, t.${q(P.specializationId)}::text AS sid
+  RETURNING t.${P.userId} AS uid, t.${P.specializationId}::text AS sid
 ), cp AS (
   SELECT v.idx, v.uid, v.canon FROM v JOIN ins_p i ON i.uid = v.uid AND i.sid = v.ws WHERE v.ok AND v.kind = 'CreateProgress'
 ), up_p AS (
   UPDATE ${pt} AS t SET ${setProgress.join(', ')}
   FROM v
-  WHERE v.ok AND v.kind = 'SetProgressLevel' AND t.${q(P.userId)} = v.uid AND t.${q(P.specializationId)} = v.eps
-    AND t.${q(P.level)} IS NOT DISTINCT FROM v.epl
+  WHERE v.ok AND v.kind = 'SetProgressLevel' AND t.${P.userId} = v.uid AND t.${P.specializationId} = v.eps
+    AND t.${P.level} IS NOT DISTINCT FROM v.epl
     AND (NOT v.creates_license OR EXISTS (SELECT 1 FROM cl WHERE cl.uid = v.uid AND cl.canon = v.canon))
   RETURNING v.idx
 ), up_l AS (
   UPDATE ${lt} AS t SET ${setLicense.join(', ')}
   FROM v
-  WHERE v.ok AND v.kind = 'SetLicenseLevel' AND t.${q(L.userId)} = v.uid AND t.${q(L.specializationId)} = v.els
-    AND t.${q(L.level)} IS NOT DISTINCT FROM v.ell AND t.${q(L.maxAchievedLevel)} IS NOT DISTINCT FROM v.elm
+  WHERE v.ok AND v.kind = 'SetLicenseLevel' AND t.${L.userId} = v.uid AND t.${L.specializationId} = v.els
+    AND t.${L.level} IS NOT DISTINCT FROM v.ell AND t.${L.maxAchievedLevel} IS NOT DISTINCT FROM v.elm
     AND (NOT v.creates_progress OR EXISTS (SELECT 1 FROM cp WHERE cp.uid = v.uid AND cp.canon = v.canon))
   RETURNING v.idx, ${licenseIdOut}v.uid, v.els AS sid, v.ell AS from_level, v.wl AS to_level, v.reason, v.evidence
 ), hist AS (
@@ -177,16 +178,16 @@ UNION ALL SELECT idx, true FROM v WHERE NOT v.ok AND v.done`;
  * at most one write per side of a pair (two writes to one record in one compare-and-set batch
  * cannot both be judged against the state at the start of the batch).
  */
-export function checkBatch(actions: readonly WriteAction[], context: ApplyContext, mapping: PgMapping): ValidationError | null {
+export function checkBatch(actions: readonly WriteAction[], context: ApplyContext, userIdType: PgUserIdType): ValidationError | null {
   const issues: ValidationIssue[] = [];
   if (!(context.now instanceof Date) || Number.isNaN(context.now.getTime())) issues.push({ field: 'context.now', message: 'must be a valid Date' });
-  if (context.actor !== null && !fitsUserIdType(context.actor, mapping.userIdType)) {
-    issues.push({ field: 'context.actor', message: `must be a user id of type ${mapping.userIdType}` });
+  if (context.actor !== null && !fitsUserIdType(context.actor, userIdType)) {
+    issues.push({ field: 'context.actor', message: `must be a user id of type ${userIdType}` });
   }
   const seen = new Set<string>();
   actions.forEach((action, i) => {
-    if (!fitsUserIdType(action.userId, mapping.userIdType)) {
-      issues.push({ field: `actions[${i}].userId`, message: `must be a user id of type ${mapping.userIdType}` });
+    if (!fitsUserIdType(action.userId, userIdType)) {
+      issues.push({ field: `actions[${i}].userId`, message: `must be a user id of type ${userIdType}` });
     }
     const side = action.kind === 'SetProgressLevel' || action.kind === 'CreateProgress' ? 'progress' : 'license';
     const key = `${typeof action.userId}:${String(action.userId)}\u0000${action.specializationId}\u0000${side}`;
@@ -197,7 +198,11 @@ export function checkBatch(actions: readonly WriteAction[], context: ApplyContex
 }
 
 /** The bound values of the apply statement for one chunk, in the statement's parameter order. */
-export function applyValues(actions: readonly WriteAction[], context: ApplyContext & { readonly aliases: ReadonlyMap<string, string> }, mapping: PgMapping): unknown[] {
+export function applyValues(
+  actions: readonly WriteAction[],
+  context: ApplyContext & { readonly aliases: ReadonlyMap<string, string> },
+  names: MappingNames,
+): unknown[] {
   const n = actions.length;
   const col = <T>(f: (a: WriteAction, i: number) => T): T[] => actions.map(f);
   const groups = new Map<string, Set<string>>();
@@ -234,7 +239,7 @@ export function applyValues(actions: readonly WriteAction[], context: ApplyConte
     gs,
     context.now,
     context.actor,
-    mapping.progressions.creationFromLevel,
+    names.source.progressions.creationFromLevel,
   ];
 }
 

@@ -5,9 +5,8 @@
  * @module
  */
 import type { Shard } from '../sync/shard.js';
-import { quoteIdentifier as q, quoteTable } from './identifier.js';
-import type { PgMapping } from './pg-mapping.js';
-import { SqlParams, userIdSqlType } from './sql-params.js';
+import type { MappingNames } from './mapping/names.js';
+import { SqlParams } from './sql-params.js';
 import { isIntegerColumn, type MappedTableFacts } from './table-introspection.js';
 
 /** The filters of a pair query, resolved against the alias map. */
@@ -55,11 +54,11 @@ class PairSql {
   readonly userType: string;
 
   constructor(
-    readonly mapping: PgMapping,
+    readonly names: MappingNames,
     readonly facts: MappedTableFacts,
     readonly filter: PairFilter,
   ) {
-    this.userType = userIdSqlType(mapping.userIdType);
+    this.userType = names.userSqlType;
     this.specFilter = filter.specializationIds
       ? this.params.add(storedIdsOf(filter.specializationIds, filter.aliases), 'text[]')
       : undefined;
@@ -82,7 +81,7 @@ class PairSql {
   }
 
   table(side: Side): string {
-    return quoteTable(this.mapping.schema, this.mapping[side].table);
+    return this.names.tables[side];
   }
 
   /** The canonical id of a stored specialization id expression. */
@@ -94,12 +93,12 @@ class PairSql {
 
   /** The WHERE conditions of a side, on table alias `t`. */
   conditions(side: Side): string[] {
-    const m = this.mapping[side];
+    const m = this.names.columns[side];
     const out: string[] = [];
-    if (this.specFilter) out.push(`t.${q(m.specializationId)}::text = ANY (${this.specFilter})`);
-    if (this.userFilter) out.push(`t.${q(m.userId)} = ANY (${this.userFilter})`);
+    if (this.specFilter) out.push(`t.${m.specializationId}::text = ANY (${this.specFilter})`);
+    if (this.userFilter) out.push(`t.${m.userId} = ANY (${this.userFilter})`);
     if (this.shardFilter) {
-      out.push(`(('x' || substr(md5(t.${q(m.userId)}::text), 1, 8))::bit(32)::bigint % ${this.shardFilter.count}) = ${this.shardFilter.index}`);
+      out.push(`(('x' || substr(md5(t.${m.userId}::text), 1, 8))::bit(32)::bigint % ${this.shardFilter.count}) = ${this.shardFilter.index}`);
     }
     return out;
   }
@@ -111,13 +110,13 @@ class PairSql {
 
   /** The columns a pair needs from a side (table alias `t`), aliased u, canon, sid, lvl, … */
   private sideColumns(side: Side, canon: string | null): string {
-    const m = this.mapping[side];
-    const cols = [`t.${q(m.userId)} AS u`, ...(canon === null ? [] : [`${canon} AS canon`]), `t.${q(m.specializationId)}::text AS sid`, `t.${q(m.level)} AS lvl`];
+    const m = this.names.columns[side];
+    const cols = [`t.${m.userId} AS u`, ...(canon === null ? [] : [`${canon} AS canon`]), `t.${m.specializationId}::text AS sid`, `t.${m.level} AS lvl`];
     if (side === 'progress') {
-      const p = this.mapping.progress;
-      cols.push(p.xp ? `t.${q(p.xp)} AS xp` : 'NULL::int4 AS xp', p.sessions ? `t.${q(p.sessions)} AS ses` : 'NULL::int4 AS ses');
+      const p = this.names.columns.progress;
+      cols.push(p.xp ? `t.${p.xp} AS xp` : 'NULL::int4 AS xp', p.sessions ? `t.${p.sessions} AS ses` : 'NULL::int4 AS ses');
     } else {
-      cols.push(`t.${q(this.mapping.licenses.maxAchievedLevel)} AS mx`);
+      cols.push(`t.${this.names.columns.licenses.maxAchievedLevel} AS mx`);
     }
     if (!this.facts[side].uniqueKey) cols.push('t.ctid::text AS rid');
     return cols.join(', ');
@@ -125,8 +124,8 @@ class PairSql {
 
   /** Every row of a side, grouped under its canonical id. */
   sideSelect(side: Side): string {
-    const m = this.mapping[side];
-    return `SELECT ${this.sideColumns(side, this.canonical(`t.${q(m.specializationId)}`))} FROM ${this.table(side)} t${this.where(side)}`;
+    const m = this.names.columns[side];
+    return `SELECT ${this.sideColumns(side, this.canonical(`t.${m.specializationId}`))} FROM ${this.table(side)} t${this.where(side)}`;
   }
 
   /**
@@ -142,21 +141,21 @@ class PairSql {
    * (user, stored id) key, each canonical id expanded to itself and its aliases.
    */
   keyedSideSelect(side: Side, keys: string, aliasArrays: { readonly aliases: string; readonly canonicals: string } | undefined): string {
-    const m = this.mapping[side];
+    const m = this.names.columns[side];
     if (aliasArrays) {
       // One index probe per key and stored id (OFFSET 0 keeps the probe a parameterized scan
       // whatever the planner guesses for the number of keys).
       return `SELECT r.* FROM ${keys} s
          JOIN LATERAL (SELECT s.canon AS sid UNION ALL SELECT x.a FROM unnest(${aliasArrays.aliases}, ${aliasArrays.canonicals}) AS x(a, c) WHERE x.c = s.canon) g ON true
-         JOIN LATERAL (SELECT ${this.sideColumns(side, 's.canon')} FROM ${this.table(side)} t${this.where(side, [`t.${q(m.userId)} = s.u`, `t.${q(m.specializationId)} = g.sid`])} OFFSET 0) r ON true`;
+         JOIN LATERAL (SELECT ${this.sideColumns(side, 's.canon')} FROM ${this.table(side)} t${this.where(side, [`t.${m.userId} = s.u`, `t.${m.specializationId} = g.sid`])} OFFSET 0) r ON true`;
     }
-    const ids = `JOIN ${this.table(side)} t ON t.${q(m.userId)} = s.u AND t.${q(m.specializationId)} = s.canon`;
+    const ids = `JOIN ${this.table(side)} t ON t.${m.userId} = s.u AND t.${m.specializationId} = s.canon`;
     return `SELECT ${this.sideColumns(side, 's.canon')} FROM ${keys} s ${ids}${this.where(side)}`;
   }
 
   orderBy(userExpr: string, canonExpr: string): string {
-    const textual = this.mapping.userIdType === 'text';
-    if (this.mapping.userIdType === 'bigint') {
+    const textual = this.names.userIdType === 'text';
+    if (this.names.userIdType === 'bigint') {
       // `compareUserIds` order: ids within ±2^53 (numbers) numerically, then the others (carried
       // as decimal strings) by code point. Only the sort of the returned rows pays for it.
       const beyond = `(${userExpr} NOT BETWEEN -9007199254740991 AND 9007199254740991)`;
@@ -193,8 +192,8 @@ function selectList(sql: PairSql, canon = 'canon'): string {
  * Every pair matching the filter, one row per (progress row × license row) of a pair, in key
  * order: a FULL JOIN of the two (filtered) tables on user id and canonical specialization id.
  */
-export function buildPairsQuery(mapping: PgMapping, facts: MappedTableFacts, filter: PairFilter): BuiltStatement {
-  const sql = new PairSql(mapping, facts, filter);
+export function buildPairsQuery(names: MappingNames, facts: MappedTableFacts, filter: PairFilter): BuiltStatement {
+  const sql = new PairSql(names, facts, filter);
   const text = `SELECT ${selectList(sql)}
 FROM (${sql.sideSelect('progress')}) p
 FULL JOIN (${sql.sideSelect('licenses')}) l ON l.u = p.u AND l.canon = p.canon
@@ -230,28 +229,26 @@ ${sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.canon, l.canon)')}`;
  * the usual case) and a second part returns all their rows through the (user, stored id) keys.
  */
 export function buildDifferingPairsQuery(
-  mapping: PgMapping,
+  names: MappingNames,
   facts: MappedTableFacts,
   filter: PairFilter,
   maxLevels: ReadonlyMap<string, number>,
   options: { readonly listLegacy?: boolean } = {},
 ): BuiltStatement {
-  const sql = new PairSql(mapping, facts, filter);
+  const sql = new PairSql(names, facts, filter);
   // Maximum levels of canonical ids only (a stored id is always mapped before the lookup).
   const known = [...maxLevels].filter(([id]) => !filter.aliases.has(id));
   const ids = sql.params.add(known.map(([id]) => id), 'text[]');
   const integral = known.every(([, v]) => Number.isInteger(v) && Math.abs(v) <= 2_147_483_647);
   const maxima = sql.params.add(known.map(([, v]) => v), integral ? 'int4[]' : 'numeric[]');
-  const p = mapping.progress;
-  const l = mapping.licenses;
   const aliased = sql.hasAliases;
   const inSync = [
     'p.lvl >= 1',
     'p.lvl = l.lvl',
     'p.lvl <= m.max_level',
     'l.mx >= l.lvl',
-    ...(isIntegerColumn(facts.progress, p.level) ? [] : ['p.lvl = trunc(p.lvl::numeric)']),
-    ...(isIntegerColumn(facts.licenses, l.maxAchievedLevel) ? [] : ['l.mx = trunc(l.mx::numeric)']),
+    ...(isIntegerColumn(facts.progress, names.source.progress.level) ? [] : ['p.lvl = trunc(p.lvl::numeric)']),
+    ...(isIntegerColumn(facts.licenses, names.source.licenses.maxAchievedLevel) ? [] : ['l.mx = trunc(l.mx::numeric)']),
     ...(aliased && options.listLegacy ? ['p.sid = p.canon', 'l.sid = l.canon'] : []),
   ];
 
@@ -272,11 +269,11 @@ export function buildDifferingPairsQuery(
 
   const special: string[] = [];
   for (const side of ['progress', 'licenses'] as const) {
-    const m = mapping[side];
-    const sid = (t: string) => `${t}.${q(m.specializationId)}`;
+    const m = names.columns[side];
+    const sid = (t: string) => `${t}.${m.specializationId}`;
     if (!facts[side].uniqueKey) {
       special.push(
-        `SELECT t.${q(m.userId)} AS u, ${sql.canonical(sid('t'))} AS canon FROM ${sql.table(side)} t${sql.where(side)} GROUP BY 1, 2 HAVING count(*) > 1`,
+        `SELECT t.${m.userId} AS u, ${sql.canonical(sid('t'))} AS canon FROM ${sql.table(side)} t${sql.where(side)} GROUP BY 1, 2 HAVING count(*) > 1`,
       );
     }
   }
@@ -284,10 +281,10 @@ export function buildDifferingPairsQuery(
     // One row per stored id (unique key): two rows of a pair on a side are under two ids of one
     // group, and some joined row of the pair is mixed. Probe: another row of the pair on that side.
     const other = (side: Side) => {
-      const m = mapping[side];
-      const sid = `t.${q(m.specializationId)}`;
+      const m = names.columns[side];
+      const sid = `t.${m.specializationId}`;
       const own = side === 'progress' ? 'd.p_sid' : 'd.l_sid';
-      return `EXISTS (SELECT 1 FROM ${sql.table(side)} t${sql.where(side, [`t.${q(m.userId)} = d.u`, `${sid}::text <> ${own}`, `${sql.canonical(sid)} = d.canon`])})`;
+      return `EXISTS (SELECT 1 FROM ${sql.table(side)} t${sql.where(side, [`t.${m.userId} = d.u`, `${sid}::text <> ${own}`, `${sql.canonical(sid)} = d.canon`])})`;
     };
     special.push(`SELECT d.u, d.canon FROM d WHERE d.p_sid <> d.l_sid AND (${probed.map(other).join(' OR ')})`);
   }
@@ -319,15 +316,15 @@ ${sql.orderBy('r.u', 'r.canon')}`;
  * Legacy-id use in the filtered tables: per stored alias id, its canonical id, progress rows,
  * license rows and pairs (users with a row under it), in one statement grouped on the server.
  */
-export function buildLegacyIdQuery(mapping: PgMapping, facts: MappedTableFacts, filter: PairFilter): BuiltStatement {
-  const sql = new PairSql(mapping, facts, filter);
+export function buildLegacyIdQuery(names: MappingNames, facts: MappedTableFacts, filter: PairFilter): BuiltStatement {
+  const sql = new PairSql(names, facts, filter);
   const aliasIds = sql.params.add([...filter.aliases.keys()], 'text[]');
   const side = (s: Side, tag: string) => {
-    const m = mapping[s];
-    return `SELECT t.${q(m.userId)} AS u, t.${q(m.specializationId)}::text AS sid, ${tag} AS side FROM ${sql.table(s)} t${sql.where(s, [`t.${q(m.specializationId)}::text = ANY (${aliasIds})`])}`;
+    const m = names.columns[s];
+    return `SELECT t.${m.userId} AS u, t.${m.specializationId}::text AS sid, ${tag} AS side FROM ${sql.table(s)} t${sql.where(s, [`t.${m.specializationId}::text = ANY (${aliasIds})`])}`;
   };
-  // count(DISTINCT) sorts the rows under legacy ids once; a GROUP BY (id, user) first measured
-  // 2.5–3× slower on 470 k such rows (its hash table spills to disk at the default work_mem).
+  // count(DISTINCT) sorts the rows under legacy ids once; a GROUP BY (id, user) first is slower
+  // (its hash table spills to disk at the default work_mem; see docs/benchmarks.md).
   const text = `SELECT x.sid, ${sql.canonical('x.sid')} AS canon, count(*) FILTER (WHERE x.side = 1) AS p_rows,
        count(*) FILTER (WHERE x.side = 2) AS l_rows, count(DISTINCT x.u) AS pairs
 FROM (${side('progress', '1')} UNION ALL ${side('licenses', '2')}) x
@@ -337,11 +334,11 @@ ORDER BY x.sid COLLATE "C"`;
 }
 
 /** The number of distinct pairs matching the filter (orphans of both sides included). */
-export function buildCountQuery(mapping: PgMapping, facts: MappedTableFacts, filter: PairFilter): BuiltStatement {
-  const sql = new PairSql(mapping, facts, filter);
+export function buildCountQuery(names: MappingNames, facts: MappedTableFacts, filter: PairFilter): BuiltStatement {
+  const sql = new PairSql(names, facts, filter);
   const side = (s: Side) => {
-    const m = mapping[s];
-    return `SELECT t.${q(m.userId)} AS u, ${sql.canonical(`t.${q(m.specializationId)}`)} AS canon FROM ${sql.table(s)} t${sql.where(s)}`;
+    const m = names.columns[s];
+    return `SELECT t.${m.userId} AS u, ${sql.canonical(`t.${m.specializationId}`)} AS canon FROM ${sql.table(s)} t${sql.where(s)}`;
   };
   return { text: `SELECT count(*) AS n FROM (${side('progress')} UNION ${side('licenses')}) k`, values: sql.params.values };
 }
@@ -351,7 +348,7 @@ export function buildCountQuery(mapping: PgMapping, facts: MappedTableFacts, fil
  * are locked FOR UPDATE (progress first, then licenses) until the caller's transaction ends.
  */
 export function buildReadPairQuery(
-  mapping: PgMapping,
+  names: MappingNames,
   facts: MappedTableFacts,
   userId: unknown,
   specializationId: string,
@@ -359,19 +356,19 @@ export function buildReadPairQuery(
   lock: boolean,
   pairLock: string | undefined,
 ): BuiltStatement {
-  const sql = new PairSql(mapping, facts, { aliases, specializationIds: [specializationId], userIds: [userId] });
+  const sql = new PairSql(names, facts, { aliases, specializationIds: [specializationId], userIds: [userId] });
   const forUpdate = lock ? ' FOR UPDATE OF t' : '';
   // Where a table has no unique key, the pair's advisory lock comes first (as in applyBatch).
   const advisory = lock && pairLock !== undefined ? `lk AS MATERIALIZED (SELECT pg_advisory_xact_lock(${sql.params.add(pairLock, 'int8')}) AS locked), ` : '';
   const afterLock = advisory ? [`(SELECT count(*) FROM lk) > 0`] : [];
-  const p = mapping.progress;
-  const l = mapping.licenses;
+  const p = names.columns.progress;
+  const l = names.columns.licenses;
   const text = `WITH ${advisory}p AS (
-  SELECT t.${q(p.userId)} AS u, t.${q(p.specializationId)}::text AS sid, t.${q(p.level)} AS lvl,
-         ${p.xp ? `t.${q(p.xp)}` : 'NULL::int4'} AS xp, ${p.sessions ? `t.${q(p.sessions)}` : 'NULL::int4'} AS ses, t.ctid::text AS rid
+  SELECT t.${p.userId} AS u, t.${p.specializationId}::text AS sid, t.${p.level} AS lvl,
+         ${p.xp ? `t.${p.xp}` : 'NULL::int4'} AS xp, ${p.sessions ? `t.${p.sessions}` : 'NULL::int4'} AS ses, t.ctid::text AS rid
   FROM ${sql.table('progress')} t${sql.where('progress', afterLock)} ORDER BY 2, 6${forUpdate}
 ), l AS (
-  SELECT t.${q(l.userId)} AS u, t.${q(l.specializationId)}::text AS sid, t.${q(l.level)} AS lvl, t.${q(l.maxAchievedLevel)} AS mx, t.ctid::text AS rid
+  SELECT t.${l.userId} AS u, t.${l.specializationId}::text AS sid, t.${l.level} AS lvl, t.${l.maxAchievedLevel} AS mx, t.ctid::text AS rid
   FROM ${sql.table('licenses')} t${sql.where('licenses', afterLock)} ORDER BY 2, 5${forUpdate}
 )
 SELECT 'p' AS side, p.sid, p.lvl, p.xp, p.ses, NULL AS mx, p.rid FROM p
