@@ -25,7 +25,7 @@ const client = new pg.Client({ connectionString: withDatabase(args.url, database
 try {
   await client.connect();
   await generateDataset(client, users, 0.42, { layout: layoutOf('legacy'), drift: DATASETS.legacy.drift });
-  const facts = await introspectTables(pgClient(client).run, ORIGINAL_SYSTEM_MAPPING);
+  const facts = await introspectTables(pgClient(client).run, mappingNames(ORIGINAL_SYSTEM_MAPPING));
   const filter = { aliases: LEGACY_ALIASES };
   const maxLevels = new Map([['GANCUJU_PLAYER', 8], ['LFA_COACH', 8], ['INTERNSHIP', 3], ['LFA_FOOTBALL_PLAYER', 8]]);
   const diff = buildDifferingPairsQuery(mappingNames(ORIGINAL_SYSTEM_MAPPING), facts, filter, maxLevels);

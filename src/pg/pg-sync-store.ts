@@ -143,7 +143,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
 
   let facts: Promise<MappedTableFacts> | undefined;
   const loadFacts = (): Promise<MappedTableFacts> => {
-    facts ??= introspectTables(connection.run, mapping).catch((cause) => {
+    facts ??= introspectTables(connection.run, compiled).catch((cause) => {
       facts = undefined;
       throw cause;
     });
