@@ -145,12 +145,12 @@ class PairSql {
     if (aliasArrays) {
       // One index probe per key and stored id (OFFSET 0 keeps the probe a parameterized scan
       // whatever the planner guesses for the number of keys).
-      return `SELECT r.* FROM ${keys} s
-         JOIN LATERAL (SELECT s.canon AS sid UNION ALL SELECT x.a FROM unnest(${aliasArrays.aliases}, ${aliasArrays.canonicals}) AS x(a, c) WHERE x.c = s.canon) g ON true
-         JOIN LATERAL (SELECT ${this.sideColumns(side, 's.canon')} FROM ${this.table(side)} t${this.where(side, [`t.${m.userId} = s.u`, `t.${m.specializationId} = g.sid`])} OFFSET 0) r ON true`;
+      return `SELECT side_row.* FROM ${keys} pair_key
+         JOIN LATERAL (SELECT pair_key.canon AS sid UNION ALL SELECT alias_map.alias_id FROM unnest(${aliasArrays.aliases}, ${aliasArrays.canonicals}) AS alias_map(alias_id, canonical_id) WHERE alias_map.canonical_id = pair_key.canon) stored_id ON true
+         JOIN LATERAL (SELECT ${this.sideColumns(side, 'pair_key.canon')} FROM ${this.table(side)} t${this.where(side, [`t.${m.userId} = pair_key.u`, `t.${m.specializationId} = stored_id.sid`])} OFFSET 0) side_row ON true`;
     }
-    const ids = `JOIN ${this.table(side)} t ON t.${m.userId} = s.u AND t.${m.specializationId} = s.canon`;
-    return `SELECT ${this.sideColumns(side, 's.canon')} FROM ${keys} s ${ids}${this.where(side)}`;
+    const ids = `JOIN ${this.table(side)} t ON t.${m.userId} = pair_key.u AND t.${m.specializationId} = pair_key.canon`;
+    return `SELECT ${this.sideColumns(side, 'pair_key.canon')} FROM ${keys} pair_key ${ids}${this.where(side)}`;
   }
 
   orderBy(userExpr: string, canonExpr: string): string {
@@ -245,7 +245,7 @@ export function buildDifferingPairsQuery(
   const inSync = [
     'p.lvl >= 1',
     'p.lvl = l.lvl',
-    'p.lvl <= m.max_level',
+    'p.lvl <= known_max.max_level',
     'l.mx >= l.lvl',
     ...(isIntegerColumn(facts.progress, names.source.progress.level) ? [] : ['p.lvl = trunc(p.lvl::numeric)']),
     ...(isIntegerColumn(facts.licenses, names.source.licenses.maxAchievedLevel) ? [] : ['l.mx = trunc(l.mx::numeric)']),
@@ -259,12 +259,12 @@ export function buildDifferingPairsQuery(
     ? `SELECT ${selectList(sql)}${probed.length > 0 ? `, NOT coalesce(${inSync.join(' AND ')}, false) AS differs` : ''}
   FROM (${sql.sideSelect('progress')}) p
   FULL JOIN (${sql.sideSelect('licenses')}) l ON l.u = p.u AND l.canon = p.canon
-  LEFT JOIN unnest(${ids}, ${maxima}) AS m(id, max_level) ON m.id = coalesce(p.canon, l.canon)
+  LEFT JOIN unnest(${ids}, ${maxima}) AS known_max(id, max_level) ON known_max.id = coalesce(p.canon, l.canon)
   WHERE NOT coalesce(${inSync.join(' AND ')}, false)${probed.length > 0 ? ' OR p.sid <> l.sid' : ''}`
     : `SELECT ${selectList(sql, 'sid')}
   FROM (${sql.plainSideSelect('progress')}) p
   FULL JOIN (${sql.plainSideSelect('licenses')}) l ON l.u = p.u AND l.sid = p.sid
-  LEFT JOIN unnest(${ids}, ${maxima}) AS m(id, max_level) ON m.id = coalesce(p.sid, l.sid)
+  LEFT JOIN unnest(${ids}, ${maxima}) AS known_max(id, max_level) ON known_max.id = coalesce(p.sid, l.sid)
   WHERE NOT coalesce(${inSync.join(' AND ')}, false)`;
 
   const special: string[] = [];
@@ -283,10 +283,10 @@ export function buildDifferingPairsQuery(
     const other = (side: Side) => {
       const m = names.columns[side];
       const sid = `t.${m.specializationId}`;
-      const own = side === 'progress' ? 'd.p_sid' : 'd.l_sid';
-      return `EXISTS (SELECT 1 FROM ${sql.table(side)} t${sql.where(side, [`t.${m.userId} = d.u`, `${sid}::text <> ${own}`, `${sql.canonical(sid)} = d.canon`])})`;
+      const own = side === 'progress' ? 'differing.p_sid' : 'differing.l_sid';
+      return `EXISTS (SELECT 1 FROM ${sql.table(side)} t${sql.where(side, [`t.${m.userId} = differing.u`, `${sid}::text <> ${own}`, `${sql.canonical(sid)} = differing.canon`])})`;
     };
-    special.push(`SELECT d.u, d.canon FROM d WHERE d.p_sid <> d.l_sid AND (${probed.map(other).join(' OR ')})`);
+    special.push(`SELECT differing.u, differing.canon FROM differing WHERE differing.p_sid <> differing.l_sid AND (${probed.map(other).join(' OR ')})`);
   }
   if (special.length === 0) {
     return { text: [main, aliased ? sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.canon, l.canon)') : sql.orderBy('coalesce(p.u, l.u)', 'coalesce(p.sid, l.sid)')].join('\n'), values: sql.params.values };
@@ -294,21 +294,21 @@ export function buildDifferingPairsQuery(
   const aliasArrays = aliased
     ? { aliases: sql.params.add([...filter.aliases.keys()], 'text[]'), canonicals: sql.params.add([...filter.aliases.values()], 'text[]') }
     : undefined;
-  const keys = '(SELECT DISTINCT k.u, k.canon FROM special k)';
-  // With probes, d also holds the mixed rows that are in sync: they are only returned in a special pair.
-  const dColumns = probed.length > 0 ? selectColumns(sql).map(([, name]) => `d.${name}`).join(', ') : 'd.*';
-  const text = `WITH d AS MATERIALIZED (
+  const keys = '(SELECT DISTINCT special_key.u, special_key.canon FROM special special_key)';
+  // With probes, differing also holds the mixed rows that are in sync: they are only returned in a special pair.
+  const differingColumns = probed.length > 0 ? selectColumns(sql).map(([, name]) => `differing.${name}`).join(', ') : 'differing.*';
+  const text = `WITH differing AS MATERIALIZED (
   ${main}
 ), special AS MATERIALIZED (${special.join(' UNION ALL ')})
 SELECT * FROM (
-  SELECT ${dColumns} FROM d
-  WHERE ${probed.length > 0 ? 'd.differs AND ' : ''}NOT (EXISTS (SELECT 1 FROM special) AND (d.u, d.canon) IN (SELECT s.u, s.canon FROM special s))
+  SELECT ${differingColumns} FROM differing
+  WHERE ${probed.length > 0 ? 'differing.differs AND ' : ''}NOT (EXISTS (SELECT 1 FROM special) AND (differing.u, differing.canon) IN (SELECT special.u, special.canon FROM special))
   UNION ALL
   SELECT ${selectList(sql)}
   FROM (${sql.keyedSideSelect('progress', keys, aliasArrays)}) p
   FULL JOIN (${sql.keyedSideSelect('licenses', keys, aliasArrays)}) l ON l.u = p.u AND l.canon = p.canon
-) r
-${sql.orderBy('r.u', 'r.canon')}`;
+) pair_row
+${sql.orderBy('pair_row.u', 'pair_row.canon')}`;
   return { text, values: sql.params.values };
 }
 
@@ -325,11 +325,11 @@ export function buildLegacyIdQuery(names: MappingNames, facts: MappedTableFacts,
   };
   // count(DISTINCT) sorts the rows under legacy ids once; a GROUP BY (id, user) first is slower
   // (its hash table spills to disk at the default work_mem; see docs/benchmarks.md).
-  const text = `SELECT x.sid, ${sql.canonical('x.sid')} AS canon, count(*) FILTER (WHERE x.side = 1) AS p_rows,
-       count(*) FILTER (WHERE x.side = 2) AS l_rows, count(DISTINCT x.u) AS pairs
-FROM (${side('progress', '1')} UNION ALL ${side('licenses', '2')}) x
-GROUP BY x.sid
-ORDER BY x.sid COLLATE "C"`;
+  const text = `SELECT legacy_row.sid, ${sql.canonical('legacy_row.sid')} AS canon, count(*) FILTER (WHERE legacy_row.side = 1) AS p_rows,
+       count(*) FILTER (WHERE legacy_row.side = 2) AS l_rows, count(DISTINCT legacy_row.u) AS pairs
+FROM (${side('progress', '1')} UNION ALL ${side('licenses', '2')}) legacy_row
+GROUP BY legacy_row.sid
+ORDER BY legacy_row.sid COLLATE "C"`;
   return { text, values: sql.params.values };
 }
 
@@ -359,8 +359,8 @@ export function buildReadPairQuery(
   const sql = new PairSql(names, facts, { aliases, specializationIds: [specializationId], userIds: [userId] });
   const forUpdate = lock ? ' FOR UPDATE OF t' : '';
   // Where a table has no unique key, the pair's advisory lock comes first (as in applyBatch).
-  const advisory = lock && pairLock !== undefined ? `lk AS MATERIALIZED (SELECT pg_advisory_xact_lock(${sql.params.add(pairLock, 'int8')}) AS locked), ` : '';
-  const afterLock = advisory ? [`(SELECT count(*) FROM lk) > 0`] : [];
+  const advisory = lock && pairLock !== undefined ? `pair_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(${sql.params.add(pairLock, 'int8')}) AS locked), ` : '';
+  const afterLock = advisory ? [`(SELECT count(*) FROM pair_lock) > 0`] : [];
   const p = names.columns.progress;
   const l = names.columns.licenses;
   const text = `WITH ${advisory}p AS (
