@@ -9,7 +9,7 @@ import { describeCause, storeUnavailable, type StoreError, type ValidationError 
 import type { Logger } from '../../sync/logger.js';
 import type { SyncPair } from '../../sync/pair.js';
 import { PairAssembler, unreadableRowKey, type JoinedRow } from '../pair-rows.js';
-import type { BuiltStatement } from '../scan-query.js';
+import type { BuiltStatement } from '../pair-sql.js';
 import type { PgConnection } from '../sql-client.js';
 import type { MappedTableFacts } from '../table-introspection.js';
 import { DEFAULT_FETCH_SIZE } from './store-options.js';

@@ -12,7 +12,7 @@ import { validationError, type ValidationError, type ValidationIssue } from '../
 import type { PairQuery } from '../../sync/sync-store.js';
 import { parseWith } from '../../_internal/zod.js';
 import type { PgUserIdType } from '../mapping/schema.js';
-import type { PairFilter } from '../scan-query.js';
+import type { PairFilter } from '../pair-sql.js';
 import { toColumnUserId } from '../sql-params.js';
 
 export const DEFAULT_PAGE_SIZE = 1_000;
