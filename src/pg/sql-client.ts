@@ -2,6 +2,8 @@
  * The structural SQL client levelsync talks to, and the adapters that normalise a `pg.Pool`, a
  * `pg.PoolClient` (or `pg.Client`) and an in-process PGlite database into one
  * {@link PgConnection}. Nothing here imports `pg` or PGlite: any object with the right shape fits.
+ * (Somewhat over 300 lines: the connection contract and its three adapters are read together;
+ * the driver shapes are in `driver-shapes.ts`, cursor streaming in `cursor.ts`.)
  *
  * @module
  */
