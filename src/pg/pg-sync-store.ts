@@ -81,8 +81,8 @@ export interface PgSyncStoreOptions {
  *
  * ```ts
  * const store = createPgSyncStore(pool);
- * const facts = (await store.tableFacts())._unsafeUnwrap();
- * if (!facts.progress.uniqueKey) console.warn('run cleanupDuplicates() and add the unique key');
+ * const facts = await store.tableFacts();
+ * if (facts.isOk() && !facts.value.progress.uniqueKey) console.warn('run cleanupDuplicates() and add the unique key');
  * ```
  */
 export interface PgSyncStore extends SyncStore {

@@ -15,7 +15,8 @@ import type { PgMapping } from './schema.js';
  * ```ts
  * const options: LevelsyncSchemaOptions = { schema: 'sync', userIdType: 'text' };
  * await migrate(pool, options);
- * const mapping = createLevelsyncMapping(options)._unsafeUnwrap();
+ * const mapping = createLevelsyncMapping(options);
+ * if (mapping.isErr()) throw new TypeError(mapping.error.message);
  * ```
  */
 export interface LevelsyncSchemaOptions {
@@ -30,7 +31,8 @@ export interface LevelsyncSchemaOptions {
  * the given user id type. Fails with a `ValidationError` naming `schema` for a hostile name.
  *
  * ```ts
- * const mapping = createLevelsyncMapping({ schema: 'sync', userIdType: 'text' })._unsafeUnwrap();
+ * const mapping = createLevelsyncMapping({ schema: 'sync', userIdType: 'text' });
+ * if (mapping.isErr()) console.error(mapping.error.message); // names `schema` for a hostile name
  * ```
  */
 export function createLevelsyncMapping(options: LevelsyncSchemaOptions = {}): Result<PgMapping, ValidationError> {
