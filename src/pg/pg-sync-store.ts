@@ -28,7 +28,7 @@ import { toPgConnection, type PgConnection, type PgConnectionInput } from './sql
 import { introspectTables, type MappedTableFacts } from './table-introspection.js';
 import { createBatchApplier } from './store/apply-batch.js';
 import { readPairLock } from './store/pair-locks.js';
-import { invalidPages, SCAN_SETTINGS, streamPairs } from './store/pair-stream.js';
+import { invalidPages, NO_JIT, streamPairs } from './store/pair-stream.js';
 import {
   DEFAULT_CHUNK_SIZE,
   DEFAULT_PAGE_SIZE,
@@ -205,7 +205,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
         const statement = buildLegacyIdQuery(compiled, f, filter.value);
         // Without JIT, as the scan's cursor it runs beside: a new session would otherwise load
         // LLVM first.
-        const counted = connection.runWithSettings({ jit: SCAN_SETTINGS['jit']! }, statement.text, statement.values);
+        const counted = connection.runWithSettings(NO_JIT, statement.text, statement.values);
         return ResultAsync.fromPromise(counted, (cause) => storeUnavailable(name, cause, 'could not count legacy ids')).andThen((result) => {
           const out: LegacyIdUsage[] = [];
           for (const raw of result.rows) {

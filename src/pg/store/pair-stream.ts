@@ -25,6 +25,9 @@ import { DEFAULT_FETCH_SIZE } from './store-options.js';
  */
 export const SCAN_SETTINGS: Readonly<Record<string, string>> = { cursor_tuple_fraction: '1', jit: 'off' };
 
+/** JIT off alone: for a statement run beside a scan (a new session would otherwise load LLVM first). */
+export const NO_JIT: Readonly<Record<string, string>> = { jit: 'off' };
+
 /** What a pair stream needs from its store. */
 export interface PairStreamContext {
   readonly connection: PgConnection;
