@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { err, ok, ResultAsync } from 'neverthrow';
-import type { Result } from 'neverthrow';
+import { err, ok, ResultAsync, type Result } from 'neverthrow';
 import type { Catalog } from '../domain/catalog.js';
 import { DEFAULT_CATALOG } from '../domain/default-catalog.js';
 import { storeUnavailable, validationError, type StoreError } from '../errors.js';
@@ -15,7 +14,7 @@ import type { LegacyIdUsage } from '../sync/legacy-ids.js';
 import { parseWith } from '../_internal/zod.js';
 import { SILENT_LOGGER, type Logger } from '../sync/logger.js';
 import type { PairKey, SyncPair } from '../sync/pair.js';
-import type { DifferingPairQuery, RunLock, RunScope, SyncStore } from '../sync/sync-store.js';
+import type { DifferingPairQuery, PairQuery, RunLock, RunScope, SyncStore } from '../sync/sync-store.js';
 import { acquireRunLock } from './advisory-run-lock.js';
 import { compileMapping } from './mapping/compile.js';
 import { pairFromSideRows } from './pair-rows.js';
@@ -152,7 +151,7 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
   const factsResult = () => ResultAsync.fromPromise(loadFacts(), (cause) => storeUnavailable(name, cause, 'could not read the table catalog'));
 
   const storeAliases = (options.catalog ?? DEFAULT_CATALOG).aliasMap;
-  const filterOf = (query: Parameters<SyncStore['countPairs']>[0], subject: string) => pairFilterOf(query, subject, columnUserId, storeAliases);
+  const filterOf = (query: PairQuery, subject: string) => pairFilterOf(query, subject, columnUserId, storeAliases);
   const streamContext = {
     connection,
     name,
