@@ -9,12 +9,24 @@
  * @module
  */
 import type { Result } from 'neverthrow';
-import type { ValidationError } from '../../errors.js';
 import { buildApplyStatement } from '../apply-statement.js';
 import { joinedRowReader, sideRowReader, type JoinedRow, type SideRow } from '../pair-rows.js';
-import { columnUserIds, type ColumnUserId } from '../store/store-options.js';
+import type { UserId } from '../../domain/records.js';
+import type { ValidationError, ValidationIssue } from '../../errors.js';
+import { toColumnUserId } from '../sql-params.js';
 import { mappingNames, type MappingNames } from './names.js';
-import type { PgMapping } from './schema.js';
+import type { PgMapping, PgUserIdType } from './schema.js';
+
+/** A user id converted to the column's form, or the issue naming `field`. */
+export type ColumnUserId = { readonly ok: true; readonly value: UserId } | { readonly ok: false; readonly issue: ValidationIssue };
+
+/** Converts user ids to the form of a mapping's user id column (exactly: a decimal string for an integer column). */
+export function columnUserIds(userIdType: PgUserIdType): (value: unknown, field: string) => ColumnUserId {
+  return (value, field) => {
+    const converted = toColumnUserId(value, userIdType);
+    return converted.ok ? converted : { ok: false, issue: { field, message: `${converted.message} (user ids are ${userIdType} in this mapping)` } };
+  };
+}
 
 /** Everything a store needs from its mapping, derived once. */
 export interface CompiledMapping extends MappingNames {

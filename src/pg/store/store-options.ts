@@ -11,9 +11,8 @@ import type { UserId } from '../../domain/records.js';
 import { validationError, type ValidationError, type ValidationIssue } from '../../errors.js';
 import type { PairQuery } from '../../sync/sync-store.js';
 import { parseWith } from '../../_internal/zod.js';
-import type { PgUserIdType } from '../mapping/schema.js';
+import type { ColumnUserId } from '../mapping/compile.js';
 import type { PairFilter } from '../pair-sql.js';
-import { toColumnUserId } from '../sql-params.js';
 
 export const DEFAULT_PAGE_SIZE = 1_000;
 export const DEFAULT_CHUNK_SIZE = 2_000;
@@ -43,17 +42,6 @@ export function positiveInteger(value: number | undefined, fallback: number, fie
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`levelsync/pg: ${field} must be a positive integer (got ${String(value)})`);
   return value;
-}
-
-/** A user id converted to the column's form, or the issue naming `field`. */
-export type ColumnUserId = { readonly ok: true; readonly value: UserId } | { readonly ok: false; readonly issue: ValidationIssue };
-
-/** Converts user ids to the form of a mapping's user id column (exactly: a decimal string for an integer column). */
-export function columnUserIds(userIdType: PgUserIdType): (value: unknown, field: string) => ColumnUserId {
-  return (value, field) => {
-    const converted = toColumnUserId(value, userIdType);
-    return converted.ok ? converted : { ok: false, issue: { field, message: `${converted.message} (user ids are ${userIdType} in this mapping)` } };
-  };
 }
 
 /** Validates a pair query and turns it into the filter the statement builders take. */
