@@ -18,6 +18,7 @@ import { createMaxLevelResolver, createPlan, isWriteAction, scanDesyncs, type Wr
 import { createPgMaxLevelRepository, createPgSyncStore, ORIGINAL_SYSTEM_MAPPING } from 'levelsync/pg';
 // The statement as the store sends it (internal module: the public API only runs it).
 import { applyValues, buildApplyStatement } from '../src/pg/apply-statement.js';
+import { mappingNames } from '../src/pg/mapping/names.js';
 import { FLOOR_APPLY_SQL, FLOOR_CAS_APPLY_SQL, FLOOR_CHUNK, floorCasValues, floorValues, type Repair } from './floor.js';
 import { BENCH_POLICY, spread } from './support.js';
 
@@ -100,11 +101,11 @@ export async function explainApplyStatements(
   aliases: ReadonlyMap<string, string>,
   options: { readonly sizes?: readonly number[]; readonly floorSizes?: readonly number[]; readonly analyze?: boolean } = {},
 ): Promise<ExplainFinding[]> {
-  const sql = buildApplyStatement(ORIGINAL_SYSTEM_MAPPING);
+  const sql = buildApplyStatement(mappingNames(ORIGINAL_SYSTEM_MAPPING));
   const findings: ExplainFinding[] = [];
   for (const size of options.sizes ?? [1_000, 2_000]) {
     const chunk = spread(actions, size);
-    const values = applyValues(chunk, { actor: null, now: new Date(), aliases }, ORIGINAL_SYSTEM_MAPPING);
+    const values = applyValues(chunk, { actor: null, now: new Date(), aliases }, mappingNames(ORIGINAL_SYSTEM_MAPPING));
     findings.push(await explainOne(client, 'levelsync apply statement', sql, values, chunk.length, options.analyze ?? false));
   }
   for (const floorSize of options.floorSizes ?? [FLOOR_CHUNK]) {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pgClient, ORIGINAL_SYSTEM_MAPPING } from 'levelsync/pg';
+import { mappingNames } from '../src/pg/mapping/names.js';
 import { buildDifferingPairsQuery, buildLegacyIdQuery } from '../src/pg/scan-query.js';
 import { introspectTables } from '../src/pg/table-introspection.js';
 import { generateDataset, LEGACY_ALIASES, layoutOf } from './dataset.js';
@@ -24,11 +25,11 @@ const client = new pg.Client({ connectionString: withDatabase(args.url, database
 try {
   await client.connect();
   await generateDataset(client, users, 0.42, { layout: layoutOf('legacy'), drift: DATASETS.legacy.drift });
-  const facts = await introspectTables(pgClient(client).run, ORIGINAL_SYSTEM_MAPPING);
+  const facts = await introspectTables(pgClient(client).run, mappingNames(ORIGINAL_SYSTEM_MAPPING));
   const filter = { aliases: LEGACY_ALIASES };
   const maxLevels = new Map([['GANCUJU_PLAYER', 8], ['LFA_COACH', 8], ['INTERNSHIP', 3], ['LFA_FOOTBALL_PLAYER', 8]]);
-  const diff = buildDifferingPairsQuery(ORIGINAL_SYSTEM_MAPPING, facts, filter, maxLevels);
-  const summary = buildLegacyIdQuery(ORIGINAL_SYSTEM_MAPPING, facts, filter);
+  const diff = buildDifferingPairsQuery(mappingNames(ORIGINAL_SYSTEM_MAPPING), facts, filter, maxLevels);
+  const summary = buildLegacyIdQuery(mappingNames(ORIGINAL_SYSTEM_MAPPING), facts, filter);
   const statements = {
     floor: { text: floorDetectSql(LEGACY_ALIASES), values: [] as readonly unknown[] },
     diff: { text: `SELECT count(*) AS n FROM (${diff.text}) z`, values: diff.values },

@@ -21,6 +21,7 @@ import pg from 'pg';
 import { createMaxLevelResolver, createPlan, isWriteAction, scanDesyncs, type WriteAction } from 'levelsync';
 import { createPgMaxLevelRepository, createPgSyncStore, ORIGINAL_SYSTEM_MAPPING } from 'levelsync/pg';
 import { applyValues, buildApplyStatement } from '../src/pg/apply-statement.js';
+import { mappingNames } from '../src/pg/mapping/names.js';
 import { generateDataset, layoutOf, resetDrift } from './dataset.js';
 import { FLOOR_APPLY_SQL, FLOOR_CAS_APPLY_SQL, FLOOR_CHUNK, floorCasValues, floorValues, readRepairs, type Repair } from './floor.js';
 import { BENCH_POLICY, DATASETS, datasetNamed, DEFAULT_SERVER_URL, log, median, round, secondsSince, withDatabase } from './support.js';
@@ -84,7 +85,7 @@ try {
   const writes = plan.actions.filter(isWriteAction) as WriteAction[];
   const repairs: Repair[] = await readRepairs(client);
   const aliases = new Map(Object.entries(plan.aliases));
-  const base = buildApplyStatement(ORIGINAL_SYSTEM_MAPPING);
+  const base = buildApplyStatement(mappingNames(ORIGINAL_SYSTEM_MAPPING));
   log(`${writes.length} write actions, ${repairs.length} floor repairs; chunks of ${chunk}`);
   // Check the variants are well-formed before timing anything.
   for (const v of ['for-share', 'for-key-share', 'written-only']) variant(base, v);
@@ -115,7 +116,7 @@ try {
     const sql = variant(base, v);
     for (let i = 0; i < writes.length; i += chunk) {
       const part = writes.slice(i, i + chunk);
-      out.push({ sql, values: applyValues(part, { actor: null, now: new Date(), aliases }, ORIGINAL_SYSTEM_MAPPING), size: part.length });
+      out.push({ sql, values: applyValues(part, { actor: null, now: new Date(), aliases }, mappingNames(ORIGINAL_SYSTEM_MAPPING)), size: part.length });
     }
     return out;
   };

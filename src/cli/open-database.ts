@@ -8,12 +8,17 @@ import { busyFailure, configFailure, type CliFailure } from './cli-failure.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { CliOutput } from './cli-io.js';
 import type { ConnectionTarget } from './connection-target.js';
+import { pglite, pgPool, type PgConnection } from '../pg/index.js';
 
-/** An open database: a `pg.Pool` on a server, or an in-process PGlite. Close it exactly once. */
+/**
+ * An open database: a `pg.Pool` on a server, or an in-process PGlite, with the levelsync
+ * connection over it (whose capabilities say what may be done with it). Close it exactly once.
+ */
 export type OpenDatabase =
-  | { readonly kind: 'server'; readonly target: ConnectionTarget & { kind: 'server' }; readonly pool: Pool; close(): Promise<void> }
+  | { readonly kind: 'server'; readonly target: ConnectionTarget & { kind: 'server' }; readonly pool: Pool; readonly connection: PgConnection; close(): Promise<void> }
   | {
       readonly kind: 'embedded';
+      readonly connection: PgConnection;
       readonly target: ConnectionTarget & { kind: 'embedded' };
       readonly db: PGlite;
       /** True when this call created the database (first start: initdb). */
@@ -78,6 +83,7 @@ export async function openDatabase(
       kind: 'server',
       target,
       pool,
+      connection: pgPool(pool),
       close: async () => {
         if (closed) return;
         closed = true;
@@ -147,6 +153,7 @@ async function openEmbedded(
     kind: 'embedded',
     target,
     db,
+    connection: pglite(db),
     created: !exists,
     close: async () => {
       if (closed) return;

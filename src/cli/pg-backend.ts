@@ -8,8 +8,6 @@ import {
   createPgSyncStore,
   migrate,
   ORIGINAL_SYSTEM_MAPPING,
-  pglite,
-  pgPool,
   upsertSpecializations,
   type PgMapping,
 } from '../pg/index.js';
@@ -54,7 +52,7 @@ export async function openPgBackend(
   const opened = await openDatabase(target.value, out, { ...options, ...(args.lockTimeoutMs !== undefined ? { lockTimeoutMs: args.lockTimeoutMs } : {}) });
   if (opened.isErr()) return err(opened.error);
   const db = opened.value;
-  const connection = db.kind === 'server' ? pgPool(db.pool) : pglite(db.db);
+  const connection = db.connection;
   const where = db.kind === 'server' ? db.target.display : `the embedded database in ${db.target.display}`;
   const repository = createPgMaxLevelRepository(connection, { mapping: mapping.value });
   const backend: CliBackend = {

@@ -80,14 +80,15 @@ function lockTableOf(target: object, namespace: string): LockTable {
 }
 
 /**
- * Takes the run lock of a scope:
- * - PGlite: an in-process lock table per database (one session: advisory locks exclude nobody).
- * - pool: session advisory locks on a dedicated checkout, held until `release()`. A whole run
- *   takes the run key exclusively; a shard takes the run key SHARED and its own shard key
- *   exclusively, so shards run side by side but never beside a whole run. `wait` blocks in
- *   `pg_advisory_lock*` instead of `pg_try_advisory_lock*`.
- * - caller's client: the in-process table (two stores on one session would otherwise share the
- *   session's re-entrant advisory locks), then the same advisory locks on that session.
+ * Takes the run lock of a scope, as the connection's capabilities require:
+ * - a shared session (a caller's client, PGlite): an in-process lock table per target, since two
+ *   stores on one session would otherwise share the session's re-entrant advisory locks;
+ * - concurrent sessions (a server): session advisory locks on a checkout, held until
+ *   `release()`. A whole run takes the run key exclusively; a shard takes the run key SHARED and
+ *   its own shard key exclusively, so shards run side by side but never beside a whole run.
+ *   `wait` blocks in `pg_advisory_lock*` instead of `pg_try_advisory_lock*`.
+ * PGlite takes only the first (one session: advisory locks exclude nobody), a pool only the
+ * second (a dedicated checkout), a caller's client both (in-process first).
  */
 export function acquireRunLock(
   connection: PgConnection,
@@ -98,9 +99,9 @@ export function acquireRunLock(
   logger: Logger,
 ): ResultAsync<RunLock, StoreError> {
   const label = scope.shard ? `shard ${formatShard(scope.shard)}` : 'all';
-  if (connection.kind === 'pglite') return lockTableOf(connection.target, namespace).acquire(scope, wait);
+  if (!connection.concurrentSessions) return lockTableOf(connection.target, namespace).acquire(scope, wait);
   const advisory = () => advisoryLock(connection, namespace, scope, wait, label, storeName, logger);
-  if (connection.kind === 'pool') return new ResultAsync(advisory());
+  if (!connection.sharedSession) return new ResultAsync(advisory());
   return lockTableOf(connection.target, namespace)
     .acquire(scope, wait)
     .andThen((local) =>

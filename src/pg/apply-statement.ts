@@ -8,169 +8,172 @@ import type { WriteAction } from '../sync/action.js';
 import { formatPairKey, pairKeyId } from '../sync/pair-key.js';
 import type { ApplyContext } from '../sync/sync-store.js';
 import { validationError, type ValidationError, type ValidationIssue } from '../errors.js';
-import { quoteIdentifier as q, quoteTable } from './identifier.js';
-import type { PgMapping } from './pg-mapping.js';
-import { fitsUserIdType, userIdSqlType } from './sql-params.js';
+import type { MappingNames } from './mapping/names.js';
+import type { PgUserIdType } from './mapping/schema.js';
+import { fitsUserIdType } from './sql-params.js';
 
 /**
  * The apply statement: ONE statement per chunk of write actions, built from data-modifying CTEs
  * over bound arrays (one parameter per column, so the SQL text is the same for any chunk size):
  *
- * 1. `x`: the actions, unnested; `g`: every stored id of each canonical id in the chunk.
- * 2. `pr`, `lr`: the pairs' rows under any of their ids, locked FOR UPDATE in key order
- *    (progress first, then licenses — the order `readPair({ lock: true })` uses).
- * 3. `v`: the compare-and-set verdict of each action against the locked rows: exactly the
- *    expected records (none under any id where `expected` says null).
+ * 1. `action`: the actions, unnested; `id_group`: every stored id of each canonical id.
+ * 2. `progress_row`, `license_row`: the pairs' rows under any of their ids, locked FOR UPDATE in
+ *    key order (progress first, then licenses — the order `readPair({ lock: true })` uses);
+ *    `progress_found`, `license_found`: what each pair holds per side.
+ * 3. `verdict`: the compare-and-set verdict of each action against the locked rows (`ok`):
+ *    exactly the expected records (none under any id where `expected` says null).
  * 4. Creations `INSERT … ON CONFLICT DO NOTHING`; updates guarded again by the expected values;
  *    a pair's other write happens only if its creation did.
- * 5. `hist`: one progression row per license level change, creation included, from RETURNING.
+ * 5. `history_rows`: one progression row per license level change, creation included, from
+ *    RETURNING.
  *
  * The statement is atomic on its own: with a pool it needs no BEGIN/COMMIT; inside a caller's
  * transaction it simply joins it. It returns the index of every applied action (`done` false)
  * and of every action not applied because the pair's rows already hold the state the plan
  * leaves them in (`done` true: `AlreadyApplied`, not `Stale`).
  */
-export function buildApplyStatement(mapping: PgMapping): string {
-  const P = mapping.progress;
-  const L = mapping.licenses;
-  const H = mapping.progressions;
-  const pt = quoteTable(mapping.schema, P.table);
-  const lt = quoteTable(mapping.schema, L.table);
-  const ht = quoteTable(mapping.schema, H.table);
-  const U = userIdSqlType(mapping.userIdType);
+export function buildApplyStatement(names: MappingNames): string {
+  // Quoted column names.
+  const P = names.columns.progress;
+  const L = names.columns.licenses;
+  const H = names.columns.progressions;
+  const pt = names.tables.progress;
+  const lt = names.tables.licenses;
+  const ht = names.tables.progressions;
+  const U = names.userSqlType;
   const now = '$19::timestamptz';
   const withLicenseId = H.licenseId !== undefined && L.id !== undefined;
 
   const insertLicense = [
-    [q(L.userId), 'v.uid'],
-    [q(L.specializationId), 'v.ws'],
-    [q(L.level), 'v.wl'],
-    [q(L.maxAchievedLevel), 'v.wm'],
-    ...(L.startedAt ? [[q(L.startedAt), now]] : []),
-    ...(L.createdAt ? [[q(L.createdAt), now]] : []),
-    ...(L.updatedAt ? [[q(L.updatedAt), now]] : []),
+    [L.userId, 'verdict.user_id'],
+    [L.specializationId, 'verdict.write_sid'],
+    [L.level, 'verdict.write_level'],
+    [L.maxAchievedLevel, 'verdict.write_max'],
+    ...(L.startedAt ? [[L.startedAt, now]] : []),
+    ...(L.createdAt ? [[L.createdAt, now]] : []),
+    ...(L.updatedAt ? [[L.updatedAt, now]] : []),
   ];
   const insertProgress = [
-    [q(P.userId), 'v.uid'],
-    [q(P.specializationId), 'v.ws'],
-    [q(P.level), 'v.wl'],
-    ...(P.xp ? [[q(P.xp), '0']] : []),
-    ...(P.sessions ? [[q(P.sessions), '0']] : []),
-    ...(P.createdAt ? [[q(P.createdAt), now]] : []),
-    ...(P.updatedAt ? [[q(P.updatedAt), now]] : []),
+    [P.userId, 'verdict.user_id'],
+    [P.specializationId, 'verdict.write_sid'],
+    [P.level, 'verdict.write_level'],
+    ...(P.xp ? [[P.xp, '0']] : []),
+    ...(P.sessions ? [[P.sessions, '0']] : []),
+    ...(P.createdAt ? [[P.createdAt, now]] : []),
+    ...(P.updatedAt ? [[P.updatedAt, now]] : []),
   ];
-  const setProgress = [`${q(P.level)} = v.wl`, ...(P.updatedAt ? [`${q(P.updatedAt)} = ${now}`] : [])];
+  const setProgress = [`${P.level} = verdict.write_level`, ...(P.updatedAt ? [`${P.updatedAt} = ${now}`] : [])];
   const setLicense = [
-    `${q(L.level)} = v.wl`,
-    `${q(L.maxAchievedLevel)} = greatest(t.${q(L.maxAchievedLevel)}, v.wm)`,
+    `${L.level} = verdict.write_level`,
+    `${L.maxAchievedLevel} = greatest(t.${L.maxAchievedLevel}, verdict.write_max)`,
     ...(L.lastAdvancedAt
-      ? [`${q(L.lastAdvancedAt)} = CASE WHEN t.${q(L.level)} IS DISTINCT FROM v.wl THEN ${now} ELSE t.${q(L.lastAdvancedAt)} END`]
+      ? [`${L.lastAdvancedAt} = CASE WHEN t.${L.level} IS DISTINCT FROM verdict.write_level THEN ${now} ELSE t.${L.lastAdvancedAt} END`]
       : []),
-    ...(L.updatedAt ? [`${q(L.updatedAt)} = ${now}`] : []),
+    ...(L.updatedAt ? [`${L.updatedAt} = ${now}`] : []),
   ];
   const history = [
-    ...(withLicenseId ? [[q(H.licenseId!), 'h.id']] : [[q(H.userId!), 'h.uid'], [q(H.specializationId!), 'h.sid']]),
-    [q(H.fromLevel), 'h.from_level'],
-    [q(H.toLevel), 'h.to_level'],
-    ...(H.advancedBy ? [[q(H.advancedBy), `$20::${U}`]] : []),
-    ...(H.reason ? [[q(H.reason), 'h.reason']] : []),
-    ...(H.evidence ? [[q(H.evidence), 'h.evidence']] : []),
-    ...(H.advancedAt ? [[q(H.advancedAt), now]] : []),
+    ...(withLicenseId ? [[H.licenseId!, 'level_change.id']] : [[H.userId!, 'level_change.user_id'], [H.specializationId!, 'level_change.sid']]),
+    [H.fromLevel, 'level_change.from_level'],
+    [H.toLevel, 'level_change.to_level'],
+    ...(H.advancedBy ? [[H.advancedBy, `$20::${U}`]] : []),
+    ...(H.reason ? [[H.reason, 'level_change.reason']] : []),
+    ...(H.evidence ? [[H.evidence, 'level_change.evidence']] : []),
+    ...(H.advancedAt ? [[H.advancedAt, now]] : []),
   ];
   const cols = (pairs: readonly (readonly string[])[]) => pairs.map((p) => p[0]).join(', ');
   const vals = (pairs: readonly (readonly string[])[]) => pairs.map((p) => p[1]).join(', ');
-  const licenseIdOut = withLicenseId ? `t.${q(L.id!)} AS id, ` : '';
-  const idCol = withLicenseId ? 'i.id, ' : '';
-  const idSel = withLicenseId ? 'cl.id, ' : '';
-  const upIdSel = withLicenseId ? 'u.id, ' : '';
+  const licenseIdOut = withLicenseId ? `t.${L.id!} AS id, ` : '';
+  const idCol = withLicenseId ? 'inserted.id, ' : '';
+  const idSel = withLicenseId ? 'created_license.id, ' : '';
+  const upIdSel = withLicenseId ? 'updated.id, ' : '';
 
-  return `WITH x AS (
+  return `WITH action AS (
   SELECT * FROM unnest($1::int4[], $2::text[], $3::${U}[], $4::text[], $5::bool[], $6::text[], $7::numeric[], $8::bool[],
                        $9::text[], $10::numeric[], $11::numeric[], $12::text[], $13::int4[], $14::int4[], $15::text[], $16::text[])
-    AS x(idx, kind, uid, canon, ep, eps, epl, el, els, ell, elm, ws, wl, wm, reason, evidence)
-), g AS (
-  SELECT * FROM unnest($17::text[], $18::text[]) AS g(canon, sid)
-), k AS (
-  SELECT DISTINCT uid, canon FROM x
-), pr AS (
-  SELECT k.uid, k.canon, t.${q(P.specializationId)}::text AS sid, t.${q(P.level)} AS lvl
-  FROM k JOIN g ON g.canon = k.canon JOIN ${pt} t ON t.${q(P.userId)} = k.uid AND t.${q(P.specializationId)} = g.sid
-  ORDER BY k.uid, g.sid
+    AS action(idx, kind, user_id, canon, expects_progress, expected_progress_sid, expected_progress_level, expects_license, expected_license_sid, expected_license_level, expected_license_max, write_sid, write_level, write_max, reason, evidence)
+), id_group AS (
+  SELECT * FROM unnest($17::text[], $18::text[]) AS id_group(canon, sid)
+), pair_key AS (
+  SELECT DISTINCT user_id, canon FROM action
+), progress_row AS (
+  SELECT pair_key.user_id, pair_key.canon, t.${P.specializationId}::text AS sid, t.${P.level} AS stored_level
+  FROM pair_key JOIN id_group ON id_group.canon = pair_key.canon JOIN ${pt} t ON t.${P.userId} = pair_key.user_id AND t.${P.specializationId} = id_group.sid
+  ORDER BY pair_key.user_id, id_group.sid
   FOR UPDATE OF t
-), lr AS (
-  SELECT k.uid, k.canon, t.${q(L.specializationId)}::text AS sid, t.${q(L.level)} AS lvl, t.${q(L.maxAchievedLevel)} AS mx
-  FROM k JOIN g ON g.canon = k.canon JOIN ${lt} t ON t.${q(L.userId)} = k.uid AND t.${q(L.specializationId)} = g.sid
-  WHERE (SELECT count(*) FROM pr) >= 0
-  ORDER BY k.uid, g.sid
+), license_row AS (
+  SELECT pair_key.user_id, pair_key.canon, t.${L.specializationId}::text AS sid, t.${L.level} AS stored_level, t.${L.maxAchievedLevel} AS max_achieved
+  FROM pair_key JOIN id_group ON id_group.canon = pair_key.canon JOIN ${lt} t ON t.${L.userId} = pair_key.user_id AND t.${L.specializationId} = id_group.sid
+  WHERE (SELECT count(*) FROM progress_row) >= 0
+  ORDER BY pair_key.user_id, id_group.sid
   FOR UPDATE OF t
-), ps AS (
-  SELECT uid, canon, count(*) AS n, min(sid) AS sid, min(lvl) AS lvl FROM pr GROUP BY uid, canon
-), ls AS (
-  SELECT uid, canon, count(*) AS n, min(sid) AS sid, min(lvl) AS lvl, min(mx) AS mx FROM lr GROUP BY uid, canon
-), v AS (
-  SELECT x.*,
-    ((CASE WHEN x.ep THEN ps.n = 1 AND ps.sid = x.eps AND ps.lvl IS NOT DISTINCT FROM x.epl ELSE ps.n IS NULL END)
-     AND (CASE WHEN x.el THEN ls.n = 1 AND ls.sid = x.els AND ls.lvl IS NOT DISTINCT FROM x.ell AND ls.mx IS NOT DISTINCT FROM x.elm
-               ELSE ls.n IS NULL END)) IS TRUE AS ok,
-    bool_or(x.kind = 'CreateLicense') OVER w AS creates_license,
-    bool_or(x.kind = 'CreateProgress') OVER w AS creates_progress,
+), progress_found AS (
+  SELECT user_id, canon, count(*) AS row_count, min(sid) AS sid, min(stored_level) AS stored_level FROM progress_row GROUP BY user_id, canon
+), license_found AS (
+  SELECT user_id, canon, count(*) AS row_count, min(sid) AS sid, min(stored_level) AS stored_level, min(max_achieved) AS max_achieved FROM license_row GROUP BY user_id, canon
+), verdict AS (
+  SELECT action.*,
+    ((CASE WHEN action.expects_progress THEN progress_found.row_count = 1 AND progress_found.sid = action.expected_progress_sid AND progress_found.stored_level IS NOT DISTINCT FROM action.expected_progress_level ELSE progress_found.row_count IS NULL END)
+     AND (CASE WHEN action.expects_license THEN license_found.row_count = 1 AND license_found.sid = action.expected_license_sid AND license_found.stored_level IS NOT DISTINCT FROM action.expected_license_level AND license_found.max_achieved IS NOT DISTINCT FROM action.expected_license_max
+               ELSE license_found.row_count IS NULL END)) IS TRUE AS ok,
+    bool_or(action.kind = 'CreateLicense') OVER same_pair AS creates_license,
+    bool_or(action.kind = 'CreateProgress') OVER same_pair AS creates_progress,
     -- AlreadyApplied: the pair's rows already hold the state the plan leaves them in.
-    ((CASE WHEN x.ep OR bool_or(x.kind = 'CreateProgress') OVER w
-           THEN ps.n = 1 AND ps.sid = coalesce(max(x.ws) FILTER (WHERE x.kind = 'CreateProgress') OVER w, x.eps)
-                AND ps.lvl IS NOT DISTINCT FROM coalesce(max(x.wl) FILTER (WHERE x.kind IN ('CreateProgress', 'SetProgressLevel')) OVER w, x.epl)
-           ELSE ps.n IS NULL END)
-     AND (CASE WHEN x.el OR bool_or(x.kind = 'CreateLicense') OVER w
-           THEN ls.n = 1 AND ls.sid = coalesce(max(x.ws) FILTER (WHERE x.kind = 'CreateLicense') OVER w, x.els)
-                AND ls.lvl IS NOT DISTINCT FROM coalesce(max(x.wl) FILTER (WHERE x.kind IN ('CreateLicense', 'SetLicenseLevel')) OVER w, x.ell)
-                AND ls.mx IS NOT DISTINCT FROM coalesce(max(x.wm) FILTER (WHERE x.kind IN ('CreateLicense', 'SetLicenseLevel')) OVER w, x.elm)
-           ELSE ls.n IS NULL END)) IS TRUE AS done
-  FROM x
-  LEFT JOIN ps ON ps.uid = x.uid AND ps.canon = x.canon
-  LEFT JOIN ls ON ls.uid = x.uid AND ls.canon = x.canon
-  WINDOW w AS (PARTITION BY x.uid, x.canon)
-), ins_l AS (
+    ((CASE WHEN action.expects_progress OR bool_or(action.kind = 'CreateProgress') OVER same_pair
+           THEN progress_found.row_count = 1 AND progress_found.sid = coalesce(max(action.write_sid) FILTER (WHERE action.kind = 'CreateProgress') OVER same_pair, action.expected_progress_sid)
+                AND progress_found.stored_level IS NOT DISTINCT FROM coalesce(max(action.write_level) FILTER (WHERE action.kind IN ('CreateProgress', 'SetProgressLevel')) OVER same_pair, action.expected_progress_level)
+           ELSE progress_found.row_count IS NULL END)
+     AND (CASE WHEN action.expects_license OR bool_or(action.kind = 'CreateLicense') OVER same_pair
+           THEN license_found.row_count = 1 AND license_found.sid = coalesce(max(action.write_sid) FILTER (WHERE action.kind = 'CreateLicense') OVER same_pair, action.expected_license_sid)
+                AND license_found.stored_level IS NOT DISTINCT FROM coalesce(max(action.write_level) FILTER (WHERE action.kind IN ('CreateLicense', 'SetLicenseLevel')) OVER same_pair, action.expected_license_level)
+                AND license_found.max_achieved IS NOT DISTINCT FROM coalesce(max(action.write_max) FILTER (WHERE action.kind IN ('CreateLicense', 'SetLicenseLevel')) OVER same_pair, action.expected_license_max)
+           ELSE license_found.row_count IS NULL END)) IS TRUE AS done
+  FROM action
+  LEFT JOIN progress_found ON progress_found.user_id = action.user_id AND progress_found.canon = action.canon
+  LEFT JOIN license_found ON license_found.user_id = action.user_id AND license_found.canon = action.canon
+  WINDOW same_pair AS (PARTITION BY action.user_id, action.canon)
+), inserted_license AS (
   INSERT INTO ${lt} AS t (${cols(insertLicense)})
-  SELECT ${vals(insertLicense)} FROM v WHERE v.ok AND v.kind = 'CreateLicense' ORDER BY v.idx
+  SELECT ${vals(insertLicense)} FROM verdict WHERE verdict.ok AND verdict.kind = 'CreateLicense' ORDER BY verdict.idx
   ON CONFLICT DO NOTHING
-  RETURNING ${licenseIdOut}t.${q(L.userId)} AS uid, t.${q(L.specializationId)}::text AS sid
-), cl AS (
-  SELECT v.idx, ${idCol}v.uid, v.canon, v.ws AS sid, v.wl, v.reason, v.evidence
-  FROM v JOIN ins_l i ON i.uid = v.uid AND i.sid = v.ws WHERE v.ok AND v.kind = 'CreateLicense'
-), ins_p AS (
+  RETURNING ${licenseIdOut}t.${L.userId} AS user_id, t.${L.specializationId}::text AS sid
+), created_license AS (
+  SELECT verdict.idx, ${idCol}verdict.user_id, verdict.canon, verdict.write_sid AS sid, verdict.write_level, verdict.reason, verdict.evidence
+  FROM verdict JOIN inserted_license inserted ON inserted.user_id = verdict.user_id AND inserted.sid = verdict.write_sid WHERE verdict.ok AND verdict.kind = 'CreateLicense'
+), inserted_progress AS (
   INSERT INTO ${pt} AS t (${cols(insertProgress)})
-  SELECT ${vals(insertProgress)} FROM v WHERE v.ok AND v.kind = 'CreateProgress' ORDER BY v.idx
+  SELECT ${vals(insertProgress)} FROM verdict WHERE verdict.ok AND verdict.kind = 'CreateProgress' ORDER BY verdict.idx
   ON CONFLICT DO NOTHING
-  RETURNING t.${q(P.userId)} AS uid, t.${q(P.specializationId)}::text AS sid
-), cp AS (
-  SELECT v.idx, v.uid, v.canon FROM v JOIN ins_p i ON i.uid = v.uid AND i.sid = v.ws WHERE v.ok AND v.kind = 'CreateProgress'
-), up_p AS (
+  RETURNING t.${P.userId} AS user_id, t.${P.specializationId}::text AS sid
+), created_progress AS (
+  SELECT verdict.idx, verdict.user_id, verdict.canon FROM verdict JOIN inserted_progress inserted ON inserted.user_id = verdict.user_id AND inserted.sid = verdict.write_sid WHERE verdict.ok AND verdict.kind = 'CreateProgress'
+), updated_progress AS (
   UPDATE ${pt} AS t SET ${setProgress.join(', ')}
-  FROM v
-  WHERE v.ok AND v.kind = 'SetProgressLevel' AND t.${q(P.userId)} = v.uid AND t.${q(P.specializationId)} = v.eps
-    AND t.${q(P.level)} IS NOT DISTINCT FROM v.epl
-    AND (NOT v.creates_license OR EXISTS (SELECT 1 FROM cl WHERE cl.uid = v.uid AND cl.canon = v.canon))
-  RETURNING v.idx
-), up_l AS (
+  FROM verdict
+  WHERE verdict.ok AND verdict.kind = 'SetProgressLevel' AND t.${P.userId} = verdict.user_id AND t.${P.specializationId} = verdict.expected_progress_sid
+    AND t.${P.level} IS NOT DISTINCT FROM verdict.expected_progress_level
+    AND (NOT verdict.creates_license OR EXISTS (SELECT 1 FROM created_license WHERE created_license.user_id = verdict.user_id AND created_license.canon = verdict.canon))
+  RETURNING verdict.idx
+), updated_license AS (
   UPDATE ${lt} AS t SET ${setLicense.join(', ')}
-  FROM v
-  WHERE v.ok AND v.kind = 'SetLicenseLevel' AND t.${q(L.userId)} = v.uid AND t.${q(L.specializationId)} = v.els
-    AND t.${q(L.level)} IS NOT DISTINCT FROM v.ell AND t.${q(L.maxAchievedLevel)} IS NOT DISTINCT FROM v.elm
-    AND (NOT v.creates_progress OR EXISTS (SELECT 1 FROM cp WHERE cp.uid = v.uid AND cp.canon = v.canon))
-  RETURNING v.idx, ${licenseIdOut}v.uid, v.els AS sid, v.ell AS from_level, v.wl AS to_level, v.reason, v.evidence
-), hist AS (
+  FROM verdict
+  WHERE verdict.ok AND verdict.kind = 'SetLicenseLevel' AND t.${L.userId} = verdict.user_id AND t.${L.specializationId} = verdict.expected_license_sid
+    AND t.${L.level} IS NOT DISTINCT FROM verdict.expected_license_level AND t.${L.maxAchievedLevel} IS NOT DISTINCT FROM verdict.expected_license_max
+    AND (NOT verdict.creates_progress OR EXISTS (SELECT 1 FROM created_progress WHERE created_progress.user_id = verdict.user_id AND created_progress.canon = verdict.canon))
+  RETURNING verdict.idx, ${licenseIdOut}verdict.user_id, verdict.expected_license_sid AS sid, verdict.expected_license_level AS from_level, verdict.write_level AS to_level, verdict.reason, verdict.evidence
+), history_rows AS (
   INSERT INTO ${ht} (${cols(history)})
   SELECT ${vals(history)}
   FROM (
-    SELECT cl.idx, ${idSel}cl.uid, cl.sid, $21::int4 AS from_level, cl.wl AS to_level, cl.reason, cl.evidence FROM cl
+    SELECT created_license.idx, ${idSel}created_license.user_id, created_license.sid, $21::int4 AS from_level, created_license.write_level AS to_level, created_license.reason, created_license.evidence FROM created_license
     UNION ALL
-    SELECT u.idx, ${upIdSel}u.uid, u.sid, u.from_level::int4, u.to_level, u.reason, u.evidence FROM up_l u
-    WHERE u.from_level IS DISTINCT FROM u.to_level
-  ) h
-  ORDER BY h.idx
+    SELECT updated.idx, ${upIdSel}updated.user_id, updated.sid, updated.from_level::int4, updated.to_level, updated.reason, updated.evidence FROM updated_license updated
+    WHERE updated.from_level IS DISTINCT FROM updated.to_level
+  ) level_change
+  ORDER BY level_change.idx
   RETURNING 1
 )
-SELECT idx, false AS done FROM cl UNION ALL SELECT idx, false FROM cp UNION ALL SELECT idx, false FROM up_p UNION ALL SELECT idx, false FROM up_l
-UNION ALL SELECT idx, true FROM v WHERE NOT v.ok AND v.done`;
+SELECT idx, false AS done FROM created_license UNION ALL SELECT idx, false FROM created_progress UNION ALL SELECT idx, false FROM updated_progress UNION ALL SELECT idx, false FROM updated_license
+UNION ALL SELECT idx, true FROM verdict WHERE NOT verdict.ok AND verdict.done`;
 }
 
 /**
@@ -178,16 +181,16 @@ UNION ALL SELECT idx, true FROM v WHERE NOT v.ok AND v.done`;
  * at most one write per side of a pair (two writes to one record in one compare-and-set batch
  * cannot both be judged against the state at the start of the batch).
  */
-export function checkBatch(actions: readonly WriteAction[], context: ApplyContext, mapping: PgMapping): ValidationError | null {
+export function checkBatch(actions: readonly WriteAction[], context: ApplyContext, userIdType: PgUserIdType): ValidationError | null {
   const issues: ValidationIssue[] = [];
   if (!(context.now instanceof Date) || Number.isNaN(context.now.getTime())) issues.push({ field: 'context.now', message: 'must be a valid Date' });
-  if (context.actor !== null && !fitsUserIdType(context.actor, mapping.userIdType)) {
-    issues.push({ field: 'context.actor', message: `must be a user id of type ${mapping.userIdType}` });
+  if (context.actor !== null && !fitsUserIdType(context.actor, userIdType)) {
+    issues.push({ field: 'context.actor', message: `must be a user id of type ${userIdType}` });
   }
   const seen = new Set<string>();
   actions.forEach((action, i) => {
-    if (!fitsUserIdType(action.userId, mapping.userIdType)) {
-      issues.push({ field: `actions[${i}].userId`, message: `must be a user id of type ${mapping.userIdType}` });
+    if (!fitsUserIdType(action.userId, userIdType)) {
+      issues.push({ field: `actions[${i}].userId`, message: `must be a user id of type ${userIdType}` });
     }
     const side = action.kind === 'SetProgressLevel' || action.kind === 'CreateProgress' ? 'progress' : 'license';
     const key = `${pairKeyId(action)}\u0000${side}`;
@@ -198,7 +201,11 @@ export function checkBatch(actions: readonly WriteAction[], context: ApplyContex
 }
 
 /** The bound values of the apply statement for one chunk, in the statement's parameter order. */
-export function applyValues(actions: readonly WriteAction[], context: ApplyContext & { readonly aliases: ReadonlyMap<string, string> }, mapping: PgMapping): unknown[] {
+export function applyValues(
+  actions: readonly WriteAction[],
+  context: ApplyContext & { readonly aliases: ReadonlyMap<string, string> },
+  names: MappingNames,
+): unknown[] {
   const n = actions.length;
   const col = <T>(f: (a: WriteAction, i: number) => T): T[] => actions.map(f);
   const groups = new Map<string, Set<string>>();
@@ -235,7 +242,7 @@ export function applyValues(actions: readonly WriteAction[], context: ApplyConte
     gs,
     context.now,
     context.actor,
-    mapping.progressions.creationFromLevel,
+    names.source.progressions.creationFromLevel,
   ];
 }
 

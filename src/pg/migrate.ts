@@ -182,7 +182,7 @@ async function run(client: PgConnectionInput, schemaName: string, userIdType: st
 
   // Pools and PGlite: each step is a transaction holding a transaction-level lock. A caller's
   // client: a session-level lock around everything (levelsync issues no BEGIN there).
-  const sessionLock = connection.kind === 'client';
+  const sessionLock = !connection.ownTransactions;
   const step = <T>(fn: (run: SqlRunner) => Promise<T>) =>
     connection.transaction(async (runner) => {
       if (!sessionLock) await runner('SELECT pg_advisory_xact_lock($1::bigint)', [key]);

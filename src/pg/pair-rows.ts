@@ -1,5 +1,7 @@
 /**
- * Reading pair rows into `SyncPair`s (internal: not exported from `levelsync/pg`).
+ * Reading pair rows into `SyncPair`s (internal: not exported from `levelsync/pg`). Slightly over
+ * 300 lines: the row readers, their hand-written fast path and the assembler share one row
+ * contract (`JoinedRow`) and are kept beside it.
  *
  * @internal
  * @module
@@ -14,7 +16,7 @@ import type { PgMapping } from './pg-mapping.js';
 import { levelValue, nullableTextValue, rowReader, textValue, toIntegerUserId, totalValue, userIdValue } from './row-values.js';
 
 /** A row of a pair query: one progress row × one license row of a pair (either may be absent). */
-interface JoinedRow {
+export interface JoinedRow {
   readonly u: UserId;
   readonly canon: string;
   readonly p_sid: string | null;
@@ -54,7 +56,7 @@ function columnLabels(mapping: PgMapping): Record<string, string> {
  * check that accepts exactly what the schema accepts and builds the same value; any other row
  * (a numeric or int8 level as text, a bigint, a missing column, a wrong type) goes through zod,
  * which converts it or reports the column. The scan reads every differing pair through here,
- * and zod costs about 4 µs per row, as much as the rest of the client-side work per row.
+ * and zod costs as much per row as the rest of the client-side work (see docs/benchmarks.md).
  */
 export function joinedRowReader(mapping: PgMapping): (row: unknown) => Result<JoinedRow, ValidationError> {
   const viaZod = rowReader(
@@ -143,7 +145,7 @@ function plainJoinedRow(row: unknown, integerUsers: boolean): JoinedRow | undefi
 }
 
 /** A row of `readPair`: one row of either side. */
-interface SideRow {
+export interface SideRow {
   readonly side: 'p' | 'l';
   readonly sid: string;
   readonly lvl: number | null;

@@ -37,7 +37,7 @@ export interface PgMaxLevelRepositoryOptions {
 export function createPgMaxLevelRepository(client: PgConnectionInput, options: PgMaxLevelRepositoryOptions = {}): MaxLevelRepository {
   const connection = toPgConnection(client);
   const mapping = requireMapping(options.mapping ?? LEVELSYNC_MAPPING);
-  const name = options.name ?? (connection.kind === 'pglite' ? 'pglite' : 'postgres');
+  const name = options.name ?? connection.engine;
   const S = mapping.specializations;
   const table = quoteTable(mapping.schema, S.table);
   const select = `SELECT t.${q(S.id)}::text AS id, t.${q(S.maxLevel)} AS max_level FROM ${table} t`;

@@ -2,81 +2,17 @@
  * The structural SQL client levelsync talks to, and the adapters that normalise a `pg.Pool`, a
  * `pg.PoolClient` (or `pg.Client`) and an in-process PGlite database into one
  * {@link PgConnection}. Nothing here imports `pg` or PGlite: any object with the right shape fits.
+ * (Somewhat over 300 lines: the connection contract and its three adapters are read together;
+ * the driver shapes are in `driver-shapes.ts`, cursor streaming in `cursor.ts`.)
  *
  * @module
  */
 
-/**
- * What a query returns, as every supported driver reports it.
- *
- * ```ts
- * const result: SqlQueryResult = await pool.query('SELECT 1 AS one');
- * ```
- */
-export interface SqlQueryResult {
-  readonly rows: readonly unknown[];
-  /** `pg` reports it for every command; PGlite reports `affectedRows`/`rowCount`. */
-  readonly rowCount?: number | null;
-  readonly affectedRows?: number;
-}
+import { localSettingsStatement, streamInTransaction, streamWithHold, type CursorOptions } from './cursor.js';
+import type { PGliteLike, SqlPool, SqlPoolSession, SqlQueryable, SqlQueryResult } from './driver-shapes.js';
 
-/**
- * The least levelsync needs from a client: a parameterised `query(text, values)` returning rows.
- * A `pg.Pool`, a `pg.PoolClient`, a `pg.Client`, a PGlite instance and a PGlite transaction all
- * satisfy it (like kysely's `PostgresPool`).
- *
- * ```ts
- * const client: SqlQueryable = new pg.Pool({ connectionString: process.env.DATABASE_URL });
- * ```
- */
-export interface SqlQueryable {
-  // `any[]` keeps pg's and PGlite's own `query` overloads assignable.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  query(text: string, values?: any[]): Promise<SqlQueryResult>;
-}
-
-/**
- * A checked-out session of a pool (`pg.PoolClient`): levelsync gives it back with `release()`,
- * passing `true` when the session must not be reused (its connection broke).
- *
- * ```ts
- * const session: SqlPoolSession = await pool.connect();
- * ```
- */
-export interface SqlPoolSession extends SqlQueryable {
-  release(destroy?: boolean | Error): void;
-  /**
-   * node-postgres emits `error` on a checked-out client whose connection ends (terminated
-   * backend, idle timeout, failover); without a listener Node.js would crash the process.
-   * levelsync listens while it holds the session and then releases it as broken.
-   */
-  on?(event: 'error', listener: (error: Error) => void): unknown;
-  removeListener?(event: 'error', listener: (error: Error) => void): unknown;
-}
-
-/**
- * A connection pool (`pg.Pool`): queries on any connection, plus `connect()` for a dedicated
- * session (cursors, session advisory locks, multi-statement transactions).
- *
- * ```ts
- * const pool: SqlPool = new pg.Pool({ max: 10 });
- * ```
- */
-export interface SqlPool extends SqlQueryable {
-  connect(): Promise<SqlPoolSession>;
-}
-
-/**
- * An in-process PGlite database (`@electric-sql/pglite`): one session; `transaction(fn)` runs
- * `fn` exclusively inside BEGIN/COMMIT.
- *
- * ```ts
- * const db: PGliteLike = await PGlite.create();
- * ```
- */
-export interface PGliteLike extends SqlQueryable {
-  transaction<T>(callback: (tx: SqlQueryable) => Promise<T>): Promise<T>;
-}
+export type { PGliteLike, SqlPool, SqlPoolSession, SqlQueryable, SqlQueryResult } from './driver-shapes.js';
+export type { CursorOptions } from './cursor.js';
 
 /**
  * The normalised result levelsync works with.
@@ -117,14 +53,15 @@ export interface PgSession {
 }
 
 /**
- * How levelsync reaches the database: one of three kinds, each with its own rules.
- * - `pool`: statements go to any pooled connection; cursors, session advisory locks and
- *   multi-statement transactions use a dedicated checkout.
- * - `client`: a session the caller owns (typically a `pg.PoolClient` inside the caller's
- *   transaction). levelsync never issues BEGIN/COMMIT/ROLLBACK on it: its statements join
- *   whatever transaction is open.
- * - `pglite`: an in-process PGlite database (one session); transactions go through
- *   `db.transaction()`, run locks are in-process.
+ * How levelsync reaches the database. Each of the three kinds is an object whose capabilities
+ * say what levelsync may do with it, so no code asks which kind it holds:
+ * - `pool` ({@link pgPool}): statements go to any pooled connection; cursors, session advisory
+ *   locks and multi-statement transactions use a dedicated checkout.
+ * - `client` ({@link pgClient}): a session the caller owns (typically a `pg.PoolClient` inside
+ *   the caller's transaction). levelsync never issues BEGIN/COMMIT/ROLLBACK on it: its
+ *   statements join whatever transaction is open.
+ * - `pglite` ({@link pglite}): an in-process PGlite database (one session); transactions go
+ *   through `db.transaction()`, run locks are in-process.
  *
  * Build one with {@link pgPool}, {@link pgClient}, {@link pglite}, or let
  * {@link toPgConnection} recognise the object.
@@ -135,11 +72,36 @@ export interface PgSession {
  * ```
  */
 export interface PgConnection {
+  /** Which adapter built it (descriptive: levelsync decides by the capabilities below). */
   readonly kind: 'pool' | 'client' | 'pglite';
+  /** The engine: `postgres` (a server) or `pglite` (in process); the default name of stores over it. */
+  readonly engine: 'postgres' | 'pglite';
+  /**
+   * Other sessions may work on the same tables at the same time (a server): creations where a
+   * table has no unique key need advisory locks, and a lock may wait. False on PGlite (one
+   * in-process session).
+   */
+  readonly concurrentSessions: boolean;
+  /**
+   * levelsync may BEGIN and COMMIT transactions of its own (a pool, PGlite). False for a caller's
+   * client: levelsync's statements join the caller's transaction.
+   */
+  readonly ownTransactions: boolean;
+  /**
+   * Every statement runs on one session that other stores may share (a caller's client, PGlite):
+   * run locks also need an in-process table, as a session's advisory locks are re-entrant.
+   */
+  readonly sharedSession: boolean;
   /** The pool, client or database given; keys in-process lock tables. */
   readonly target: object;
   /** Runs one statement (on any pooled connection for a pool). */
   readonly run: SqlRunner;
+  /**
+   * Runs one statement with transaction-local settings (`set_config(name, value, true)`) where
+   * that needs no change to a session levelsync does not own: in a short transaction of its own
+   * on a pool; as is on a caller's client and on PGlite.
+   */
+  runWithSettings(settings: Readonly<Record<string, string>>, text: string, values?: readonly unknown[]): Promise<SqlRows>;
   /**
    * Runs `fn` inside one transaction: BEGIN/COMMIT on a checkout (pool), `db.transaction`
    * (PGlite), or as is for a caller's client (its statements join the caller's transaction).
@@ -148,6 +110,12 @@ export interface PgConnection {
   transaction<T>(fn: (run: SqlRunner) => Promise<T>): Promise<T>;
   /** A session for work spanning several statements outside a transaction (cursors, locks). */
   checkout(): Promise<PgSession>;
+  /**
+   * Streams a statement's rows in batches of `fetchSize` through a server-side cursor: in a
+   * read-only transaction on a dedicated session (pool), WITH HOLD elsewhere (no transaction is
+   * left open between fetches). Abandoning the iteration closes the cursor; an error is thrown.
+   */
+  stream(text: string, values: readonly unknown[], options: CursorOptions): AsyncIterable<SqlRows['rows']>;
 }
 
 const BRAND: unique symbol = Symbol.for('levelsync.pg.connection');
@@ -211,29 +179,41 @@ export function pgPool(pool: SqlPool): PgConnection {
       },
     };
   };
+  const transaction = async <T>(fn: (run: SqlRunner) => Promise<T>): Promise<T> => {
+    const session = await checkout();
+    try {
+      await session.run('BEGIN');
+      const value = await fn(session.run);
+      await session.run('COMMIT');
+      session.release();
+      return value;
+    } catch (cause) {
+      try {
+        await session.run('ROLLBACK');
+        session.release();
+      } catch {
+        session.release(true);
+      }
+      throw cause;
+    }
+  };
   return brand({
     kind: 'pool',
+    engine: 'postgres',
+    concurrentSessions: true,
+    ownTransactions: true,
+    sharedSession: false,
     target: pool,
     run,
     checkout,
-    async transaction(fn) {
-      const session = await checkout();
-      try {
-        await session.run('BEGIN');
-        const value = await fn(session.run);
-        await session.run('COMMIT');
-        session.release();
-        return value;
-      } catch (cause) {
-        try {
-          await session.run('ROLLBACK');
-          session.release();
-        } catch {
-          session.release(true);
-        }
-        throw cause;
-      }
-    },
+    transaction,
+    runWithSettings: (settings, text, values) =>
+      transaction(async (inTransaction) => {
+        const set = localSettingsStatement(settings);
+        if (set.values.length > 0) await inTransaction(set.text, set.values);
+        return inTransaction(text, values);
+      }),
+    stream: (text, values, options) => streamInTransaction(checkout, text, values, options),
   });
 }
 
@@ -251,12 +231,19 @@ export function pgPool(pool: SqlPool): PgConnection {
  */
 export function pgClient(client: SqlQueryable): PgConnection {
   const run = runnerOf(client);
+  const session: PgSession = { run, release: () => {} };
   return brand({
     kind: 'client',
+    engine: 'postgres',
+    concurrentSessions: true,
+    ownTransactions: false,
+    sharedSession: true,
     target: client,
     run,
-    checkout: async () => ({ run, release: () => {} }),
+    runWithSettings: (_settings, text, values) => run(text, values),
+    checkout: async () => session,
     transaction: (fn) => fn(run),
+    stream: (text, values, options) => streamWithHold(session, text, values, options),
   });
 }
 
@@ -273,12 +260,19 @@ export function pgClient(client: SqlQueryable): PgConnection {
  */
 export function pglite(db: PGliteLike): PgConnection {
   const run = runnerOf(db);
+  const session: PgSession = { run, release: () => {} };
   return brand({
     kind: 'pglite',
+    engine: 'pglite',
+    concurrentSessions: false,
+    ownTransactions: true,
+    sharedSession: true,
     target: db,
     run,
-    checkout: async () => ({ run, release: () => {} }),
+    runWithSettings: (_settings, text, values) => run(text, values),
+    checkout: async () => session,
     transaction: (fn) => db.transaction((tx) => fn(runnerOf(tx))),
+    stream: (text, values, options) => streamWithHold(session, text, values, options),
   });
 }
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { quoteTable } from './identifier.js';
-import type { PgMapping } from './pg-mapping.js';
+import type { MappingNames } from './mapping/names.js';
 import { rowReader } from './row-values.js';
 import type { SqlRunner } from './sql-client.js';
 
@@ -53,7 +52,8 @@ const readFacts = rowReader(
 );
 
 /** One statement: existence, unique keys and column types of the progress and license tables. */
-export async function introspectTables(run: SqlRunner, mapping: PgMapping): Promise<MappedTableFacts> {
+export async function introspectTables(run: SqlRunner, names: MappingNames): Promise<MappedTableFacts> {
+  const { source } = names;
   const result = await run(
     `SELECT r.side, c.oid IS NOT NULL AS present,
        EXISTS (
@@ -70,10 +70,10 @@ export async function introspectTables(run: SqlRunner, mapping: PgMapping): Prom
      FROM (VALUES ('progress', $1::text, $2::text[]), ('licenses', $3::text, $4::text[])) AS r(side, qname, keys)
      LEFT JOIN pg_class c ON c.oid = to_regclass(r.qname)`,
     [
-      quoteTable(mapping.schema, mapping.progress.table),
-      [mapping.progress.userId, mapping.progress.specializationId],
-      quoteTable(mapping.schema, mapping.licenses.table),
-      [mapping.licenses.userId, mapping.licenses.specializationId],
+      names.tables.progress,
+      [source.progress.userId, source.progress.specializationId],
+      names.tables.licenses,
+      [source.licenses.userId, source.licenses.specializationId],
     ],
   );
   const facts: Partial<Record<'progress' | 'licenses', TableFacts>> = {};

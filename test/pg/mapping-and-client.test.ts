@@ -132,7 +132,7 @@ describe('clients', () => {
   });
 
   it('never issues BEGIN, COMMIT or ROLLBACK on a caller client, even for a multi-statement batch', async () => {
-    const { client, seen } = recordingClient((text) => (text.startsWith('WITH x AS') ? [{ idx: 0, done: false }, { idx: 1, done: false }] : []));
+    const { client, seen } = recordingClient((text) => (text.startsWith('WITH action AS') ? [{ idx: 0, done: false }, { idx: 1, done: false }] : []));
     const store = createPgSyncStore(pgClient(client), { chunkSize: 1 });
     const expected = { progress: { specializationId: 'LFA_COACH', level: 2 }, license: { specializationId: 'LFA_COACH', level: 1, maxAchievedLevel: 1 } };
     const result = await store.applyBatch(
@@ -143,7 +143,7 @@ describe('clients', () => {
       { actor: null, now: new Date(), aliases: new Map() },
     );
     expect(result.isOk()).toBe(true);
-    expect(seen.filter((text) => text.startsWith('WITH x AS'))).toHaveLength(2);
+    expect(seen.filter((text) => text.startsWith('WITH action AS'))).toHaveLength(2);
     expect(seen.some((text) => /^\s*(BEGIN|COMMIT|ROLLBACK)/i.test(text))).toBe(false);
   });
 

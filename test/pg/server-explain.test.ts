@@ -3,6 +3,7 @@ import type { WriteAction } from 'levelsync';
 import { createLevelsyncMapping, createPgMapping, migrate, ORIGINAL_SYSTEM_MAPPING, pgPool, upsertSpecializations, type PgMapping } from 'levelsync/pg';
 // The statement itself, as the store sends it (internal module: the public API only runs it).
 import { applyValues, buildApplyStatement } from '../../src/pg/apply-statement.js';
+import { mappingNames } from '../../src/pg/mapping/names.js';
 import { createOriginalSchema } from '../support/original-schema.js';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
 
@@ -79,8 +80,8 @@ describeWithServer('levelsync/pg on PostgreSQL: the apply statement keeps using 
   ] as const) {
     it(`${label}: EXPLAIN of a ${DEFAULT_CHUNK}-action chunk shows index probes, no Seq Scan of the ${250_000}-row tables`, async () => {
       const pool = database().pool;
-      const values = applyValues(chunk(), { actor: null, now: new Date(), aliases: new Map([['PLAYER', 'GANCUJU_PLAYER']]) }, mapping);
-      const explained = await pool.query(`EXPLAIN (FORMAT JSON) ${buildApplyStatement(mapping)}`, values);
+      const values = applyValues(chunk(), { actor: null, now: new Date(), aliases: new Map([['PLAYER', 'GANCUJU_PLAYER']]) }, mappingNames(mapping));
+      const explained = await pool.query(`EXPLAIN (FORMAT JSON) ${buildApplyStatement(mappingNames(mapping))}`, values);
       const plan = (explained.rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan;
       const all = nodes(plan);
       const tables = new Set([mapping.progress.table, mapping.licenses.table]);

@@ -11,7 +11,7 @@ import {
 } from '../../index.js';
 import { healthReport, type HealthReport } from '../../sync/health.js';
 import { pairKeyId } from '../../sync/pair-key.js';
-import { createPgMapping, createPgMaxLevelRepository, createPgSyncStore, ORIGINAL_SYSTEM_MAPPING, pglite, pgPool, type PgConnection } from '../../pg/index.js';
+import { createPgMapping, createPgMaxLevelRepository, createPgSyncStore, ORIGINAL_SYSTEM_MAPPING, type PgConnection } from '../../pg/index.js';
 import { applyExitCode, applyStep, printApplyReport } from '../apply-step.js';
 import type { CliBackend, CommandContext } from '../cli-backend.js';
 import { EXIT, configFailure, usageFailure, type CliFailure } from '../cli-failure.js';
@@ -132,7 +132,7 @@ async function runDemo(
   const { out, environment } = ctx;
   const c = out.color;
   const { schema, timings } = options;
-  const connection: PgConnection = db.kind === 'server' ? pgPool(db.pool) : pglite(db.db);
+  const connection: PgConnection = db.connection;
 
   // 1. Tables and data.
   const data = generateDemoData({ learners: options.learners, seed: options.seed });

@@ -150,7 +150,7 @@ const DEFAULTS = { lockTimeoutMs: 500, batchSize: 500, minPollMs: 20, maxPollMs:
  */
 export function createReconciler(client: PgConnectionInput, options: ReconcilerOptions): Reconciler {
   const connection: PgConnection = toPgConnection(client);
-  if (connection.kind === 'client') throw new TypeError('levelsync/pg: createReconciler needs a pool or PGlite (it runs its own transactions)');
+  if (!connection.ownTransactions) throw new TypeError('levelsync/pg: createReconciler needs a pool or PGlite (it runs its own transactions)');
   const mapping = requireMapping(options.mapping ?? LEVELSYNC_MAPPING);
   const policyResult = resolvePolicy(options.policy ?? {});
   if (policyResult.isErr()) throw new TypeError(policyResult.error.message, { cause: policyResult.error });
@@ -205,7 +205,7 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
         out.set(id, known);
         continue;
       }
-      if (connection.kind === 'pglite') continue;
+      if (!connection.concurrentSessions) continue;
       const resolved = await resolver.resolve(id);
       if (resolved.isOk()) out.set(id, resolved.value.maxLevel);
     }

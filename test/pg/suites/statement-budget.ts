@@ -51,7 +51,7 @@ export function defineStatementBudget(
       expect(report.status).toBe('Completed');
       const budget = 2 * Math.ceil(n / sizes.chunk) + 5;
       expect(used).toBeLessThanOrEqual(budget);
-      expect(statements.filter((s) => s.text.startsWith('WITH x AS'))).toHaveLength(Math.ceil(n / sizes.chunk));
+      expect(statements.filter((s) => s.text.startsWith('WITH action AS'))).toHaveLength(Math.ceil(n / sizes.chunk));
       console.info(`[statement budget] ${target.label}: ${n} pairs, chunk ${sizes.chunk}: ${used} statements (budget ${budget})`);
 
       const history = await plain.run(`SELECT count(*)::int4 AS n FROM "${schema}".license_progressions`);
