@@ -1,3 +1,6 @@
+// An in-memory SyncStore with the PostgreSQL store's semantics (compare-and-set, legacy ids, run
+// lock, failure injection) for core tests and for implementers to compare against. Over 300
+// lines because it implements the whole port in one place, like the adapters do.
 import { err, errAsync, ok, okAsync, ResultAsync, type Result } from 'neverthrow';
 import type { Catalog } from '../domain/catalog.js';
 import { DEFAULT_CATALOG } from '../domain/default-catalog.js';
@@ -9,7 +12,6 @@ import type { WriteAction } from '../sync/action.js';
 import { diffPair } from '../sync/diff.js';
 import { compareCodePoints, comparePairKeys, compareUserIds, formatPairKey, pairKeyId, userIdKey, type PairKey } from '../sync/pair-key.js';
 import type { SyncPair } from '../sync/pair.js';
-import { isTransientPgError } from '../pg/transient-errors.js';
 import { shardOf } from '../sync/shard.js';
 import type { ApplyContext, DifferingPairQuery, PairQuery, SyncStore, WriteOutcome } from '../sync/sync-store.js';
 import type { LicenseRowData, ProgressionRowData, ProgressRowData, StoreSnapshot, SyncStoreSeed } from './store-snapshot.js';
@@ -300,7 +302,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
             failures = { count: failures.count - 1, cause: failures.cause };
             // Like the PostgreSQL store: a deadlock or a lock timeout is transient.
             const cause = failures.cause ?? new Error('injected batch failure');
-            return err(storeUnavailable(name, cause, undefined, { transient: isTransientPgError(cause) }));
+            return err(storeUnavailable(name, cause, undefined, { transient: looksTransient(cause) }));
           }
           if (failPredicate && actions.some(failPredicate)) {
             return err(storeUnavailable(name, new Error('injected failure for a matching action')));
@@ -313,7 +315,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
               if (verdicts[i]) write(action, context, staged);
             });
           } catch (cause) {
-            return err(storeUnavailable(name, cause, 'rolled back a batch', { transient: isTransientPgError(cause) }));
+            return err(storeUnavailable(name, cause, 'rolled back a batch', { transient: looksTransient(cause) }));
           }
           const outcomes = verdicts.map((v, i): WriteOutcome => (v ? 'Applied' : alreadyApplied(actions[i]!, actions, context.aliases, tables) ? 'AlreadyApplied' : 'Stale'));
           tables = staged;
@@ -370,3 +372,13 @@ function cloneTables(t: Tables): Tables {
   };
 }
 
+/**
+ * Whether an injected failure stands for one a retry cures. The in-memory store imitates the
+ * PostgreSQL store, so a test injects what PostgreSQL raises: a cause whose `code` is a class-40
+ * SQLSTATE (`40P01` deadlock) or `55P03` (lock timeout). The testing room does not import the
+ * adapter (test/api/layering.test.ts), hence this small copy of its rule.
+ */
+function looksTransient(cause: unknown): boolean {
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (/^40[0-9A-Z]{3}$/.test(code) || code === '55P03');
+}

@@ -125,7 +125,10 @@ type Parsed<T> = T extends object ? { readonly [K in keyof T]: Parsed<Exclude<T[
  * if (mapping.isErr()) throw new TypeError(mapping.error.message);
  * ```
  */
-export type PgMapping = Parsed<z.output<typeof PgMappingSchema>>;
+// An interface (not a type alias) so that signatures and the API report name it, and so that it
+// can be extended; its members are derived from the schema all the same.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PgMapping extends Parsed<z.output<typeof PgMappingSchema>> {}
 
 /**
  * The SQL type of the user id columns, which decides how ids are bound and read back.
