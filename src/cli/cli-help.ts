@@ -1,3 +1,4 @@
+// The help text of every command. Over 300 lines because it is prose: one block per command.
 import type { CommandName } from './cli-options.js';
 
 const CONNECTION = `Connection:

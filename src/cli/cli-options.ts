@@ -1,3 +1,6 @@
+// The command line's options: one zod schema per command and the parsing of argv into them.
+// Over 300 lines because every command's flags are declared here, in one table a reader can scan;
+// the help text that describes them is in cli-help.ts.
 import { parseArgs } from 'node:util';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';

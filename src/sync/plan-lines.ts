@@ -1,3 +1,6 @@
+// The plan file's line format (JSON Lines, format v2): encoding, a streaming reader, and the
+// two-pass verification of its fingerprint. Over 300 lines because writer, reader and verifier
+// must agree byte for byte on one format, and are kept side by side for that reason.
 import { createHash } from 'node:crypto';
 import { err, ok, type Result } from 'neverthrow';
 import { z } from 'zod';

@@ -1,3 +1,6 @@
+// Planning: from desyncs to the actions the policy chooses, the plan value, its summary and its
+// fingerprint. Slightly over 300 lines because the policy's per-kind decisions are one table read
+// top to bottom; streaming plans are built in plan-stream.ts and plan-builder.ts.
 import { err, ok, type Result } from 'neverthrow';
 import type { UserId } from '../domain/records.js';
 import type { ValidationError } from '../errors.js';

@@ -1,3 +1,7 @@
+// `levelsync demo`: builds the original system's tables with planted drift, then walks the user
+// through check, plan, apply and health on them. Over 300 lines because it is one guided story
+// (the steps print in order and share the demo's database and timings); the data and the schema
+// it seeds are in demo-data.ts and demo-schema.ts.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { err, ok, type Result } from 'neverthrow';

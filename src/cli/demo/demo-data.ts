@@ -1,3 +1,5 @@
+// The demo's generated learners and every kind of drift planted among them, seeded and
+// reproducible. Slightly over 300 lines: one generator per kind of drift, in one place.
 import { DEFAULT_CATALOG, type LevelDefinition } from '../../index.js';
 import { emptyCounts } from '../../_internal/counts.js';
 import { createPrng, type Prng } from './prng.js';
