@@ -71,14 +71,7 @@ export async function lockPairsOf(
 ): Promise<Result<{ readonly userId: UserId; readonly specializationId: string }[], ValidationError>> {
   if (keys.length === 0) return ok([]);
   const params = new SqlParams();
-  const users = params.add(
-    keys.map((k) => k.userId),
-    `${userIdSqlType(mapping.userIdType)}[]`,
-  );
-  const canons = params.add(
-    keys.map((k) => k.specializationId),
-    'text[]',
-  );
+  const { users, canons } = bindKeys(params, mapping, keys);
   const aliasIds = params.add([...aliases.keys()], 'text[]');
   const canonicals = params.add([...aliases.values()], 'text[]');
   const count = (name: 'progress' | 'licenses', locking: boolean) => {
@@ -108,6 +101,19 @@ SELECT u, canon FROM counted GROUP BY u, canon HAVING sum(seen) <> sum(locked)`;
     busy.push({ userId: key.value.u, specializationId: key.value.canon });
   }
   return ok(busy);
+}
+
+/** Binds the keys as two parallel arrays (user ids, canonical ids); returns their placeholders. */
+function bindKeys(params: SqlParams, mapping: PgMapping, keys: readonly { readonly userId: UserId; readonly specializationId: string }[]): { users: string; canons: string } {
+  const users = params.add(
+    keys.map((k) => k.userId),
+    `${userIdSqlType(mapping.userIdType)}[]`,
+  );
+  const canons = params.add(
+    keys.map((k) => k.specializationId),
+    'text[]',
+  );
+  return { users, canons };
 }
 
 /** Groups side rows into pairs (key order is not needed by the reconciler). */
@@ -145,14 +151,7 @@ export async function readPairsOf(
 ): Promise<Result<SyncPair[], ValidationError>> {
   if (keys.length === 0) return ok([]);
   const params = new SqlParams();
-  const users = params.add(
-    keys.map((k) => k.userId),
-    `${userIdSqlType(mapping.userIdType)}[]`,
-  );
-  const canons = params.add(
-    keys.map((k) => k.specializationId),
-    'text[]',
-  );
+  const { users, canons } = bindKeys(params, mapping, keys);
   const text = pairRowsStatement(mapping, params, `SELECT DISTINCT x.u, x.canon FROM unnest(${users}, ${canons}) AS x(u, canon)`, aliases);
   const result = await run(text, params.values);
   return assemble(mapping, result.rows);
