@@ -5,7 +5,7 @@ import { systemNow } from '../_internal/clock.js';
 import { DESYNC_KINDS, isInformational, type Desync, type DesyncKind } from './desync.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
 import { pairKeyId } from './pair-key.js';
-import { scanDesyncs, type ScanOptions } from './scan.js';
+import { openDesyncScan, scanDesyncs, type ScanOptions } from './scan.js';
 import type { SyncStore } from './sync-store.js';
 
 /** `healthy` at ≥ 99 % consistent pairs, `degraded` at ≥ 95 %, else `critical`. */
@@ -51,26 +51,45 @@ export function healthReport(input: {
   readonly now?: () => Date;
 }): HealthReport {
   if (input.now !== undefined && typeof input.now !== 'function') throw new TypeError('healthReport: now must be a function returning a Date');
+  const tally = createHealthTally();
+  tally.add(input.desyncs);
+  return tally.report(input.totalPairs, input.now ?? systemNow);
+}
+
+/**
+ * Counts desyncs into a health report a group at a time: by kind, and the inconsistent pairs.
+ * A pair's desyncs must arrive in one group (the pages of a scan never split a pair), so the
+ * tally keeps no more than one group's pair keys, whatever the drift.
+ */
+function createHealthTally() {
   const byKind = emptyCounts(DESYNC_KINDS);
-  const inconsistent = new Set<string>();
-  for (const desync of input.desyncs) {
-    byKind[desync.kind]++;
-    if (!isInformational(desync)) inconsistent.add(pairKeyId(desync));
-  }
-  const total = Math.max(input.totalPairs, inconsistent.size);
-  const consistent = total - inconsistent.size;
-  const rate = total === 0 ? 100 : Math.round((consistent / total) * 10_000) / 100;
-  const status: HealthStatus = rate >= HEALTH_THRESHOLDS.healthy ? 'healthy' : rate >= HEALTH_THRESHOLDS.degraded ? 'degraded' : 'critical';
+  let inconsistentPairs = 0;
   return {
-    checkedAt: (input.now ?? systemNow)().toISOString(),
-    totalPairs: total,
-    consistentPairs: consistent,
-    inconsistentPairs: inconsistent.size,
-    consistencyRate: rate,
-    status,
-    orphans: { progressOnly: byKind.MissingLicense, licenseOnly: byKind.MissingProgress },
-    byKind,
-    requiresAttention: status !== 'healthy',
+    add(desyncs: readonly Desync[]): void {
+      const inconsistent = new Set<string>();
+      for (const desync of desyncs) {
+        byKind[desync.kind]++;
+        if (!isInformational(desync)) inconsistent.add(pairKeyId(desync));
+      }
+      inconsistentPairs += inconsistent.size;
+    },
+    report(totalPairs: number, now: () => Date): HealthReport {
+      const total = Math.max(totalPairs, inconsistentPairs);
+      const consistent = total - inconsistentPairs;
+      const rate = total === 0 ? 100 : Math.round((consistent / total) * 10_000) / 100;
+      const status: HealthStatus = rate >= HEALTH_THRESHOLDS.healthy ? 'healthy' : rate >= HEALTH_THRESHOLDS.degraded ? 'degraded' : 'critical';
+      return {
+        checkedAt: now().toISOString(),
+        totalPairs: total,
+        consistentPairs: consistent,
+        inconsistentPairs,
+        consistencyRate: rate,
+        status,
+        orphans: { progressOnly: byKind.MissingLicense, licenseOnly: byKind.MissingProgress },
+        byKind: { ...byKind },
+        requiresAttention: status !== 'healthy',
+      };
+    },
   };
 }
 
@@ -84,5 +103,33 @@ export function checkHealth(store: SyncStore, options: ScanOptions): ResultAsync
       })
       .andThen((totalPairs) => ok({ ...healthReport({ totalPairs, desyncs: scan.desyncs }), desyncs: scan.desyncs, legacyIds: scan.legacyIds }))
       .orElse((error) => err(error)),
+  );
+}
+
+/** A health report and the legacy-id summary, without the desyncs themselves. */
+export type HealthSummary = HealthReport & { readonly legacyIds: readonly LegacyIdSummary[] };
+
+/**
+ * {@link checkHealth} without keeping the desyncs: the scan is read page by page and counted, so
+ * memory is bounded by a page whatever the drift (what `levelsync health` uses). Internal.
+ */
+export function checkHealthStreaming(store: SyncStore, options: ScanOptions): ResultAsync<HealthSummary, StoreError> {
+  return openDesyncScan(store, options).andThen((scan) =>
+    ResultAsync.fromSafePromise(
+      (async () => {
+        const tally = createHealthTally();
+        for await (const page of scan.pages) {
+          if (page.isErr()) return err(page.error);
+          tally.add(page.value);
+        }
+        return ok(tally);
+      })(),
+    )
+      .andThen((tally) => tally)
+      .andThen((tally) =>
+        store
+          .countPairs({ ...scan.scope, ...(store.aliases === undefined ? { aliases: scan.aliases } : {}) })
+          .map((totalPairs): HealthSummary => ({ ...tally.report(totalPairs, systemNow), legacyIds: scan.summary().legacyIds })),
+      ),
   );
 }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { diff, type SyncPair } from 'levelsync';
-import { healthReport } from '../../src/sync/health.js';
+import fc from 'fast-check';
+import { checkHealth } from 'levelsync';
+import type { LicenseRowData, ProgressRowData } from '../../src/testing/store-snapshot.js';
+import { checkHealthStreaming, healthReport } from '../../src/sync/health.js';
+import { store, testResolver } from './fixtures.js';
 
 const max = () => 8;
 const pairs = (n: number, broken: number): SyncPair[] =>
@@ -60,5 +64,39 @@ describe('healthReport', () => {
     const report = healthReport({ totalPairs: 2, desyncs: diff([missingLicense(7), missingLicense('7')], { maxLevelOf: max }) });
     expect(report.inconsistentPairs).toBe(2);
     expect(report.consistentPairs).toBe(0);
+  });
+});
+
+describe('checkHealthStreaming (what `levelsync health` uses)', () => {
+  // Random tables of a few users and specializations, legacy ids and duplicates included, read in
+  // pages of 1 to 5 pairs: the streamed count must equal checkHealth's, which keeps every desync.
+  const SPECS = ['LFA_COACH', 'COACH', 'GANCUJU_PLAYER', 'PLAYER', 'INTERNSHIP'] as const;
+  const level = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.constantFrom<number | null>(null, 0, 9) });
+  const row = fc.record({
+    userId: fc.integer({ min: 1, max: 12 }),
+    spec: fc.constantFrom(...SPECS),
+    side: fc.constantFrom('progress', 'license', 'both'),
+    progressLevel: level,
+    licenseLevel: level,
+  });
+  it('reports exactly what checkHealth reports, without the desyncs, whatever the page size', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { maxLength: 40 }), fc.integer({ min: 1, max: 5 }), fc.boolean(), async (rows, pageSize, listLegacy) => {
+        const progress: ProgressRowData[] = [];
+        const licenses: LicenseRowData[] = [];
+        for (const r of rows) {
+          if (r.side !== 'license') progress.push({ userId: r.userId, specializationId: r.spec, level: r.progressLevel, xp: 0, sessions: 0 });
+          if (r.side !== 'progress') licenses.push({ userId: r.userId, specializationId: r.spec, level: r.licenseLevel, maxAchievedLevel: r.licenseLevel });
+        }
+        const options = { resolver: testResolver(), pageSize, ...(listLegacy ? { listLegacy: true } : {}) };
+        const full = (await checkHealth(store({ progress, licenses }), options))._unsafeUnwrap();
+        const streamed = (await checkHealthStreaming(store({ progress, licenses }), options))._unsafeUnwrap();
+        const { desyncs, checkedAt: _a, ...expected } = full;
+        const { checkedAt: _b, ...actual } = streamed;
+        expect(actual).toEqual(expected);
+        expect(streamed.inconsistentPairs).toBe(new Set(desyncs.filter((d) => d.kind !== 'LegacySpecializationId').map((d) => `${d.userId}/${d.specializationId}`)).size);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
