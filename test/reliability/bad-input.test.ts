@@ -357,8 +357,11 @@ describeWithServer('reliability: bad input', () => {
         const row = fc.record({
           userId: fc.integer({ min: 1, max: 12 }),
           specializationId: fc.constantFrom(...KNOWN.keys(), 'PLAYER', 'COACH', MYSTERY),
-          side: fc.constantFrom('progress', 'license'),
+          // 'both': a progress and a license row for the same key, so that pairs whose two sides
+          // disagree (LevelMismatch) appear in every run, not by chance.
+          side: fc.constantFrom('progress', 'license', 'both'),
           level,
+          licenseLevel: level,
           maxAchievedLevel: fc.option(level, { nil: undefined }),
         });
         const figures = { runs: 0, malformedRows: 0, pairs: 0, flagged: 0, writes: 0, historyRows: 0, kinds: new Set<string>() };
@@ -368,10 +371,13 @@ describeWithServer('reliability: bad input', () => {
             figures.malformedRows += rows.length;
             await db.pool.query(`TRUNCATE ${world.t.history}, ${world.t.licenses}, ${world.t.progress} RESTART IDENTITY`);
             await insertRows(db.pool, world, {
-              progress: rows.filter((r) => r.side === 'progress').map((r) => ({ userId: r.userId, specializationId: r.specializationId, level: r.level })),
+              progress: rows.filter((r) => r.side !== 'license').map((r) => ({ userId: r.userId, specializationId: r.specializationId, level: r.level })),
               licenses: rows
-                .filter((r) => r.side === 'license')
-                .map((r) => ({ userId: r.userId, specializationId: r.specializationId, level: r.level, maxAchievedLevel: r.maxAchievedLevel === undefined ? r.level : r.maxAchievedLevel })),
+                .filter((r) => r.side !== 'progress')
+                .map((r) => {
+                  const licenseLevel = r.side === 'both' ? r.licenseLevel : r.level;
+                  return { userId: r.userId, specializationId: r.specializationId, level: licenseLevel, maxAchievedLevel: r.maxAchievedLevel === undefined ? licenseLevel : r.maxAchievedLevel };
+                }),
             });
             const before = await snapshot(db.pool, world);
             const native = await scanDesyncs(store, { resolver });
