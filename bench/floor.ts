@@ -1,5 +1,5 @@
 // The SQL floor: what hand-written SQL does for the same two steps, on the same tables.
-import type pg from 'pg';
+import pg from 'pg';
 import { secondsSince } from './support.js';
 
 /**
@@ -55,6 +55,23 @@ export async function floorDetect(client: pg.Client, sql = FLOOR_DETECT_SQL): Pr
   const result = await client.query(sql);
   const seconds = secondsSince(started);
   return { seconds, rows: Number((result.rows[0] as { n: string }).n) };
+}
+
+/**
+ * The detection floor on a session opened just before (connected outside the clock), as the
+ * levelsync detection process meets its sessions: a new PostgreSQL backend runs its first
+ * statement on these tables slower than a warm one (measured ≈ 200 ms on `legacy`), so this is
+ * the floor in the same state as the contender it is compared with. Informational beside
+ * {@link floorDetect}, which runs on the bench's long-lived, warm connection.
+ */
+export async function floorDetectFreshSession(url: string, sql = FLOOR_DETECT_SQL): Promise<{ seconds: number; rows: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await floorDetect(client, sql);
+  } finally {
+    await client.end();
+  }
 }
 
 /** One license repair: set the license to the progress level (the level mismatches of the plan). */

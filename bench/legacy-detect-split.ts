@@ -3,7 +3,9 @@
 // connection), each timed alone and counted server-side, in alternating order, with
 // EXPLAIN (ANALYZE, BUFFERS) of the two levelsync statements on stderr.
 //
-//   npx tsx --tsconfig bench/tsconfig.json bench/legacy-detect-split.ts [--users 200000] [--reps 3]
+//   npx tsx --tsconfig bench/tsconfig.json bench/legacy-detect-split.ts [--users 200000] [--reps 3] [--jit off]
+//
+// `--jit off` runs every statement with JIT off, as the scan runs its diff and summary.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -15,7 +17,7 @@ import { generateDataset, LEGACY_ALIASES, layoutOf } from './dataset.js';
 import { floorDetectSql } from './floor.js';
 import { DATASETS, DEFAULT_SERVER_URL, log, median, round, secondsSince, withDatabase } from './support.js';
 
-const { values: args } = parseArgs({ options: { url: { type: 'string', default: DEFAULT_SERVER_URL }, users: { type: 'string' }, reps: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({ options: { url: { type: 'string', default: DEFAULT_SERVER_URL }, users: { type: 'string' }, reps: { type: 'string', default: '3' }, jit: { type: 'string', default: 'on' } } });
 const users = args.users ? Number(args.users) : DATASETS.legacy.users;
 const databaseName = `levelsync_split_${randomBytes(4).toString('hex')}`;
 const admin = new pg.Client({ connectionString: args.url });
@@ -24,6 +26,7 @@ await admin.query(`CREATE DATABASE "${databaseName}"`);
 const client = new pg.Client({ connectionString: withDatabase(args.url, databaseName) });
 try {
   await client.connect();
+  if (args.jit === 'off') await client.query('SET jit = off');
   await generateDataset(client, users, 0.42, { layout: layoutOf('legacy'), drift: DATASETS.legacy.drift });
   const facts = await introspectTables(pgClient(client).run, mappingNames(ORIGINAL_SYSTEM_MAPPING));
   const filter = { aliases: LEGACY_ALIASES };

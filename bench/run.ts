@@ -25,7 +25,7 @@ import type { CoreScaling } from './core-scaling.js';
 import { cliRepetition, legacyIdCounts, type CliRepetition } from './cli-suite.js';
 import { generateDataset, LEGACY_ALIASES, layoutOf, resetDrift, type DatasetFacts } from './dataset.js';
 import { explainApplyStatements, type ExplainFinding } from './explain.js';
-import { FLOOR_CHUNK, floorApply, floorCasApply, floorDetect, floorDetectSql, readRepairs } from './floor.js';
+import { FLOOR_CHUNK, floorApply, floorCasApply, floorDetect, floorDetectFreshSession, floorDetectSql, readRepairs } from './floor.js';
 import { cliFigures, type Target } from './cli-figures.js';
 import type { LevelsyncDetection, LevelsyncRun } from './levelsync-child.js';
 import type { NaiveRun } from './naive-child.js';
@@ -119,6 +119,7 @@ try {
   await floorDetect(client, detectSql);
 
   const floorDetects: number[] = [];
+  const floorDetectsFresh: number[] = [];
   const floorDetectRows: number[] = [];
   const floorApplies: { seconds: number; rows: number; statements: number }[] = [];
   const floorCasApplies: { seconds: number; rows: number; statements: number }[] = [];
@@ -153,6 +154,8 @@ try {
         floorDetects.push(floor.seconds);
         floorDetectRows.push(floor.rows);
         levelsyncDetects.push(detection);
+        // The floor again, on a session as new as the detection process's (informational).
+        floorDetectsFresh.push((await floorDetectFreshSession(databaseUrl, detectSql)).seconds);
         log(`detect: floor ${floor.seconds.toFixed(2)} s (${floor.rows} differing pairs), levelsync ${detection.detectSeconds.toFixed(2)} s (${detection.pairsRead} pairs)`);
         // Then the whole run (detect → plan → apply) for apply throughput, statements and peak RSS.
         const run = await runChild<LevelsyncRun>('./levelsync-child.ts', ['--url', databaseUrl, ...(rep === 0 ? ['--dump-actions', dumpFile] : []), ...childApplyArgs]);
@@ -269,6 +272,9 @@ try {
     detect_s: round(detect_s, 3),
     floor_detect_s: round(floor_detect_s, 3),
     detect_vs_floor: round(detect_s / floor_detect_s, 3),
+    ...(floorDetectsFresh.length > 0
+      ? { floor_detect_fresh_session_s: round(median(floorDetectsFresh), 3), detect_vs_floor_fresh_session: round(detect_s / median(floorDetectsFresh), 3) }
+      : {}),
     apply_statements,
     statement_bound,
     peak_rss_mib: round(peak_rss_mib, 1),
