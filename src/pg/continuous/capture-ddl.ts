@@ -189,13 +189,11 @@ function captureFunction(name: string, changeTable: string, side: SideColumns, n
   const s = q(side.specializationId);
   const same = (a: string, b: string) => [`${a}.${u} = ${b}.${u}`, `${a}.${s} = ${b}.${s}`, ...side.watched.map((c) => `${a}.${q(c)} IS NOT DISTINCT FROM ${b}.${q(c)}`)].join(' AND ');
   const insert = (source: string) => `INSERT INTO ${changeTable} (user_id, specialization_id) ${source}`;
-  const notifyLine = notify ? `\n  PERFORM pg_notify('${CHANGES_CHANNEL}', '${changeTable.replace(/'/g, "''")}');` : '';
-  return `CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $levelsync$
-BEGIN
-  IF current_setting('${CAPTURE_SETTING}', true) = 'off' THEN
-    RETURN NULL;
-  END IF;
-  IF TG_OP = 'INSERT' THEN
+  return triggerFunction(
+    name,
+    changeTable,
+    notify,
+    `IF TG_OP = 'INSERT' THEN
     ${insert(`SELECT DISTINCT n.${u}, n.${s}::text FROM new_rows n`)};
   ELSIF TG_OP = 'DELETE' THEN
     ${insert(`SELECT DISTINCT o.${u}, o.${s}::text FROM old_rows o`)};
@@ -203,28 +201,39 @@ BEGIN
     ${insert(`SELECT n.${u}, n.${s}::text FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE ${same('o', 'n')})
     UNION
     SELECT o.${u}, o.${s}::text FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE ${same('n', 'o')})`)};
-  END IF;${notifyLine}
-  RETURN NULL;
-END
-$levelsync$`;
+  END IF;`,
+  );
 }
 
 /** The row-level variant: one INSERT per changed row (the UPDATE trigger's WHEN clause filters). */
 function rowCaptureFunction(name: string, changeTable: string, side: SideColumns, notify: boolean): string {
   const u = q(side.userId);
   const s = q(side.specializationId);
+  return triggerFunction(
+    name,
+    changeTable,
+    notify,
+    `IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO ${changeTable} (user_id, specialization_id) VALUES (NEW.${u}, NEW.${s}::text);
+  END IF;
+  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (OLD.${u}, OLD.${s}::text) IS DISTINCT FROM (NEW.${u}, NEW.${s}::text)) THEN
+    INSERT INTO ${changeTable} (user_id, specialization_id) VALUES (OLD.${u}, OLD.${s}::text);
+  END IF;`,
+  );
+}
+
+/**
+ * A capture trigger function around `body`: it does nothing in a transaction that turned capture
+ * off (the reconciler's own repairs), and ends with the optional `NOTIFY`.
+ */
+function triggerFunction(name: string, changeTable: string, notify: boolean, body: string): string {
   const notifyLine = notify ? `\n  PERFORM pg_notify('${CHANGES_CHANNEL}', '${changeTable.replace(/'/g, "''")}');` : '';
   return `CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $levelsync$
 BEGIN
   IF current_setting('${CAPTURE_SETTING}', true) = 'off' THEN
     RETURN NULL;
   END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO ${changeTable} (user_id, specialization_id) VALUES (NEW.${u}, NEW.${s}::text);
-  END IF;
-  IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND (OLD.${u}, OLD.${s}::text) IS DISTINCT FROM (NEW.${u}, NEW.${s}::text)) THEN
-    INSERT INTO ${changeTable} (user_id, specialization_id) VALUES (OLD.${u}, OLD.${s}::text);
-  END IF;${notifyLine}
+  ${body}${notifyLine}
   RETURN NULL;
 END
 $levelsync$`;
