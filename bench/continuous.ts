@@ -204,12 +204,12 @@ async function latency(pool: pg.Pool, url: string): Promise<void> {
   );
 }
 
-type Capture = 'none' | 'statement' | 'row' | 'statement+notify' | 'statement-unlogged';
+type Capture = 'none' | 'statement' | 'statement-filtered' | 'row' | 'statement+notify' | 'statement-unlogged';
 
 async function setCapture(pool: pg.Pool, capture: Capture): Promise<void> {
   (await uninstallCapture(pool, { mapping }))._unsafeUnwrap();
   if (capture !== 'none') {
-    (await installCapture(pool, { mapping, level: capture === 'row' ? 'row' : 'statement', notify: capture === 'statement+notify', durable: capture !== 'statement-unlogged' }))._unsafeUnwrap();
+    (await installCapture(pool, { mapping, level: capture === 'row' ? 'row' : 'statement', notify: capture === 'statement+notify', durable: capture !== 'statement-unlogged', filterUpdates: capture === 'statement-filtered' }))._unsafeUnwrap();
   }
   await pool.query('CHECKPOINT');
 }
@@ -249,9 +249,9 @@ async function bulkUpdate(pool: pg.Pool, up: boolean): Promise<number> {
 
 async function writerOverhead(pool: pg.Pool, url: string, users: number): Promise<void> {
   await pool.query(`CREATE TABLE bench_bulk_ids AS SELECT id FROM specialization_progress WHERE current_level BETWEEN 2 AND 6 AND specialization_id <> 'INTERNSHIP' ORDER BY id LIMIT 50000`);
-  const tps: Record<Capture, number[]> = { none: [], statement: [], row: [], 'statement+notify': [], 'statement-unlogged': [] };
-  const bulk: Record<Capture, number[]> = { none: [], statement: [], row: [], 'statement+notify': [], 'statement-unlogged': [] };
-  const order: Capture[] = ['none', 'statement', 'row', 'statement-unlogged', 'statement+notify', 'none', 'statement', 'row', 'statement-unlogged', 'none', 'statement'];
+  const tps: Record<Capture, number[]> = { none: [], statement: [], 'statement-filtered': [], row: [], 'statement+notify': [], 'statement-unlogged': [] };
+  const bulk: Record<Capture, number[]> = { none: [], statement: [], 'statement-filtered': [], row: [], 'statement+notify': [], 'statement-unlogged': [] };
+  const order: Capture[] = ['none', 'statement', 'statement-filtered', 'row', 'statement-unlogged', 'statement+notify', 'none', 'statement', 'statement-filtered', 'row', 'statement-unlogged', 'none', 'statement'];
   let up = true;
   for (const capture of order) {
     await setCapture(pool, capture);
@@ -276,6 +276,8 @@ async function writerOverhead(pool: pg.Pool, url: string, users: number): Promis
   results['writer_overhead_pct'] = Math.max(single('statement'), bulkPct('statement'));
   results['bulk_update_ms_none'] = round(b('none'), 0);
   results['bulk_update_ms_capture'] = round(b('statement'), 0);
+  results['writer_overhead_pct_single_filtered'] = single('statement-filtered');
+  results['writer_overhead_pct_bulk_filtered'] = bulkPct('statement-filtered');
   results['writer_overhead_pct_single_row_trigger'] = single('row');
   results['writer_overhead_pct_bulk_row_trigger'] = bulkPct('row');
   results['writer_overhead_pct_single_unlogged'] = single('statement-unlogged');

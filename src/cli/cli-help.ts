@@ -281,7 +281,7 @@ Example:
 
 Installs (or removes) change capture on the mapped tables, in one transaction: the table
 <schema>.levelsync_changes, statement-level triggers on the progress and license tables that
-record changed (user, specialization) keys, and a trigger on the specializations table that
+record the (user, specialization) keys of the rows each statement wrote, and a trigger on the specializations table that
 announces a changed maximum (NOTIFY levelsync_max_level). Uninstall removes all of it and
 leaves the schema as it was. CREATE TRIGGER briefly locks each table against writes.
 
@@ -291,6 +291,10 @@ Exit code: 0 when done, 2 on bad usage or configuration.
   --notify               The capture triggers also NOTIFY levelsync_changes, for your own
                          listeners (watch polls either way). NOTIFY makes every writing
                          transaction commit one at a time: keep it off under many writers
+  --filter-updates       An UPDATE records a key only when a level (or the key) changed, so
+                         XP-only updates queue nothing; costs every writing statement more
+                         (an anti-join of the old and new rows). Without it every updated
+                         row is queued and the reconciler finds XP-only changes in sync
 
 ${CONNECTION}
 

@@ -59,7 +59,7 @@ export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Rec
   migrate: { options: { ...connection, ...output }, positionals: [] },
   'cleanup-duplicates': { options: { ...connection, ...output, apply: { type: 'boolean' } }, positionals: [] },
   watch: { options: { ...connection, ...output, ...policy, 'batch-size': applying['batch-size'], 'resync-interval': { type: 'string' } }, positionals: [] },
-  capture: { options: { ...connection, ...output, 'dry-run': { type: 'boolean' }, notify: { type: 'boolean' } }, positionals: ['install|uninstall'] },
+  capture: { options: { ...connection, ...output, 'dry-run': { type: 'boolean' }, notify: { type: 'boolean' }, 'filter-updates': { type: 'boolean' } }, positionals: ['install|uninstall'] },
   demo: {
     options: { 'database-url': connection['database-url'], 'data-dir': connection['data-dir'], schema: connection.schema, ...output, users: { type: 'string' }, seed: { type: 'string' } },
     positionals: [],
@@ -103,6 +103,8 @@ export interface CommandArgs {
   readonly dryRun: boolean;
   /** `capture install --notify`: the capture triggers also NOTIFY. */
   readonly notify: boolean;
+  /** `capture install --filter-updates`: an UPDATE records a key only when a level (or the key) changed. */
+  readonly filterUpdates: boolean;
   /** `watch --resync-interval`: milliseconds between full resyncs (0: none). */
   readonly resyncIntervalMs?: number;
 }
@@ -296,6 +298,7 @@ export function parseCommandArgs(command: CommandName, argv: readonly string[]):
   result.pending = v.pending === true;
   result.dryRun = v['dry-run'] === true;
   result.notify = v.notify === true;
+  result.filterUpdates = v['filter-updates'] === true;
   const resync = str('resync-interval');
   if (resync !== undefined) {
     const ms = parseDuration(resync);
@@ -336,6 +339,7 @@ function defaults(command: CommandName, positionals: readonly string[], flags: {
     pending: false,
     dryRun: false,
     notify: false,
+    filterUpdates: false,
   } as { -readonly [K in keyof CommandArgs]: CommandArgs[K] };
 }
 

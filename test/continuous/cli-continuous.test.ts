@@ -28,7 +28,12 @@ describe('levelsync capture --dry-run', () => {
     const result = await levelsync(['capture', 'install', '--mapping', 'original', '--schema', 'app', '--dry-run']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('CREATE TABLE IF NOT EXISTS "app"."levelsync_changes"');
-    expect(result.stdout).toContain('REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows');
+    expect(result.stdout).toContain('AFTER UPDATE ON "app"."specialization_progress" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT');
+    expect(result.stdout).toContain('CREATE TRIGGER "levelsync_capture_key_change" AFTER UPDATE OF "student_id", "specialization_id" ON "app"."specialization_progress" FOR EACH ROW');
+    expect(result.stdout).not.toContain('REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows');
+    const filtered = await levelsync(['capture', 'install', '--mapping', 'original', '--schema', 'app', '--dry-run', '--filter-updates']);
+    expect(filtered.stdout).toContain('REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows');
+    expect(filtered.stdout).not.toContain('levelsync_capture_key_change" AFTER');
     expect(result.stdout).not.toContain('pg_notify(\'levelsync_changes\'');
     const uninstall = await levelsync(['capture', 'uninstall', '--mapping', 'original', '--dry-run']);
     expect(uninstall.stdout).toContain('DROP TABLE IF EXISTS "public"."levelsync_changes"');

@@ -72,20 +72,59 @@ describeWithServer('continuous mode on PostgreSQL (original schema, legacy ids P
     expect((await isCaptureInstalled(pool, { mapping }))._unsafeUnwrap()).toBe(false);
   });
 
-  it('captures level changes (inserts, updates, deletes, alias rows) but not XP-only updates nor its own repairs', async () => {
+  it('by default records every updated row (XP-only updates too, found in sync and left alone), the old and new key of a moved row, and not its own repairs', async () => {
     const pool = database().pool;
     const run = (t: string, v?: readonly unknown[]) => pool.query(t, v as unknown[]).then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 }));
-    const mapping = await seedOriginal(run, 'cap_keys', 30);
+    const mapping = await seedOriginal(run, 'cap_all', 30);
     (await installCapture(pool, { mapping }))._unsafeUnwrap();
     const keys = async () =>
-      (await pool.query(`SELECT user_id, specialization_id FROM cap_keys.levelsync_changes ORDER BY id`)).rows.map((r) => `${r.user_id}/${r.specialization_id}`);
+      (await pool.query(`SELECT user_id, specialization_id FROM cap_all.levelsync_changes ORDER BY id`)).rows.map((r) => `${r.user_id}/${r.specialization_id}`);
+    const progressRows = Number((await pool.query(`SELECT count(*)::int AS n FROM cap_all.specialization_progress`)).rows[0].n);
 
-    await pool.query(`UPDATE cap_keys.specialization_progress SET total_xp = total_xp + 10`);
+    // An XP-only update: every updated row's key, nothing decided in the writer's statement.
+    await pool.query(`UPDATE cap_all.specialization_progress SET total_xp = total_xp + 10`);
+    expect((await keys()).length).toBe(progressRows);
+    const historyBefore = await historyCounts(pool, mapping);
+    const reconciler = createReconciler(pool, { mapping, resolver: resolverFor(pool, mapping), resyncIntervalMs: 0 });
+    const xpOnly = (await reconciler.drain())._unsafeUnwrap();
+    expect(xpOnly.changes).toBe(progressRows);
+    expect(xpOnly.licenseChanges).toBe(0); // in sync before, in sync after: nothing written
+    expect(await historyCounts(pool, mapping)).toEqual(historyBefore);
     expect(await keys()).toEqual([]);
-    await pool.query(`UPDATE cap_keys.user_licenses SET current_level = 5, max_achieved_level = 5 WHERE user_id = 3`); // stored under COACH and GANCUJU_PLAYER
+
+    // A row moved to another specialization and back: both keys each time (the old one by the
+    // row-level key-change trigger).
+    await pool.query(`UPDATE cap_all.specialization_progress SET specialization_id = 'LFA_FOOTBALL_PLAYER' WHERE student_id = 7 AND specialization_id = 'GANCUJU_PLAYER'`);
+    expect((await keys()).sort()).toEqual(['7/GANCUJU_PLAYER', '7/LFA_FOOTBALL_PLAYER']);
+    await pool.query(`UPDATE cap_all.specialization_progress SET specialization_id = 'GANCUJU_PLAYER' WHERE student_id = 7 AND specialization_id = 'LFA_FOOTBALL_PLAYER'`);
+    expect((await keys()).sort()).toEqual(['7/GANCUJU_PLAYER', '7/GANCUJU_PLAYER', '7/LFA_FOOTBALL_PLAYER', '7/LFA_FOOTBALL_PLAYER']);
+    // A key column in the SET list but unchanged: the key-change trigger's WHEN filters it out.
+    await pool.query(`DELETE FROM cap_all.levelsync_changes`);
+    await pool.query(`UPDATE cap_all.user_licenses SET user_id = user_id, current_level = 5, max_achieved_level = 5 WHERE user_id = 3`);
     expect((await keys()).sort()).toEqual(['3/COACH', '3/GANCUJU_PLAYER']);
-    await pool.query(`DELETE FROM cap_keys.specialization_progress WHERE student_id = 5 AND specialization_id = 'PLAYER'`);
-    await pool.query(`INSERT INTO cap_keys.specialization_progress (student_id, specialization_id, current_level) VALUES (5, 'PLAYER', 7)`);
+    await pool.query(`DELETE FROM cap_all.specialization_progress WHERE student_id = 5 AND specialization_id = 'PLAYER'`);
+    await pool.query(`INSERT INTO cap_all.specialization_progress (student_id, specialization_id, current_level) VALUES (5, 'PLAYER', 7)`);
+    expect((await keys()).slice(2)).toEqual(['5/PLAYER', '5/PLAYER']);
+    const drained = (await reconciler.drain())._unsafeUnwrap();
+    expect(drained.changes).toBe(4);
+    expect(await keys()).toEqual([]); // the reconciler's own writes are not captured
+    expect(await fullDiffNeedingWork(pool, mapping)).toEqual([]);
+  });
+
+  it('filterUpdates: captures level changes (inserts, updates, deletes, alias rows) but not XP-only updates nor its own repairs', async () => {
+    const pool = database().pool;
+    const run = (t: string, v?: readonly unknown[]) => pool.query(t, v as unknown[]).then((r) => ({ rows: r.rows, rowCount: r.rowCount ?? 0 }));
+    const mapping = await seedOriginal(run, 'cap_keys_f', 30);
+    (await installCapture(pool, { mapping, filterUpdates: true }))._unsafeUnwrap();
+    const keys = async () =>
+      (await pool.query(`SELECT user_id, specialization_id FROM cap_keys_f.levelsync_changes ORDER BY id`)).rows.map((r) => `${r.user_id}/${r.specialization_id}`);
+
+    await pool.query(`UPDATE cap_keys_f.specialization_progress SET total_xp = total_xp + 10`);
+    expect(await keys()).toEqual([]);
+    await pool.query(`UPDATE cap_keys_f.user_licenses SET current_level = 5, max_achieved_level = 5 WHERE user_id = 3`); // stored under COACH and GANCUJU_PLAYER
+    expect((await keys()).sort()).toEqual(['3/COACH', '3/GANCUJU_PLAYER']);
+    await pool.query(`DELETE FROM cap_keys_f.specialization_progress WHERE student_id = 5 AND specialization_id = 'PLAYER'`);
+    await pool.query(`INSERT INTO cap_keys_f.specialization_progress (student_id, specialization_id, current_level) VALUES (5, 'PLAYER', 7)`);
     expect((await keys()).slice(2)).toEqual(['5/PLAYER', '5/PLAYER']);
 
     const events: ReconcilerEvent[] = [];
@@ -95,7 +134,7 @@ describeWithServer('continuous mode on PostgreSQL (original schema, legacy ids P
     // User 3: licenses raised to 5 by hand (LFA_COACH stored as COACH): both progress rows are raised
     // (higher-wins). User 5: progress re-created under PLAYER at 7: the GANCUJU_PLAYER license (3) is raised.
     expect(drained.licenseChanges).toBe(1);
-    const progress = await pool.query(`SELECT student_id, specialization_id, current_level FROM cap_keys.specialization_progress WHERE student_id = 3 ORDER BY 2`);
+    const progress = await pool.query(`SELECT student_id, specialization_id, current_level FROM cap_keys_f.specialization_progress WHERE student_id = 3 ORDER BY 2`);
     expect(progress.rows.map((r) => r.current_level)).toEqual([5, 5]);
     expect(await keys()).toEqual([]); // the reconciler's own writes are not captured
     expect(await fullDiffNeedingWork(pool, mapping)).toEqual([]);

@@ -10,7 +10,7 @@ export async function captureCommand(args: CommandArgs, ctx: CommandContext): Pr
   const action = args.positionals[0] === 'uninstall' ? 'uninstall' : 'install';
   const mapping = mappingFor(args);
   if (mapping.isErr()) return err(mapping.error);
-  const options = { mapping: mapping.value, notify: args.notify };
+  const options = { mapping: mapping.value, notify: args.notify, filterUpdates: args.filterUpdates };
   if (args.dryRun) {
     const ddl = captureDdl(action, options);
     if (ctx.out.jsonMode) ctx.out.json({ command: 'capture', action, dryRun: true, schema: mapping.value.schema, ddl, exitCode: EXIT.ok });

@@ -38,6 +38,16 @@ export interface CaptureDdlOptions {
    */
   readonly level?: 'statement' | 'row';
   /**
+   * Statement-level capture only. `false` (default): an UPDATE records the key of every row it
+   * updated, whatever the columns it changed; a reconciler finds an XP-only change in sync and
+   * writes nothing. `true`: an UPDATE records a key only when a watched column (level, max
+   * achieved level) or the key changed, by matching the old and new transition rows — an
+   * anti-join that costs every writing statement more (measured on 8 single-row writers:
+   * ≈ 10 % of their throughput on top of the unfiltered trigger's; see docs/continuous.md).
+   * Row-level capture always filters, in C, with the trigger's `WHEN` clause.
+   */
+  readonly filterUpdates?: boolean;
+  /**
    * `true` (default): the change table is an ordinary, WAL-logged table. `false`: UNLOGGED —
    * a cheaper insert for writers, but PostgreSQL empties it after a crash and it is not
    * replicated to standbys: changes pending at a crash or failover are then found only by the
@@ -83,6 +93,7 @@ const TRIGGERS = {
   insert: 'levelsync_capture_insert',
   update: 'levelsync_capture_update',
   delete: 'levelsync_capture_delete',
+  keyChange: 'levelsync_capture_key_change',
   maxLevel: 'levelsync_max_level_notify',
 } as const;
 
@@ -95,6 +106,7 @@ export function installCaptureStatements(mapping: PgMapping, options: CaptureDdl
   const userType = userIdSqlType(mapping.userIdType);
   const notify = options.notify ?? false;
   const rowLevel = options.level === 'row';
+  const filterUpdates = options.filterUpdates ?? false;
   const progress: SideColumns = {
     table: o.progressTable,
     userId: mapping.progress.userId,
@@ -121,14 +133,16 @@ export function installCaptureStatements(mapping: PgMapping, options: CaptureDdl
     `COMMENT ON TABLE ${o.changeTable} IS 'levelsync change capture: changed (user, stored specialization id) keys waiting for a reconciler'`,
     ...(rowLevel
       ? [rowCaptureFunction(o.progressFunction, o.changeTable, progress, notify), rowCaptureFunction(o.licensesFunction, o.changeTable, licenses, notify)]
-      : [captureFunction(o.progressFunction, o.changeTable, progress, notify), captureFunction(o.licensesFunction, o.changeTable, licenses, notify)]),
+      : [captureFunction(o.progressFunction, o.changeTable, progress, notify, filterUpdates), captureFunction(o.licensesFunction, o.changeTable, licenses, notify, filterUpdates)]),
     ...[progress, licenses].flatMap((side) => {
       const fn = side === progress ? o.progressFunction : o.licensesFunction;
       const changed = [side.userId, side.specializationId, ...side.watched].map((c) => `OLD.${q(c)} IS DISTINCT FROM NEW.${q(c)}`).join(' OR ');
+      const keyChanged = [side.userId, side.specializationId].map((c) => `OLD.${q(c)} IS DISTINCT FROM NEW.${q(c)}`).join(' OR ');
       return [
         `DROP TRIGGER IF EXISTS ${q(TRIGGERS.insert)} ON ${side.table}`,
         `DROP TRIGGER IF EXISTS ${q(TRIGGERS.update)} ON ${side.table}`,
         `DROP TRIGGER IF EXISTS ${q(TRIGGERS.delete)} ON ${side.table}`,
+        `DROP TRIGGER IF EXISTS ${q(TRIGGERS.keyChange)} ON ${side.table}`,
         ...(rowLevel
           ? [
               `CREATE TRIGGER ${q(TRIGGERS.insert)} AFTER INSERT ON ${side.table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
@@ -137,8 +151,16 @@ export function installCaptureStatements(mapping: PgMapping, options: CaptureDdl
             ]
           : [
               `CREATE TRIGGER ${q(TRIGGERS.insert)} AFTER INSERT ON ${side.table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
-              `CREATE TRIGGER ${q(TRIGGERS.update)} AFTER UPDATE ON ${side.table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+              filterUpdates
+                ? `CREATE TRIGGER ${q(TRIGGERS.update)} AFTER UPDATE ON ${side.table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`
+                : `CREATE TRIGGER ${q(TRIGGERS.update)} AFTER UPDATE ON ${side.table} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
               `CREATE TRIGGER ${q(TRIGGERS.delete)} AFTER DELETE ON ${side.table} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+              // Unfiltered: the new rows carry the new keys; a row whose key changed also
+              // records its old key here (fires only when the UPDATE sets a key column, and
+              // then the WHEN clause is evaluated in C).
+              ...(filterUpdates
+                ? []
+                : [`CREATE TRIGGER ${q(TRIGGERS.keyChange)} AFTER UPDATE OF ${q(side.userId)}, ${q(side.specializationId)} ON ${side.table} FOR EACH ROW WHEN (${keyChanged}) EXECUTE FUNCTION ${fn}()`]),
             ]),
       ];
     }),
@@ -169,6 +191,7 @@ export function uninstallCaptureStatements(mapping: PgMapping): string[] {
       `DROP TRIGGER IF EXISTS ${q(TRIGGERS.insert)} ON ${table}`,
       `DROP TRIGGER IF EXISTS ${q(TRIGGERS.update)} ON ${table}`,
       `DROP TRIGGER IF EXISTS ${q(TRIGGERS.delete)} ON ${table}`,
+      `DROP TRIGGER IF EXISTS ${q(TRIGGERS.keyChange)} ON ${table}`,
     ]),
     `DROP TRIGGER IF EXISTS ${q(TRIGGERS.maxLevel)} ON ${o.specializationsTable}`,
     `DROP FUNCTION IF EXISTS ${o.progressFunction}()`,
@@ -179,30 +202,32 @@ export function uninstallCaptureStatements(mapping: PgMapping): string[] {
 }
 
 /**
- * One statement-level trigger function for a table's INSERT, UPDATE and DELETE triggers. An
- * UPDATE records a key only when a watched column (or the key itself) changed: the old and new
- * transition rows are matched on the key and the watched values, so an XP-only update queues
- * nothing. Transactions that `SET LOCAL levelsync.capture = 'off'` are not captured.
+ * One trigger function for a table's statement-level INSERT, UPDATE and DELETE triggers (and,
+ * unfiltered, the row-level key-change trigger). Unfiltered (the default), an UPDATE records the
+ * key of every new row, with no per-row test: the cheapest statement for writers (measured, see
+ * docs/continuous.md). Filtered, an UPDATE records a key only when a watched column (or the key
+ * itself) changed: the old and new transition rows are matched on the key and the watched
+ * values, so an XP-only update queues nothing. Transactions that
+ * `SET LOCAL levelsync.capture = 'off'` are not captured.
  */
-function captureFunction(name: string, changeTable: string, side: SideColumns, notify: boolean): string {
+function captureFunction(name: string, changeTable: string, side: SideColumns, notify: boolean, filterUpdates: boolean): string {
   const u = q(side.userId);
   const s = q(side.specializationId);
   const same = (a: string, b: string) => [`${a}.${u} = ${b}.${u}`, `${a}.${s} = ${b}.${s}`, ...side.watched.map((c) => `${a}.${q(c)} IS NOT DISTINCT FROM ${b}.${q(c)}`)].join(' AND ');
   const insert = (source: string) => `INSERT INTO ${changeTable} (user_id, specialization_id) ${source}`;
-  return triggerFunction(
-    name,
-    changeTable,
-    notify,
-    `IF TG_OP = 'INSERT' THEN
-    ${insert(`SELECT DISTINCT n.${u}, n.${s}::text FROM new_rows n`)};
-  ELSIF TG_OP = 'DELETE' THEN
-    ${insert(`SELECT DISTINCT o.${u}, o.${s}::text FROM old_rows o`)};
-  ELSE
-    ${insert(`SELECT n.${u}, n.${s}::text FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE ${same('o', 'n')})
+  const update = filterUpdates
+    ? insert(`SELECT n.${u}, n.${s}::text FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE ${same('o', 'n')})
     UNION
-    SELECT o.${u}, o.${s}::text FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE ${same('n', 'o')})`)};
-  END IF;`,
-  );
+    SELECT o.${u}, o.${s}::text FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE ${same('n', 'o')})`)
+    : insert(`SELECT n.${u}, n.${s}::text FROM new_rows n`);
+  const branches: [condition: string, statement: string][] = [
+    // The row-level key-change trigger (unfiltered only): the row's old key.
+    ...(filterUpdates ? [] : [[`TG_LEVEL = 'ROW'`, `INSERT INTO ${changeTable} (user_id, specialization_id) VALUES (OLD.${u}, OLD.${s}::text)`] as [string, string]]),
+    [`TG_OP = 'INSERT'`, insert(`SELECT n.${u}, n.${s}::text FROM new_rows n`)],
+    [`TG_OP = 'DELETE'`, insert(`SELECT o.${u}, o.${s}::text FROM old_rows o`)],
+  ];
+  const body = branches.map(([condition, statement], i) => `${i === 0 ? 'IF' : 'ELSIF'} ${condition} THEN\n    ${statement};\n  `).join('');
+  return triggerFunction(name, changeTable, notify, `${body}ELSE\n    ${update};\n  END IF;`);
 }
 
 /** The row-level variant: one INSERT per changed row (the UPDATE trigger's WHEN clause filters). */
