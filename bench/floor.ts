@@ -74,6 +74,29 @@ export async function floorDetectFreshSession(url: string, sql = FLOOR_DETECT_SQ
   }
 }
 
+/**
+ * The hand-written form of the legacy-id summary that levelsync's scan computes beside its diff
+ * (progress rows, license rows and pairs per stored legacy id), with the ids as literals.
+ */
+export function floorLegacySummarySql(aliases: ReadonlyMap<string, string>): string {
+  const ids = [...aliases.keys()].map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
+  return `SELECT sid, count(*) FILTER (WHERE side = 1) AS p_rows, count(*) FILTER (WHERE side = 2) AS l_rows, count(DISTINCT u) AS pairs
+  FROM (SELECT student_id AS u, specialization_id AS sid, 1 AS side FROM specialization_progress WHERE specialization_id IN (${ids})
+        UNION ALL SELECT user_id, specialization_type, 2 FROM user_licenses WHERE specialization_type IN (${ids})) x
+  GROUP BY sid`;
+}
+
+/**
+ * The detection floor doing what levelsync's scan does on a data set with legacy ids: the floor's
+ * count and the hand-written legacy-id summary, each on its own warm session, at the same time
+ * (as the scan runs its diff and its summary). Informational beside {@link floorDetect}.
+ */
+export async function floorDetectAndSummary(client: pg.Client, second: pg.Client, detectSql: string, aliases: ReadonlyMap<string, string>): Promise<{ seconds: number; rows: number }> {
+  const started = process.hrtime.bigint();
+  const [count] = await Promise.all([client.query(detectSql), second.query(floorLegacySummarySql(aliases))]);
+  return { seconds: secondsSince(started), rows: Number((count.rows[0] as { n: string }).n) };
+}
+
 /** One license repair: set the license to the progress level (the level mismatches of the plan). */
 export interface Repair {
   readonly userId: number;

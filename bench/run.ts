@@ -25,7 +25,7 @@ import type { CoreScaling } from './core-scaling.js';
 import { cliRepetition, legacyIdCounts, type CliRepetition } from './cli-suite.js';
 import { generateDataset, LEGACY_ALIASES, layoutOf, resetDrift, type DatasetFacts } from './dataset.js';
 import { explainApplyStatements, type ExplainFinding } from './explain.js';
-import { FLOOR_CHUNK, floorApply, floorCasApply, floorDetect, floorDetectFreshSession, floorDetectSql, readRepairs } from './floor.js';
+import { FLOOR_CHUNK, floorApply, floorCasApply, floorDetect, floorDetectAndSummary, floorDetectFreshSession, floorDetectSql, readRepairs } from './floor.js';
 import { cliFigures, type Target } from './cli-figures.js';
 import type { LevelsyncDetection, LevelsyncRun } from './levelsync-child.js';
 import type { NaiveRun } from './naive-child.js';
@@ -86,6 +86,8 @@ await admin.query(`CREATE DATABASE "${databaseName}"`);
 log(`created database ${databaseName}`);
 const scratch = mkdtempSync(join(tmpdir(), 'levelsync-bench-'));
 const client = new pg.Client({ connectionString: databaseUrl });
+// A second long-lived session: the floor's legacy-id summary runs on it beside the floor's count.
+const secondClient = new pg.Client({ connectionString: databaseUrl });
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
 pool.on('error', () => {});
 
@@ -98,6 +100,7 @@ process.once('SIGINT', onSignal);
 
 try {
   await client.connect();
+  await secondClient.connect();
   const settings = (
     await client.query(
       `SELECT current_setting('server_version') AS version, current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem,
@@ -120,6 +123,7 @@ try {
 
   const floorDetects: number[] = [];
   const floorDetectsFresh: number[] = [];
+  const floorDetectsWithSummary: number[] = [];
   const floorDetectRows: number[] = [];
   const floorApplies: { seconds: number; rows: number; statements: number }[] = [];
   const floorCasApplies: { seconds: number; rows: number; statements: number }[] = [];
@@ -156,6 +160,8 @@ try {
         levelsyncDetects.push(detection);
         // The floor again, on a session as new as the detection process's (informational).
         floorDetectsFresh.push((await floorDetectFreshSession(databaseUrl, detectSql)).seconds);
+        // With legacy ids: the floor also doing the scan's legacy-id summary, beside it (informational).
+        if (aliases.size > 0) floorDetectsWithSummary.push((await floorDetectAndSummary(client, secondClient, detectSql, aliases)).seconds);
         log(`detect: floor ${floor.seconds.toFixed(2)} s (${floor.rows} differing pairs), levelsync ${detection.detectSeconds.toFixed(2)} s (${detection.pairsRead} pairs)`);
         // Then the whole run (detect → plan → apply) for apply throughput, statements and peak RSS.
         const run = await runChild<LevelsyncRun>('./levelsync-child.ts', ['--url', databaseUrl, ...(rep === 0 ? ['--dump-actions', dumpFile] : []), ...childApplyArgs]);
@@ -275,6 +281,9 @@ try {
     ...(floorDetectsFresh.length > 0
       ? { floor_detect_fresh_session_s: round(median(floorDetectsFresh), 3), detect_vs_floor_fresh_session: round(detect_s / median(floorDetectsFresh), 3) }
       : {}),
+    ...(floorDetectsWithSummary.length > 0
+      ? { floor_detect_and_summary_s: round(median(floorDetectsWithSummary), 3), detect_vs_floor_and_summary: round(detect_s / median(floorDetectsWithSummary), 3) }
+      : {}),
     apply_statements,
     statement_bound,
     peak_rss_mib: round(peak_rss_mib, 1),
@@ -376,6 +385,7 @@ try {
 } finally {
   process.removeListener('SIGINT', onSignal);
   await client.end().catch(() => undefined);
+  await secondClient.end().catch(() => undefined);
   await pool.end().catch(() => undefined);
   rmSync(scratch, { recursive: true, force: true });
   if (args.keep) {
