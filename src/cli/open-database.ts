@@ -92,13 +92,29 @@ export async function openDatabase(
     });
   }
 
+  // One process per folder: locked before PGlite touches it (two writers corrupt it), and before
+  // the folder is judged: a folder another process is creating (the demo, a first migrate) is
+  // half-written, and the true answer is "in use by process N", not "no database" or "not a
+  // levelsync database". Where even the parent folder is missing, nobody holds a lock on it.
+  // A caller that had to lock the folder before (the demo, which deletes it first) hands its lock over.
+  const parentExists = existsSync(dirname(target.dataDir));
+  let lock: DataDirLock | undefined = options.heldLock;
+  if (lock === undefined && parentExists) {
+    const locked = lockEmbeddedFolder(target.dataDir, target.display);
+    if (locked.isErr()) return err(locked.error);
+    lock = locked.value;
+  }
   const exists = isDataDir(target.dataDir);
+  const refuse = (failure: CliFailure) => {
+    lock?.release();
+    return err(failure);
+  };
   if (!exists) {
     if (existsSync(target.dataDir) && readdirSync(target.dataDir).length > 0) {
-      return err(configFailure(`${target.display} exists but is not an embedded levelsync database: choose another --data-dir`));
+      return refuse(configFailure(`${target.display} exists but is not an embedded levelsync database: choose another --data-dir`));
     }
     if (!options.create) {
-      return err(
+      return refuse(
         configFailure(
           `no embedded database in ${target.display}: run \`levelsync migrate\` to create one, \`levelsync demo\` to try levelsync, or pass --database-url`,
         ),
@@ -109,14 +125,14 @@ export async function openDatabase(
   try {
     PGliteClass = (await import('@electric-sql/pglite')).PGlite;
   } catch {
-    return err(configFailure('the `@electric-sql/pglite` package is needed for the embedded database: run npm install @electric-sql/pglite'));
+    return refuse(configFailure('the `@electric-sql/pglite` package is needed for the embedded database: run npm install @electric-sql/pglite'));
   }
-  // One process per folder: locked before PGlite touches it (two writers corrupt it).
-  if (!exists) mkdirSync(dirname(target.dataDir), { recursive: true });
-  // A caller that had to lock the folder before (the demo, which deletes it first) hands its lock over.
-  const locked = options.heldLock ? ok(options.heldLock) : lockEmbeddedFolder(target.dataDir, target.display);
-  if (locked.isErr()) return err(locked.error);
-  const lock: DataDirLock = locked.value;
+  if (lock === undefined) {
+    mkdirSync(dirname(target.dataDir), { recursive: true });
+    const locked = lockEmbeddedFolder(target.dataDir, target.display);
+    if (locked.isErr()) return err(locked.error);
+    lock = locked.value;
+  }
   const result = await openEmbedded(PGliteClass, target as ConnectionTarget & { kind: 'embedded' }, out, options, isDataDir(target.dataDir), lock);
   if (result.isErr()) lock.release();
   return result;

@@ -107,6 +107,35 @@ describe('reliability: one process per embedded database folder', () => {
     }
   });
 
+  it('a folder another process is still creating (no folder yet, or half-written) is reported in use by that process, not missing', async () => {
+    // `levelsync demo` or a first `migrate` holds the lock while PGlite writes the folder for
+    // 5–20 s; a second process used to judge the folder first ("no embedded database", exit 2).
+    const figures: Record<string, number> = {};
+    const cases = [
+      { name: 'notYetCreated', prepare: (_dir: string) => {} },
+      { name: 'halfWritten', prepare: (dir: string) => { mkdirSync(join(dir, 'base'), { recursive: true }); } },
+    ];
+    for (const { name, prepare } of cases) {
+      const dir = join(root, `creating-${name}`);
+      prepare(dir);
+      const held = lockDataDir(dir)._unsafeUnwrap(); // this (live) process is "creating" it
+      try {
+        const check = await runLevelsync(['check', '--data-dir', dir], { cwd: root });
+        expect(check.code, check.stderr).toBe(1);
+        expect(check.stderr).toContain(`in use by levelsync process ${process.pid}`);
+        figures[`${name}Exit`] = check.code;
+      } finally {
+        held.release();
+      }
+      // Once the holder is gone, the folder is judged as before (and the lock is not left behind).
+      const after = await runLevelsync(['check', '--data-dir', dir], { cwd: root });
+      expect(after.code, after.stderr).toBe(2);
+      expect(existsSync(lockPathOf(dir))).toBe(false);
+      figures[`${name}AfterExit`] = after.code;
+    }
+    printFigures('embedded-lock/being-created', figures);
+  });
+
   it('a stale lock (dead pid, or a live pid that started at another time) is recovered; a live holder and a foreign file are not', () => {
     const dir = join(root, 'stale');
     const path = lockPathOf(dir);
