@@ -64,14 +64,15 @@ describeWithServer('reliability: edges (issue 11)', () => {
     async () => {
       const db = database();
       const schema = 'edges_poison';
-      // INTERNSHIP has no row in the specializations table (the license table's foreign key is gone,
-      // as in a hand-migrated database): creating its progress record violates progress's foreign key.
-      const { store, plan } = await schemaWith(db.pool, schema, SPECS.filter((s) => s.id !== 'INTERNSHIP'));
-      await db.pool.query(`ALTER TABLE "${schema}".licenses DROP CONSTRAINT licenses_specialization_id_fkey`);
+      // A refusal the plan cannot predict: a CHECK constraint the operator added that refuses one
+      // row (user 500's progress). (A missing specialization row is predicted: such a write is
+      // flagged for review, never planned; see test/pg/suites/specialization-rows.ts.)
+      const { store, plan } = await schemaWith(db.pool, schema);
+      await db.pool.query(`ALTER TABLE "${schema}".progress ADD CONSTRAINT progress_user_500_frozen_check CHECK (user_id <> 500)`);
       await db.pool.query(
         `INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 1 + u % 8 FROM generate_series(1, 1000) u WHERE u <> 500`,
       );
-      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) VALUES (500, 'INTERNSHIP', 2, 2)`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) VALUES (500, 'LFA_COACH', 2, 2)`);
       const first = await plan();
       expect(first.summary.actions.total - first.summary.actions.FlagForReview).toBe(1_000);
       const report = (await applyPlan(first, store, { batchSize: 1_000 }))._unsafeUnwrap();
@@ -80,8 +81,8 @@ describeWithServer('reliability: edges (issue 11)', () => {
       expect(report.counts.Applied).toBe(999);
       expect(failed).toHaveLength(1);
       const poisoned = first.actions[failed[0]!.index]!;
-      expect([poisoned.userId, poisoned.specializationId, poisoned.kind]).toEqual([500, 'INTERNSHIP', 'CreateProgress']);
-      expect(failed[0]!.refusal).toMatchObject({ sqlState: '23503', constraint: 'progress_specialization_id_fkey' });
+      expect([poisoned.userId, poisoned.specializationId, poisoned.kind]).toEqual([500, 'LFA_COACH', 'CreateProgress']);
+      expect(failed[0]!.refusal).toMatchObject({ sqlState: '23514', constraint: 'progress_user_500_frozen_check' });
       expect(report.status).toBe('CompletedWithFailures');
 
       const before = await state(db.pool, schema);
@@ -89,7 +90,8 @@ describeWithServer('reliability: edges (issue 11)', () => {
       const second = await plan();
       const again = (await applyPlan(second, store, { batchSize: 1_000 }))._unsafeUnwrap();
       const failedAgain = again.outcomes.filter((o) => o.status === 'Failed').map((o) => second.actions[o.index]!);
-      expect(failedAgain.map((a) => [a.userId, a.specializationId, a.kind])).toEqual([[500, 'INTERNSHIP', 'CreateProgress']]);
+      expect(failedAgain.map((a) => [a.userId, a.specializationId, a.kind])).toEqual([[500, 'LFA_COACH', 'CreateProgress']]);
+      expect(again.outcomes.find((o) => o.status === 'Failed')?.refusal).toMatchObject({ sqlState: '23514', constraint: 'progress_user_500_frozen_check' });
       expect(again.counts.Applied).toBe(0);
       expect(await state(db.pool, schema)).toEqual(before);
       printFigures('edges/poison', {
