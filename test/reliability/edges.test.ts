@@ -109,6 +109,70 @@ describeWithServer('reliability: edges (issue 11)', () => {
   );
 
   it(
+    'interrupted plan re-applied: an apply stopped after 2 of 6 batches, then `levelsync apply` of the same plan file → the committed actions AlreadyApplied, the rest Applied, exit 0, one history row per license change',
+    async () => {
+      const db = database();
+      const schema = 'edges_reapply';
+      const { store, plan } = await schemaWith(db.pool, schema);
+      // 2 400 licenses one level behind their progress (SetLicenseLevel), 600 progress records
+      // without a license (CreateLicense): 3 000 license changes, each owed one history row.
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 5 FROM generate_series(1, 3000) u`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 4, 4 FROM generate_series(1, 2400) u`);
+      const approved = await plan();
+      const writes = approved.summary.actions.total - approved.summary.actions.FlagForReview;
+      expect(writes).toBe(3_000);
+      const cwd = tempDir();
+      const file = join(cwd, 'plan.jsonl');
+      writeFileSync(file, await planFileText(approved));
+
+      // Interrupted: the signal fires once the second batch has committed; apply stops before the third.
+      const controller = new AbortController();
+      let finishedBatches = 0;
+      const first = (
+        await applyPlan(approved, store, {
+          batchSize: 500,
+          signal: controller.signal,
+          onEvent: (event) => {
+            if (event.type === 'batch-finished' && ++finishedBatches === 2) controller.abort();
+          },
+        })
+      )._unsafeUnwrap();
+      expect(first.status).toBe('Aborted');
+      expect(first.counts.Applied).toBe(1_000);
+      const committed = (await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`)).rows[0].n as number;
+      expect(committed).toBe(1_000);
+
+      // Re-applied through the command, from the same plan file.
+      const again = await runLevelsync(['apply', file, '--json', '--batch-size', '500', '--database-url', db.url, '--schema', schema], { cwd });
+      expect(again.code, again.stderr).toBe(0);
+      const doc = JSON.parse(again.stdout);
+      expect(doc.report.counts).toMatchObject({ Applied: 2_000, AlreadyApplied: 1_000, Stale: 0, Failed: 0 });
+      // Exactly one history row per license change, overall, and every pair in sync.
+      const history = await db.pool.query(
+        `SELECT count(*)::int AS rows, count(DISTINCT license_id)::int AS licenses, (SELECT count(*)::int FROM (SELECT 1 FROM "${schema}".license_progressions GROUP BY license_id HAVING count(*) > 1) d) AS repeated FROM "${schema}".license_progressions`,
+      );
+      expect(history.rows[0]).toEqual({ rows: 3_000, licenses: 3_000, repeated: 0 });
+      expect((await plan()).summary.actions.total).toBe(0);
+      // A third time: every action already applied, nothing written.
+      const third = await runLevelsync(['apply', file, '--json', '--database-url', db.url, '--schema', schema], { cwd });
+      expect(third.code, third.stderr).toBe(0);
+      expect(JSON.parse(third.stdout).report.counts).toMatchObject({ Applied: 0, AlreadyApplied: 3_000 });
+      expect((await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`)).rows[0].n).toBe(3_000);
+      printFigures('edges/reapply-interrupted', {
+        writes,
+        firstRunApplied: first.counts.Applied,
+        firstRunStatus: first.status,
+        reapplyApplied: doc.report.counts.Applied,
+        reapplyAlreadyApplied: doc.report.counts.AlreadyApplied,
+        reapplyExit: again.code,
+        historyRows: history.rows[0].rows,
+        licensesWithTwoHistoryRows: history.rows[0].repeated,
+      });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     'tamper: a re-fingerprinted demotion, a raise above the maximum or against the direction, a changed expected state: each refused with a ValidationError naming the action, nothing written; --expect-fingerprint pins the approved plan',
     async () => {
       const db = database();
