@@ -406,6 +406,57 @@ describeWithServer('reliability: edges (issue 11)', () => {
   );
 
   it(
+    'signals: SIGINT during a scan with --json (check, sync) prints exactly one JSON document marked interrupted, exit 130, nothing written',
+    async () => {
+      const db = database();
+      const schema = 'edges_scan_sigint';
+      await schemaWith(db.pool, schema);
+      // 20 000 mismatched pairs: several pages for the scan.
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 5 FROM generate_series(1, 20000) u`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 2, 2 FROM generate_series(1, 20000) u`);
+      const before = await state(db.pool, schema);
+      const cwd = tempDir();
+      const figures: Record<string, number> = {};
+      for (const command of [['check'], ['sync']]) {
+        // The scan is held on a lock, so it is certainly still running when SIGINT arrives: a
+        // session of the test holds the progress table exclusively until the signal is sent.
+        const holder = await db.pool.connect();
+        await holder.query('BEGIN');
+        await holder.query(`LOCK TABLE "${schema}".progress IN ACCESS EXCLUSIVE MODE`);
+        const run = spawnLevelsync([...command, '--json', '--database-url', db.url, '--schema', schema], { cwd });
+        // Scanning: a levelsync session of this test's database waits on the lock with a statement reading the progress table.
+        await until(
+          async () =>
+            (
+              await db.pool.query(
+                `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'levelsync' AND wait_event_type = 'Lock' AND query LIKE $1`,
+                [`%"${schema}"."progress"%`],
+              )
+            ).rows.length > 0,
+          `${command[0]} to be scanning`,
+        );
+        run.child.kill('SIGINT');
+        await until(() => run.stderr().includes('SIGINT: stopping'), 'the SIGINT to be acknowledged');
+        await holder.query('ROLLBACK');
+        holder.release();
+        const stopped = await run.done;
+        expect(stopped.code, stopped.stderr).toBe(130);
+        const doc = JSON.parse(stopped.stdout); // exactly one document: a second one would not parse
+        expect(doc).toMatchObject({ command: command[0], interrupted: true, exitCode: 130 });
+        // Top-level documents open with "{" alone at the start of a line (nested objects are indented).
+        const documents = stopped.stdout.split('\n').filter((line) => line === '{').length;
+        expect(documents).toBe(1);
+        figures[`${command[0]}Exit`] = stopped.code;
+        figures[`${command[0]}JsonDocuments`] = documents;
+        figures[`${command[0]}JsonBytes`] = stopped.stdout.length;
+      }
+      expect(await state(db.pool, schema)).toEqual(before);
+      printFigures('edges/scan-sigint', figures);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     'signals: SIGTERM during apply stops between batches with one JSON document marked interrupted (exit 143), committed batches stay; SIGINT while waiting ends the wait (exit 130); a second signal exits at once',
     async () => {
       const db = database();
