@@ -388,7 +388,7 @@ describeWithServer('reliability: edges (issue 11)', () => {
 
       const waiting = spawnLevelsync(['sync', '--apply', '--wait-for-lock', '--json', '--database-url', db.url, '--schema', schema], { cwd });
       await until(async () => {
-        const r = await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+        const r = await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
         return r.rows.length > 0;
       }, 'the second run to wait for the run lock');
       // Meanwhile the lock holder repairs everything (what the other run was doing).
@@ -472,7 +472,7 @@ describeWithServer('reliability: edges (issue 11)', () => {
       await holder.query('BEGIN');
       await holder.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 250 FOR UPDATE`);
       const run = spawnLevelsync(['sync', '--apply', '--batch-size', '100', '--lock-timeout', '0', ...args], { cwd });
-      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
+      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
       run.child.kill('SIGTERM');
       await until(() => run.stderr().includes('SIGTERM: stopping'), 'the first SIGTERM to be acknowledged');
       await holder.query('ROLLBACK');
@@ -492,7 +492,7 @@ describeWithServer('reliability: edges (issue 11)', () => {
       const store = createPgSyncStore(db.pool, { mapping: createLevelsyncMapping({ schema })._unsafeUnwrap() });
       const other = (await store.acquireRunLock({}))._unsafeUnwrap();
       const waiting = spawnLevelsync(['sync', '--apply', '--wait-for-lock', ...args], { cwd });
-      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows.length > 0, 'the run to wait');
+      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows.length > 0, 'the run to wait');
       waiting.child.kill('SIGINT');
       const interrupted = await waiting.done;
       expect(interrupted.code).toBe(130);
@@ -504,7 +504,7 @@ describeWithServer('reliability: edges (issue 11)', () => {
       await blocker.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 350 FOR UPDATE`);
       await other.release();
       const stuck = spawnLevelsync(['sync', '--apply', '--lock-timeout', '0', ...args], { cwd });
-      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
+      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
       stuck.child.kill('SIGTERM');
       await until(() => stuck.stderr().includes('SIGTERM: stopping'), 'the first SIGTERM to be acknowledged');
       stuck.child.kill('SIGTERM');
