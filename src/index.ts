@@ -43,7 +43,7 @@ export type { DesyncScan, ScanOptions } from './sync/scan.js';
 export { SYNC_DIRECTIONS } from './sync/policy.js';
 export type { SyncDirection, SyncPolicy, SyncPolicyInput } from './sync/policy.js';
 export { isWriteAction } from './sync/action.js';
-export type { ActionKind, SyncAction, WriteAction } from './sync/action.js';
+export type { ActionKind, FlagReason, SyncAction, WriteAction } from './sync/action.js';
 export { createPlan, planFingerprint } from './sync/plan.js';
 export type { CreatePlanOptions, SyncPlan } from './sync/plan.js';
 export { parsePlan } from './sync/parse-plan.js';
@@ -72,3 +72,4 @@ export type {
   SyncStore,
   WriteOutcome,
 } from './sync/sync-store.js';
+export type { SpecializationRows } from './sync/specialization-rows.js';

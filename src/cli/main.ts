@@ -46,5 +46,18 @@ const code = await runCli(
 );
 process.exitCode = code;
 // Work left behind by an interrupted step (a lock wait, a query PGlite cannot cancel) must not
-// keep the process alive once the command has reported.
-if (controller.signal.aborted) process.exit(code);
+// keep the process alive once the command has reported. But the report goes first: on a pipe,
+// what the reader has not taken yet (a full pipe buffer: 64 KiB) is queued in the process, and
+// `process.exit` would drop it, cutting the one JSON document in the middle. (A second signal
+// still exits at once.)
+if (controller.signal.aborted) {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+/** Resolves once everything written to the stream so far has been handed to the OS (or the stream failed). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (quiet.has(stream) || stream.destroyed || stream.writableLength === 0) return Promise.resolve();
+  // Writes complete in order: the callback of an empty write runs once every earlier one has.
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}

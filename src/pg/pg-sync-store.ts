@@ -27,6 +27,7 @@ import { countValue, rowReader, textValue } from './row-values.js';
 import { buildCountQuery, buildDifferingPairsQuery, buildLegacyIdQuery, buildPairsQuery, buildReadPairQuery } from './scan-query.js';
 import { toPgConnection, type PgConnection, type PgConnectionInput } from './sql-client.js';
 import { introspectTables, type MappedTableFacts } from './table-introspection.js';
+import { readSpecializationRows } from './specialization-rows.js';
 import { createBatchApplier } from './store/apply-batch.js';
 import { readPairLock } from './store/pair-locks.js';
 import { invalidPages, NO_JIT, streamPairs } from './store/pair-stream.js';
@@ -218,6 +219,10 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
           return ok(out);
         });
       });
+    },
+
+    specializationRows() {
+      return readSpecializationRows(connection, mapping, name);
     },
 
     countPairs(query) {

@@ -1,5 +1,5 @@
 import type { UserId } from '../domain/records.js';
-import type { DesyncKind } from './desync.js';
+import { DESYNC_KINDS, type DesyncKind } from './desync.js';
 
 /** The state an action expects to find; `null` means "no record". */
 export interface ExpectedState {
@@ -48,11 +48,20 @@ export interface SetProgressLevel extends ActionBase {
   readonly write: { readonly level: number };
   readonly reason: string;
 }
+/**
+ * Why a pair is flagged for review: the kinds of desync that stop a machine from repairing it,
+ * or `SpecializationRowMissing` (the repair would create a record under a specialization id with
+ * no row in the store's specializations table, which its foreign key refuses).
+ */
+export type FlagReason = DesyncKind | 'SpecializationRowMissing';
+/** Every {@link FlagReason}. */
+export const FLAG_REASONS = [...DESYNC_KINDS, 'SpecializationRowMissing'] as const satisfies readonly FlagReason[];
+
 /** Nothing is written: a person must decide. */
 export interface FlagForReview extends ActionBase {
   readonly kind: 'FlagForReview';
   readonly write: null;
-  readonly reasons: readonly DesyncKind[];
+  readonly reasons: readonly FlagReason[];
   readonly message: string;
 }
 

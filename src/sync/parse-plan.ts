@@ -5,7 +5,7 @@ import { UserIdSchema } from '../domain/records.js';
 import { SpecializationIdSchema } from '../domain/specialization-id.js';
 import { planFingerprintMismatch, unsupportedPlanVersion, validationError, type PlanParseError, type ValidationIssue } from '../errors.js';
 import { toIssues } from '../_internal/zod.js';
-import { ACTION_KINDS, type SyncAction } from './action.js';
+import { ACTION_KINDS, FLAG_REASONS, type SyncAction } from './action.js';
 import { DESYNC_KINDS } from './desync.js';
 import { PLAN_FORMAT_VERSION, planFingerprint, type SyncPlan } from './plan.js';
 import { SyncPolicySchema, type SyncPolicy } from './policy.js';
@@ -63,7 +63,7 @@ export const ActionSchema = z.discriminatedUnion(
       ...base,
       kind: z.literal('FlagForReview'),
       write: z.null(),
-      reasons: z.array(z.enum(DESYNC_KINDS)).min(1),
+      reasons: z.array(z.enum(FLAG_REASONS)).min(1),
       message: text,
     }),
   ],

@@ -5,6 +5,7 @@ import { describeLegacyIdSummary, type LegacyIdSummary } from './legacy-ids.js';
 import { comparePairKeys } from './pair-key.js';
 import { planPair, type PlanSummary } from './plan.js';
 import { policyFor, type SyncPolicy } from './policy.js';
+import { specializationRowCheck, type SpecializationRowCheck, type SpecializationRows } from './specialization-rows.js';
 
 /**
  * The incremental part of planning, shared by `createPlan` (a list) and `createPlanStream`
@@ -21,7 +22,15 @@ export class PlanAccumulator {
   private desyncs = 0;
   private demotions = 0;
 
-  constructor(private readonly policy: SyncPolicy) {}
+  private readonly rows: SpecializationRowCheck | undefined;
+
+  /** `rows`: the store's specialization rows, when known: creations under an id without one are flagged. */
+  constructor(
+    private readonly policy: SyncPolicy,
+    rows?: SpecializationRows,
+  ) {
+    this.rows = rows ? specializationRowCheck(rows) : undefined;
+  }
 
   /** Plans the desyncs of one pair (all with the same key) and counts them. */
   pair(group: readonly Desync[]): SyncAction[] {
@@ -36,7 +45,7 @@ export class PlanAccumulator {
     }
     // Pairs, not records, per legacy id (listed per pair with `listLegacy`).
     for (const label of labels) this.legacy.set(label, (this.legacy.get(label) ?? 0) + 1);
-    const planned = planPair(group, policyFor(this.policy, first.specializationId));
+    const planned = planPair(group, policyFor(this.policy, first.specializationId), this.rows);
     if (planned.length > 0) this.actionPairs++;
     for (const action of planned) {
       this.actionCounts[action.kind]++;

@@ -115,7 +115,7 @@ export function createPlanStream(source: DesyncPageSource, options: CreatePlanSt
   let trailer: PlanTrailer | undefined;
 
   async function* pages(): AsyncGenerator<Result<PlanPage, PlanSourceError>> {
-    const accumulator = new PlanAccumulator(policy);
+    const accumulator = new PlanAccumulator(policy, scan?.specializationRows);
     const grouper = new PairGrouper();
     const plan = (groups: readonly Desync[][]): PlanPage => {
       const late: Record<string, PlannedMaxLevel> = {};

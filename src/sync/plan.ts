@@ -7,11 +7,12 @@ import type { ValidationError } from '../errors.js';
 import { readNow } from '../_internal/clock.js';
 import { createLineHasher } from '../_internal/stable-json.js';
 import type { MaxLevelTable, ResolutionSource } from '../max-level/resolution.js';
-import type { ActionKind, ExpectedState, SyncAction } from './action.js';
+import type { ActionKind, ExpectedState, FlagReason, SyncAction } from './action.js';
 import type { Desync, DesyncKind } from './desync.js';
 import { PlanAccumulator } from './plan-builder.js';
 import type { LegacyIdSummary } from './legacy-ids.js';
 import { comparePairKeys } from './pair-key.js';
+import { specializationRowMissingMessage, type SpecializationRowCheck, type SpecializationRows } from './specialization-rows.js';
 import { DEFAULT_CLAMP_LIMIT, resolvePolicy, type PolicyRules, type SyncPolicy, type SyncPolicyInput } from './policy.js';
 
 /** The largest PostgreSQL `integer`: a level beyond it is never a level. */
@@ -89,6 +90,11 @@ export interface PlanInput {
   readonly warnings?: readonly string[];
   /** Legacy-id use, one entry per stored id (a scan's `legacyIds`): becomes one warning each. */
   readonly legacyIds?: readonly LegacyIdSummary[];
+  /**
+   * The store's specialization rows (a scan's `specializationRows`): a creation under an id with
+   * no row is flagged for review (`SpecializationRowMissing`) instead of planned. Absent: not checked.
+   */
+  readonly specializationRows?: SpecializationRows;
 }
 
 /**
@@ -113,7 +119,7 @@ export function createPlan(input: readonly Desync[] | PlanInput, options: Create
 
   const ordered = isSorted(desyncs) ? desyncs : [...desyncs].sort(comparePairKeys);
   const actions: SyncAction[] = [];
-  const accumulator = new PlanAccumulator(policy);
+  const accumulator = new PlanAccumulator(policy, scan.specializationRows);
   for (let start = 0; start < ordered.length; ) {
     let end = start + 1;
     while (end < ordered.length && comparePairKeys(ordered[start]!, ordered[end]!) === 0) end++;
@@ -194,7 +200,7 @@ export function plannedMaxLevel(resolution: { readonly maxLevel: number; readonl
  * The actions for one pair's desyncs (all with the same key), under the given rules. Pure.
  * A pair gets either `FlagForReview` alone, or writes that bring both records to the same level.
  */
-export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAction[] {
+export function planPair(desyncs: readonly Desync[], rules: PolicyRules, rows?: SpecializationRowCheck): SyncAction[] {
   const first = desyncs[0];
   if (first === undefined) return [];
   const { userId, specializationId, progress, license } = first;
@@ -209,7 +215,7 @@ export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAc
   for (const d of desyncs) if (d.kind !== 'LegacySpecializationId') kinds.add(d.kind);
   if (kinds.size === 0) return [];
 
-  const flag = (reasons: readonly DesyncKind[], message: string): SyncAction[] => [
+  const flag = (reasons: readonly FlagReason[], message: string): SyncAction[] => [
     { userId, specializationId, expected, kind: 'FlagForReview', write: null, reasons: reasons.length > 1 ? [...new Set(reasons)] : [...reasons], message },
   ];
 
@@ -260,6 +266,9 @@ export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAc
 
   if (progress && !license) {
     if (rules.missing === 'flag') return flag(['MissingLicense'], 'License is missing (policy: flag)');
+    if (rows?.refuses('license', progress.specializationId)) {
+      return flag(['SpecializationRowMissing', 'MissingLicense'], specializationRowMissingMessage(rows.table, 'license', progress.specializationId));
+    }
     const level = p as number;
     setProgress(level, reasons.join('; '));
     actions.push({
@@ -273,6 +282,9 @@ export function planPair(desyncs: readonly Desync[], rules: PolicyRules): SyncAc
   }
   if (license && !progress) {
     if (rules.missing === 'flag') return flag(['MissingProgress'], 'Progress record is missing (policy: flag)');
+    if (rows?.refuses('progress', license.specializationId)) {
+      return flag(['SpecializationRowMissing', 'MissingProgress'], specializationRowMissingMessage(rows.table, 'progress', license.specializationId));
+    }
     const level = l as number;
     setLicense(level, reasons.join('; '));
     actions.push({

@@ -12,6 +12,7 @@ import { countLegacyIdUse, legacyIdSummary, mergeLegacyIdUse, type LegacyIdSumma
 import { safeListener, safeLogger, type Logger } from '../logger.js';
 import type { PlanScope } from './plan.js';
 import { ShardSchema, type Shard } from './shard.js';
+import { specializationRowCheck, type SpecializationRowCheck, type SpecializationRows } from './specialization-rows.js';
 import type { PairQuery, SyncStore } from './sync-store.js';
 
 /** Options of {@link scanDesyncs}. */
@@ -52,6 +53,11 @@ export interface DesyncScan {
   readonly scope: PlanScope;
   /** E.g. a maximum level that came from the fallback constants because the repository failed. */
   readonly warnings: readonly string[];
+  /**
+   * The store's specialization rows (`SyncStore.specializationRows`), when it could read them: a
+   * plan made from the scan flags a creation under an id without a row instead of planning it.
+   */
+  readonly specializationRows?: SpecializationRows;
 }
 
 const ScanOptionsSchema = z.object({
@@ -76,6 +82,8 @@ export interface DesyncScanStream {
   readonly scope: PlanScope;
   readonly aliases: ReadonlyMap<string, string>;
   readonly maxLevels: MaxLevelTable;
+  /** The store's specialization rows, read when the scan opens (absent when the store cannot tell). */
+  readonly specializationRows?: SpecializationRows;
   /**
    * Desyncs in key order (then kind order), a page per store page; a pair's desyncs are never
    * split across pages. Read it once. An `err` page ends the scan.
@@ -139,7 +147,13 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
     ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count } } : {}),
   };
 
-  const table = await resolver.resolveAll(specializationIds);
+  const [table, rowsRead] = await Promise.all([resolver.resolveAll(specializationIds), readSpecializationRows(store)]);
+  const rows = rowsRead.rows;
+  const rowCheck = rows ? specializationRowCheck(rows) : undefined;
+  // Pairs missing a record, by the stored id the record would be created under: refused ones
+  // (no row) and all of them (for the warning when the rows could not be read).
+  const refusedCreations = new Map<string, number>();
+  let creations = 0;
   const resolutions = new Map<string, Resolution>(table.resolutions);
   const unresolved = new Map(table.unresolved);
   const maxLevels = new Map<string, number>();
@@ -200,6 +214,11 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
         for (const desync of diffPair(pair, { maxLevelOf: (x) => maxLevels.get(x), listLegacy })) {
           desyncs.push(desync);
           seen.add(desync.specializationId);
+          if (desync.kind === 'MissingLicense' || desync.kind === 'MissingProgress') {
+            creations++;
+            const refused = refusedCreation(desync, rowCheck);
+            if (refused !== undefined) refusedCreations.set(refused, (refusedCreations.get(refused) ?? 0) + 1);
+          }
         }
       }
       if (!summarize && aliases.size > 0) counted = mergeLegacyIdUse(counted, countLegacyIdUse(page.value, aliases));
@@ -221,7 +240,7 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
     }
     legacyIds = legacyIdSummary(counted, catalog);
     finished = true;
-    warnings = [...late, ...scanWarnings(resolutions, unresolved, seen)];
+    warnings = [...late, ...scanWarnings(resolutions, unresolved, seen), ...rowWarnings(rows, rowsRead.error, refusedCreations, creations)];
     for (const warning of warnings) logger.warn({ store: store.name }, warning);
     logger.info({ store: store.name, pairsRead, desyncs: desyncCount, native }, 'levelsync scan finished');
   }
@@ -230,8 +249,10 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
     scope,
     aliases,
     maxLevels: liveTable,
+    ...(rows ? { specializationRows: rows } : {}),
     pages: pages(),
     summary: () => ({
+      ...(rows ? { specializationRows: rows } : {}),
       pairsRead,
       desyncCount,
       maxLevels: liveTable,
@@ -241,6 +262,50 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
       warnings: finished ? warnings : scanWarnings(resolutions, unresolved, seen),
     }),
   };
+}
+
+/**
+ * The store's specialization rows, or why they could not be read.
+ *
+ * Why the store and not the max-level resolution: a foreign key checks the id a record is
+ * stored under (`PLAYER`, not `GANCUJU_PLAYER`), in the table the store writes beside, whereas a
+ * resolution is per canonical id, tries aliases, and may come from repositories that are not that
+ * table at all (a config service, or none: fallback constants only). So "the resolution came from
+ * the fallback with no repository error" is not proof that a row is missing. Only a definite
+ * answer from the store flags anything: when the store cannot say (no `specializationRows`, or
+ * the read failed, e.g. the table is unreachable), nothing is flagged for it, the fallback
+ * warnings stay as they are, and a warning says creations were not checked (the database then
+ * refuses them at apply, where poison isolation names them).
+ */
+async function readSpecializationRows(store: SyncStore): Promise<{ readonly rows?: SpecializationRows; readonly error?: string }> {
+  if (store.specializationRows === undefined) return {};
+  try {
+    const read = await store.specializationRows();
+    return read.isOk() ? { rows: read.value } : { error: read.error.message };
+  } catch (cause) {
+    return { error: cause instanceof Error ? cause.message : String(cause) };
+  }
+}
+
+/** The stored id a pair's missing record would be created under, when the store refuses it. */
+function refusedCreation(desync: Desync, check: SpecializationRowCheck | undefined): string | undefined {
+  if (check === undefined) return undefined;
+  if (desync.kind === 'MissingLicense' && desync.progress && check.refuses('license', desync.progress.specializationId)) return desync.progress.specializationId;
+  if (desync.kind === 'MissingProgress' && desync.license && check.refuses('progress', desync.license.specializationId)) return desync.license.specializationId;
+  return undefined;
+}
+
+function rowWarnings(rows: SpecializationRows | undefined, error: string | undefined, refused: ReadonlyMap<string, number>, creations: number): string[] {
+  const warnings: string[] = [];
+  if (error !== undefined && creations > 0) {
+    warnings.push(`Could not read the specializations table (${error}): records to create were not checked against it; the database refuses any under an id without a row at apply`);
+  }
+  for (const [id, pairs] of [...refused].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    warnings.push(
+      `Specialization ${id} has no row in ${rows!.table}: ${pairs} pair(s) missing a record under it are flagged for review (SpecializationRowMissing), since creating the record would violate a foreign key; add the row, then plan again`,
+    );
+  }
+  return warnings;
 }
 
 function scanWarnings(

@@ -6,6 +6,7 @@ import type { LegacyIdUsage } from './legacy-ids.js';
 import type { PairKey } from './pair-key.js';
 import type { SyncPair } from './pair.js';
 import type { Shard } from './shard.js';
+import type { SpecializationRows } from './specialization-rows.js';
 
 /** Which pairs to read. Every filter is optional; filters combine with AND. */
 export interface PairQuery {
@@ -102,6 +103,10 @@ export interface RunScope {
  *   it is `Stale` (or `AlreadyApplied` when the pair's records already hold the values the
  *   batch's actions for that pair write) and nothing of it is written. Every license level change, creation included,
  *   writes exactly one progression row; `maxAchievedLevel` never decreases.
+ * - `specializationRows`, when implemented, MUST list every stored id of the specializations
+ *   table its progress and license tables reference, and say which of them refuse a record
+ *   created under any other id: the plan flags such a creation instead of planning it, so a wrong
+ *   answer either blocks a repair that would succeed or lets the database refuse it at apply.
  * - `acquireRunLock` MUST refuse a second holder of an overlapping scope with `RunInProgress`
  *   (or wait for it when `wait` is true): `all` overlaps every shard; shards overlap only
  *   themselves.
@@ -118,6 +123,12 @@ export interface SyncStore {
    * progress rows, license rows and pairs, computed by the store (one GROUP BY on a server).
    */
   summarizeLegacyIds?(query: PairQuery): ResultAsync<readonly LegacyIdUsage[], StoreError>;
+  /**
+   * The rows of the specializations table the store's foreign keys reference (read once per
+   * scan). A scan uses it so that the plan flags a creation the database would refuse
+   * (`SpecializationRowMissing`); a store without it gets no such prediction.
+   */
+  specializationRows?(): ResultAsync<SpecializationRows, StoreError>;
   /** The number of pairs matching the query (both sides, orphans included). */
   countPairs(query: PairQuery): ResultAsync<number, StoreError>;
   /** One pair, or null when neither side has a record. `lock` asks to lock its rows until the caller's transaction ends. */

@@ -270,6 +270,11 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
       if (!q.ok) return errAsync(q.error);
       return okAsync(countLegacyIdUse(allPairs(q.query), q.query.aliases ?? storeAliases));
     },
+    specializationRows() {
+      // Every creation is checked against the seeded specializations (its "foreign key").
+      return okAsync({ table: 'specializations', ids: [...known].sort(compareCodePoints), enforced: { progress: true, license: true } });
+    },
+
     countPairs(raw) {
       const q = checkedQuery(raw, 'pair query');
       if (!q.ok) return errAsync(q.error);

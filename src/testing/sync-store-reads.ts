@@ -7,7 +7,7 @@ import { createProgress } from './sync-store-actions.js';
 import { ALIASES, collect, context, MAX_LEVELS, type SyncStoreFixture } from './sync-store-fixture.js';
 
 /** Reading one pair, and the user-id checks every method shares. */
-export function readTests({ settings, u, open }: SyncStoreFixture): ConformanceTest[] {
+export function readTests({ settings, u, open, seed }: SyncStoreFixture): ConformanceTest[] {
   return [
     conformanceTest('readPair() of a canonical id finds the rows stored under its legacy id with no per-call options', async () => {
       const { store } = await open();
@@ -56,6 +56,16 @@ export function readTests({ settings, u, open }: SyncStoreFixture): ConformanceT
       },
       { declared: settings.userIds !== 'string' },
     ),
+
+    conformanceTest('specializationRows(), when implemented, lists every stored id of the specializations table exactly (legacy PLAYER beside GANCUJU_PLAYER)', async () => {
+      const { store } = await open();
+      if (store.specializationRows === undefined) return;
+      const rows = (await store.specializationRows())._unsafeUnwrap();
+      expect([...rows.ids].sort()).toEqual(seed.specializations.map((s) => s.id).sort());
+      expect(rows.table).toMatch(/specializations/);
+      expect(typeof rows.enforced.progress).toBe('boolean');
+      expect(typeof rows.enforced.license).toBe('boolean');
+    }),
 
     conformanceTest('readPair() returns one pair with its alias rows, or null when neither record exists', async () => {
       const { store } = await open();

@@ -338,7 +338,7 @@ describeWithServer('continuous mode on PostgreSQL (original schema, legacy ids P
     reconciler.start();
     for (let round = 0; round < 20; round++) {
       await pool.query(`UPDATE cap_term.specialization_progress SET current_level = least(current_level + 1, 8) WHERE student_id = $1 AND specialization_id = 'LFA_COACH'`, [round * 10 + 1]);
-      await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'levelsync_cap_term_reconciler' AND pid <> pg_backend_pid()`);
+      await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'levelsync_cap_term_reconciler' AND pid <> pg_backend_pid()`);
       await sleep(30);
     }
     await untilTrue('the reconciler to catch up', async () => (await pendingRows(pool, mapping)) === 0, 60_000);
@@ -366,7 +366,7 @@ describeWithServer('continuous mode on PostgreSQL (original schema, legacy ids P
     expect((await resolver.resolve('LFA_COACH'))._unsafeUnwrap().maxLevel).toBe(5);
     await pool.query(`UPDATE cap_max.specializations SET name = 'renamed' WHERE id = 'INTERNSHIP'`); // no maximum changed: no notification
 
-    await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'levelsync_cap_max_listener'`);
+    await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'levelsync_cap_max_listener'`);
     await untilTrue('the disconnection to be reported', () => lines.some((l) => l.level === 'warn' && /expire by TTL/.test(l.message)));
     await untilTrue('the reconnection', () => sub.connected && lines.filter((l) => /listening/.test(l.message)).length >= 2);
     await pool.query(`UPDATE cap_max.specializations SET max_levels = 6 WHERE id = 'LFA_COACH'`);

@@ -8,6 +8,7 @@ import { defineHostileValues } from './suites/hostile-values.js';
 import { defineBigUserIds } from './suites/big-user-ids.js';
 import { defineNativeDiffProperty, defineShardAgreement } from './suites/native-diff-property.js';
 import { defineSchemaTools } from './suites/schema-tools.js';
+import { defineSpecializationRows } from './suites/specialization-rows.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
 import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
@@ -26,6 +27,7 @@ describe('levelsync/pg on PGlite', () => {
   defineStreamedApply(target, 'pgl', 1200);
   defineHostileValues(target, 'pgl');
   defineSchemaTools(target, 'pgl');
+  defineSpecializationRows(target, 'pgl');
   defineCallerTransaction(target, 'pgl', async (fn, outcome) => {
     await db()
       .transaction(async (tx) => {

@@ -6,6 +6,7 @@ import { defineHostileValues } from './suites/hostile-values.js';
 import { defineBigUserIds } from './suites/big-user-ids.js';
 import { defineNativeDiffProperty, defineShardAgreement } from './suites/native-diff-property.js';
 import { defineSchemaTools } from './suites/schema-tools.js';
+import { defineSpecializationRows } from './suites/specialization-rows.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
 import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
@@ -20,6 +21,7 @@ describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
   defineStreamedApply(target, 'srv', 5000);
   defineHostileValues(target, 'srv');
   defineSchemaTools(target, 'srv');
+  defineSpecializationRows(target, 'srv', () => database().url);
   defineCallerTransaction(target, 'srv', async (fn, outcome) => {
     const client = await database().pool.connect();
     try {

@@ -326,7 +326,7 @@ describeWithServer('levelsync/pg on PostgreSQL: concurrency', () => {
       const pool = db.newPool({ application_name: 'lock-holder', max: 2 });
       const store = createPgSyncStore(pool, { mapping });
       const lock = (await store.acquireRunLock({}))._unsafeUnwrap();
-      const holder = await db.pool.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'lock-holder' AND query ILIKE '%advisory%'`);
+      const holder = await db.pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'lock-holder' AND query ILIKE '%advisory%'`);
       expect(holder.rows).toHaveLength(1);
       await db.pool.query('SELECT pg_terminate_backend($1)', [holder.rows[0].pid]);
       await sleep(300); // node-postgres reports the end of the connection as an 'error' event

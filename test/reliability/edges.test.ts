@@ -64,14 +64,15 @@ describeWithServer('reliability: edges (issue 11)', () => {
     async () => {
       const db = database();
       const schema = 'edges_poison';
-      // INTERNSHIP has no row in the specializations table (the license table's foreign key is gone,
-      // as in a hand-migrated database): creating its progress record violates progress's foreign key.
-      const { store, plan } = await schemaWith(db.pool, schema, SPECS.filter((s) => s.id !== 'INTERNSHIP'));
-      await db.pool.query(`ALTER TABLE "${schema}".licenses DROP CONSTRAINT licenses_specialization_id_fkey`);
+      // A refusal the plan cannot predict: a CHECK constraint the operator added that refuses one
+      // row (user 500's progress). (A missing specialization row is predicted: such a write is
+      // flagged for review, never planned; see test/pg/suites/specialization-rows.ts.)
+      const { store, plan } = await schemaWith(db.pool, schema);
+      await db.pool.query(`ALTER TABLE "${schema}".progress ADD CONSTRAINT progress_user_500_frozen_check CHECK (user_id <> 500)`);
       await db.pool.query(
         `INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 1 + u % 8 FROM generate_series(1, 1000) u WHERE u <> 500`,
       );
-      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) VALUES (500, 'INTERNSHIP', 2, 2)`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) VALUES (500, 'LFA_COACH', 2, 2)`);
       const first = await plan();
       expect(first.summary.actions.total - first.summary.actions.FlagForReview).toBe(1_000);
       const report = (await applyPlan(first, store, { batchSize: 1_000 }))._unsafeUnwrap();
@@ -80,8 +81,8 @@ describeWithServer('reliability: edges (issue 11)', () => {
       expect(report.counts.Applied).toBe(999);
       expect(failed).toHaveLength(1);
       const poisoned = first.actions[failed[0]!.index]!;
-      expect([poisoned.userId, poisoned.specializationId, poisoned.kind]).toEqual([500, 'INTERNSHIP', 'CreateProgress']);
-      expect(failed[0]!.refusal).toMatchObject({ sqlState: '23503', constraint: 'progress_specialization_id_fkey' });
+      expect([poisoned.userId, poisoned.specializationId, poisoned.kind]).toEqual([500, 'LFA_COACH', 'CreateProgress']);
+      expect(failed[0]!.refusal).toMatchObject({ sqlState: '23514', constraint: 'progress_user_500_frozen_check' });
       expect(report.status).toBe('CompletedWithFailures');
 
       const before = await state(db.pool, schema);
@@ -89,7 +90,8 @@ describeWithServer('reliability: edges (issue 11)', () => {
       const second = await plan();
       const again = (await applyPlan(second, store, { batchSize: 1_000 }))._unsafeUnwrap();
       const failedAgain = again.outcomes.filter((o) => o.status === 'Failed').map((o) => second.actions[o.index]!);
-      expect(failedAgain.map((a) => [a.userId, a.specializationId, a.kind])).toEqual([[500, 'INTERNSHIP', 'CreateProgress']]);
+      expect(failedAgain.map((a) => [a.userId, a.specializationId, a.kind])).toEqual([[500, 'LFA_COACH', 'CreateProgress']]);
+      expect(again.outcomes.find((o) => o.status === 'Failed')?.refusal).toMatchObject({ sqlState: '23514', constraint: 'progress_user_500_frozen_check' });
       expect(again.counts.Applied).toBe(0);
       expect(await state(db.pool, schema)).toEqual(before);
       printFigures('edges/poison', {
@@ -101,6 +103,70 @@ describeWithServer('reliability: edges (issue 11)', () => {
         storeCalls: report.batches[0]!.attempts,
         nextRunRefused: failedAgain.length,
         nextRunApplied: again.counts.Applied,
+      });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'interrupted plan re-applied: an apply stopped after 2 of 6 batches, then `levelsync apply` of the same plan file → the committed actions AlreadyApplied, the rest Applied, exit 0, one history row per license change',
+    async () => {
+      const db = database();
+      const schema = 'edges_reapply';
+      const { store, plan } = await schemaWith(db.pool, schema);
+      // 2 400 licenses one level behind their progress (SetLicenseLevel), 600 progress records
+      // without a license (CreateLicense): 3 000 license changes, each owed one history row.
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 5 FROM generate_series(1, 3000) u`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 4, 4 FROM generate_series(1, 2400) u`);
+      const approved = await plan();
+      const writes = approved.summary.actions.total - approved.summary.actions.FlagForReview;
+      expect(writes).toBe(3_000);
+      const cwd = tempDir();
+      const file = join(cwd, 'plan.jsonl');
+      writeFileSync(file, await planFileText(approved));
+
+      // Interrupted: the signal fires once the second batch has committed; apply stops before the third.
+      const controller = new AbortController();
+      let finishedBatches = 0;
+      const first = (
+        await applyPlan(approved, store, {
+          batchSize: 500,
+          signal: controller.signal,
+          onEvent: (event) => {
+            if (event.type === 'batch-finished' && ++finishedBatches === 2) controller.abort();
+          },
+        })
+      )._unsafeUnwrap();
+      expect(first.status).toBe('Aborted');
+      expect(first.counts.Applied).toBe(1_000);
+      const committed = (await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`)).rows[0].n as number;
+      expect(committed).toBe(1_000);
+
+      // Re-applied through the command, from the same plan file.
+      const again = await runLevelsync(['apply', file, '--json', '--batch-size', '500', '--database-url', db.url, '--schema', schema], { cwd });
+      expect(again.code, again.stderr).toBe(0);
+      const doc = JSON.parse(again.stdout);
+      expect(doc.report.counts).toMatchObject({ Applied: 2_000, AlreadyApplied: 1_000, Stale: 0, Failed: 0 });
+      // Exactly one history row per license change, overall, and every pair in sync.
+      const history = await db.pool.query(
+        `SELECT count(*)::int AS rows, count(DISTINCT license_id)::int AS licenses, (SELECT count(*)::int FROM (SELECT 1 FROM "${schema}".license_progressions GROUP BY license_id HAVING count(*) > 1) d) AS repeated FROM "${schema}".license_progressions`,
+      );
+      expect(history.rows[0]).toEqual({ rows: 3_000, licenses: 3_000, repeated: 0 });
+      expect((await plan()).summary.actions.total).toBe(0);
+      // A third time: every action already applied, nothing written.
+      const third = await runLevelsync(['apply', file, '--json', '--database-url', db.url, '--schema', schema], { cwd });
+      expect(third.code, third.stderr).toBe(0);
+      expect(JSON.parse(third.stdout).report.counts).toMatchObject({ Applied: 0, AlreadyApplied: 3_000 });
+      expect((await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`)).rows[0].n).toBe(3_000);
+      printFigures('edges/reapply-interrupted', {
+        writes,
+        firstRunApplied: first.counts.Applied,
+        firstRunStatus: first.status,
+        reapplyApplied: doc.report.counts.Applied,
+        reapplyAlreadyApplied: doc.report.counts.AlreadyApplied,
+        reapplyExit: again.code,
+        historyRows: history.rows[0].rows,
+        licensesWithTwoHistoryRows: history.rows[0].repeated,
       });
     },
     TEST_TIMEOUT,
@@ -322,7 +388,7 @@ describeWithServer('reliability: edges (issue 11)', () => {
 
       const waiting = spawnLevelsync(['sync', '--apply', '--wait-for-lock', '--json', '--database-url', db.url, '--schema', schema], { cwd });
       await until(async () => {
-        const r = await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+        const r = await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
         return r.rows.length > 0;
       }, 'the second run to wait for the run lock');
       // Meanwhile the lock holder repairs everything (what the other run was doing).
@@ -335,6 +401,57 @@ describeWithServer('reliability: edges (issue 11)', () => {
       const report = JSON.parse(waited.stdout).report;
       expect(report.counts).toMatchObject({ Applied: 5, Stale: 0 });
       printFigures('edges/lock-first', { refusedExit: refused.code, waitedApplied: report.counts.Applied, waitedStale: report.counts.Stale });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'signals: SIGINT during a scan with --json (check, sync) prints exactly one JSON document marked interrupted, exit 130, nothing written',
+    async () => {
+      const db = database();
+      const schema = 'edges_scan_sigint';
+      await schemaWith(db.pool, schema);
+      // 20 000 mismatched pairs: several pages for the scan.
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 5 FROM generate_series(1, 20000) u`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 2, 2 FROM generate_series(1, 20000) u`);
+      const before = await state(db.pool, schema);
+      const cwd = tempDir();
+      const figures: Record<string, number> = {};
+      for (const command of [['check'], ['sync']]) {
+        // The scan is held on a lock, so it is certainly still running when SIGINT arrives: a
+        // session of the test holds the progress table exclusively until the signal is sent.
+        const holder = await db.pool.connect();
+        await holder.query('BEGIN');
+        await holder.query(`LOCK TABLE "${schema}".progress IN ACCESS EXCLUSIVE MODE`);
+        const run = spawnLevelsync([...command, '--json', '--database-url', db.url, '--schema', schema], { cwd });
+        // Scanning: a levelsync session of this test's database waits on the lock with a statement reading the progress table.
+        await until(
+          async () =>
+            (
+              await db.pool.query(
+                `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'levelsync' AND wait_event_type = 'Lock' AND query LIKE $1`,
+                [`%"${schema}"."progress"%`],
+              )
+            ).rows.length > 0,
+          `${command[0]} to be scanning`,
+        );
+        run.child.kill('SIGINT');
+        await until(() => run.stderr().includes('SIGINT: stopping'), 'the SIGINT to be acknowledged');
+        await holder.query('ROLLBACK');
+        holder.release();
+        const stopped = await run.done;
+        expect(stopped.code, stopped.stderr).toBe(130);
+        const doc = JSON.parse(stopped.stdout); // exactly one document: a second one would not parse
+        expect(doc).toMatchObject({ command: command[0], interrupted: true, exitCode: 130 });
+        // Top-level documents open with "{" alone at the start of a line (nested objects are indented).
+        const documents = stopped.stdout.split('\n').filter((line) => line === '{').length;
+        expect(documents).toBe(1);
+        figures[`${command[0]}Exit`] = stopped.code;
+        figures[`${command[0]}JsonDocuments`] = documents;
+        figures[`${command[0]}JsonBytes`] = stopped.stdout.length;
+      }
+      expect(await state(db.pool, schema)).toEqual(before);
+      printFigures('edges/scan-sigint', figures);
     },
     TEST_TIMEOUT,
   );
@@ -355,7 +472,7 @@ describeWithServer('reliability: edges (issue 11)', () => {
       await holder.query('BEGIN');
       await holder.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 250 FOR UPDATE`);
       const run = spawnLevelsync(['sync', '--apply', '--batch-size', '100', '--lock-timeout', '0', ...args], { cwd });
-      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
+      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
       run.child.kill('SIGTERM');
       await until(() => run.stderr().includes('SIGTERM: stopping'), 'the first SIGTERM to be acknowledged');
       await holder.query('ROLLBACK');
@@ -375,7 +492,7 @@ describeWithServer('reliability: edges (issue 11)', () => {
       const store = createPgSyncStore(db.pool, { mapping: createLevelsyncMapping({ schema })._unsafeUnwrap() });
       const other = (await store.acquireRunLock({}))._unsafeUnwrap();
       const waiting = spawnLevelsync(['sync', '--apply', '--wait-for-lock', ...args], { cwd });
-      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows.length > 0, 'the run to wait');
+      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows.length > 0, 'the run to wait');
       waiting.child.kill('SIGINT');
       const interrupted = await waiting.done;
       expect(interrupted.code).toBe(130);
@@ -387,7 +504,7 @@ describeWithServer('reliability: edges (issue 11)', () => {
       await blocker.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 350 FOR UPDATE`);
       await other.release();
       const stuck = spawnLevelsync(['sync', '--apply', '--lock-timeout', '0', ...args], { cwd });
-      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
+      await until(async () => (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'levelsync' AND wait_event_type = 'Lock'`)).rows.length > 0, 'the batch to wait');
       stuck.child.kill('SIGTERM');
       await until(() => stuck.stderr().includes('SIGTERM: stopping'), 'the first SIGTERM to be acknowledged');
       stuck.child.kill('SIGTERM');

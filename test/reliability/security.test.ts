@@ -372,7 +372,7 @@ describeWithServer('reliability: security', () => {
         await blocker.query(`SELECT 1 FROM "${schema}".progress WHERE user_id = 1 FOR UPDATE`);
         const failing = applyPlan(createPlan((await scanDesyncs(victimStore, { resolver }))._unsafeUnwrap())._unsafeUnwrap(), victimStore, { logger, onEvent: (e) => seen(e) });
         for (let i = 0; i < 400; i++) {
-          const pid = (await db.pool.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'sec_victim' AND wait_event_type = 'Lock'`)).rows[0]?.pid;
+          const pid = (await db.pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'sec_victim' AND wait_event_type = 'Lock'`)).rows[0]?.pid;
           if (pid) {
             await db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
             break;

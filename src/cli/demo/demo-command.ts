@@ -11,6 +11,7 @@ import {
   renderPlan,
   type DesyncKind,
   type DesyncScan,
+  type FlagReason,
   type SyncPlan,
 } from '../../index.js';
 import { healthReport, type HealthReport } from '../../sync/health.js';
@@ -51,7 +52,8 @@ const STORY: Readonly<Record<DesyncKind, string>> = {
 };
 
 /** Why a flagged action is left to a person, by its first reason. */
-const REVIEW: Readonly<Partial<Record<DesyncKind, string>>> = {
+const REVIEW: Readonly<Partial<Record<FlagReason, string>>> = {
+  SpecializationRowMissing: 'records to create under a specialization with no row in the specializations table (its foreign key would refuse them)',
   DuplicateRecord: 'duplicate progress rows: clean them up first (levelsync/pg cleanupDuplicates keeps the best row and archives the rest)',
   AboveMaxLevel: 'levels above the maximum: a person decides, or plan with --above-max clamp',
   UnknownSpecialization: `${DEMO_UNKNOWN_SPECIALIZATION} has no maximum level: give it one in the specializations table (or the catalog)`,
@@ -336,8 +338,8 @@ function fixedByKind(plan: SyncPlan, applied: readonly number[]) {
 }
 
 /** Flagged actions grouped by their first reason, most frequent first. */
-function reviewByReason(plan: SyncPlan): [DesyncKind, number][] {
-  const counts = new Map<DesyncKind, number>();
+function reviewByReason(plan: SyncPlan): [FlagReason, number][] {
+  const counts = new Map<FlagReason, number>();
   for (const a of plan.actions) if (a.kind === 'FlagForReview') counts.set(a.reasons[0]!, (counts.get(a.reasons[0]!) ?? 0) + 1);
   return [...counts].sort((x, y) => y[1] - x[1]);
 }
@@ -351,7 +353,7 @@ function printSummary(
     healthBefore: HealthReport;
     healthAfter: HealthReport;
     fixed: ReturnType<typeof fixedByKind>;
-    review: [DesyncKind, number][];
+    review: [FlagReason, number][];
     naive: number;
     timings: Timings;
     first: DesyncScan;

@@ -30,7 +30,7 @@ const store = createPgSyncStore(pool, { mapping, chunkSize: 5 });
 
 async function pidWhere(condition: string): Promise<number> {
   for (let i = 0; i < 400; i++) {
-    const rows = (await admin.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND ${condition}`, [APP])).rows;
+    const rows = (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND ${condition}`, [APP])).rows;
     if (rows.length > 0) return Number(rows[0].pid);
     await sleep(10);
   }
