@@ -41,7 +41,9 @@ export interface ApplyOptions {
   /**
    * A run lock the caller already holds (taken before scanning, so that nothing is planned
    * under another run): `applyPlan` takes no lock of its own, never releases this one, and
-   * stops with status `LockLost` before the next batch when the store reports it lost.
+   * stops with status `LockLost` before the next batch when the lock is lost. Whichever lock the
+   * run holds (this one or its own) is checked before every batch: `RunLock.lost`, then
+   * `RunLock.stillHeld()` where the store offers it (PostgreSQL pools: one round trip).
    */
   readonly runLock?: RunLock;
   /**

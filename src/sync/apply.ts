@@ -175,9 +175,10 @@ async function run(
     pending = { index: batch.index + 1, actions: [], indexes: [] };
     if (batch.actions.length === 0) return;
     if (!stopped() && options.signal?.aborted) status = 'Aborted';
-    if (!stopped() && !dryRun && (held ?? lock)?.lost?.aborted) {
+    const runLock = held ?? lock;
+    if (!stopped() && !dryRun && runLock && !(await runLockHeld(runLock))) {
       status = 'LockLost';
-      logger.error({ runId, batch: batch.index }, `the run lock (${(held ?? lock)!.scope}) was lost: its database session ended; stopping before batch ${batch.index}`);
+      logger.error({ runId, batch: batch.index }, `the run lock (${runLock.scope}) was lost: its database session ended; stopping before batch ${batch.index}`);
     }
     if (stopped()) {
       batch.actions.forEach((action, k) => record(batch.indexes[k]!, action, 'Skipped', batch.index));
@@ -268,6 +269,20 @@ async function run(
   emit({ type: 'run-finished', runId, status, counts, durationMs: report.durationMs });
   logger.info({ runId, status, ...counts, durationMs: report.durationMs }, 'levelsync apply finished');
   return ok(report);
+}
+/**
+ * Whether the run lock is still held, checked before every batch: `lost` when the store has
+ * already seen the session end, else the store's own check (one round trip on the lock's
+ * session); a lock that offers neither cannot be lost behind the process's back.
+ */
+async function runLockHeld(lock: RunLock): Promise<boolean> {
+  if (lock.lost?.aborted) return false;
+  if (!lock.stillHeld) return true;
+  try {
+    return await lock.stillHeld();
+  } catch {
+    return false;
+  }
 }
 function isPlanStream(plan: SyncPlan | PlanStream): plan is PlanStream {
   return 'pages' in plan && 'header' in plan;
