@@ -20,7 +20,6 @@ export async function applyStep(
     readonly outcomeLimit?: number;
     /** The run lock the command took before scanning (applyPlan then takes none). */
     readonly runLock?: RunLock;
-    readonly lockTimeoutMs?: number;
     /** The fingerprint a reviewer approved (`--expect-fingerprint`). */
     readonly expectFingerprint?: string;
   },
@@ -41,7 +40,9 @@ export async function applyStep(
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       lock: options.waitForLock ? 'wait' : 'try',
       ...(options.runLock ? { runLock: options.runLock } : {}),
-      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+      // The command's server sessions already carry `lock_timeout` (--lock-timeout, default 5 s:
+      // open-database): no SET LOCAL of applyPlan's own, so a batch stays one statement.
+      lockTimeoutMs: 0,
       ...(options.expectFingerprint !== undefined ? { expectFingerprint: options.expectFingerprint } : {}),
       dryRun: options.dryRun ?? false,
       signal: ctx.signal,

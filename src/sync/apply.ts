@@ -7,7 +7,7 @@ import { parseWith } from '../_internal/zod.js';
 import { safeListener, safeLogger } from '../logger.js';
 import { isWriteAction, type SyncAction } from './action.js';
 import { applyBatch, type BatchContext, type DrawnBatch } from './apply-batch.js';
-import { ApplyOptionsSchema, type ApplyOptions, type ApplyReport } from './apply-options.js';
+import { ApplyOptionsSchema, DEFAULT_LOCK_TIMEOUT_MS, type ApplyOptions, type ApplyReport } from './apply-options.js';
 import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport } from './events.js';
 import type { ActionRefusal } from './isolate-refusals.js';
 import { comparePairKeys } from './pair-key.js';
@@ -17,6 +17,7 @@ import { streamPlan, type PlanSourceError, type PlanStream } from './plan-stream
 import { formatShard } from './shard.js';
 import type { RunLock, SyncStore } from './sync-store.js';
 
+export { DEFAULT_LOCK_TIMEOUT_MS } from './apply-options.js';
 export type { ApplyOptions, ApplyReport } from './apply-options.js';
 
 // applyPlan: options checked (apply-options), batches drawn from the plan and run here, each
@@ -128,7 +129,7 @@ async function run(
     aliases: new Map(Object.entries(header.aliases)),
     transientRetries: options.transientRetries ?? 2,
     isolateRefusals: options.isolateRefusals !== false,
-    ...(options.lockTimeoutMs ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     runId,
     emit,
     logger,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { applyPlan, createMaxLevelResolver, createPlan, encodePlanLines, parsePlan, planFingerprint, scanDesyncs, type SyncPlan, type SyncStore } from 'levelsync';
+import { applyPlan, createMaxLevelResolver, DEFAULT_LOCK_TIMEOUT_MS, createPlan, encodePlanLines, parsePlan, planFingerprint, scanDesyncs, type SyncPlan, type SyncStore } from 'levelsync';
 import { createLevelsyncMapping, createPgMaxLevelRepository, createPgSyncStore, migrate, upsertSpecializations } from 'levelsync/pg';
 import { runLevelsync } from '../cli/cli-process.js';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
@@ -290,6 +290,52 @@ describeWithServer('reliability: edges (issue 11)', () => {
     TEST_TIMEOUT,
   );
 
+  it(
+    'lock timeout (library): applyPlan without lockTimeoutMs gives up on a row lock held elsewhere (default 5 s): that batch rolled back, retried, reported failed; the rest applied',
+    async () => {
+      const db = database();
+      const schema = 'edges_timeout_lib';
+      const { store, plan } = await schemaWith(db.pool, schema);
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 4 FROM generate_series(1, 30) u`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 3, 3 FROM generate_series(1, 30) u`);
+      const p = await plan();
+      // A session stuck in a transaction holds user 15's license row (batch 1: users 11-20).
+      const holder = await db.pool.connect();
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 15 FOR UPDATE`);
+      try {
+        let retried = 0;
+        const report = (
+          await applyPlan(p, store, {
+            batchSize: 10,
+            onEvent: (event) => {
+              if (event.type === 'batch-retried') retried++;
+            },
+          })
+        )._unsafeUnwrap(); // no lockTimeoutMs: the default; without one this would wait forever
+        const failed = report.batches.filter((b) => b.status === 'Failed');
+        expect(failed.map((b) => b.index)).toEqual([1]);
+        expect(failed[0]!.attempts).toBe(3); // the first try and two transient retries
+        expect(retried).toBe(2);
+        expect(failed[0]!.error?.message).toMatch(/lock timeout/i);
+        expect(report.counts).toMatchObject({ Applied: 20, Failed: 10, Skipped: 0 });
+        expect(report.status).toBe('CompletedWithFailures');
+        const levels = await db.pool.query(`SELECT user_id, level FROM "${schema}".licenses WHERE level = 4 ORDER BY user_id`);
+        expect(levels.rows.map((r) => Number(r.user_id))).toEqual([...Array.from({ length: 10 }, (_, i) => i + 1), ...Array.from({ length: 10 }, (_, i) => i + 21)]);
+        printFigures('edges/lock-timeout-library', {
+          lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
+          attempts: failed[0]!.attempts,
+          applied: report.counts.Applied,
+          failed: report.counts.Failed,
+        });
+      } finally {
+        await holder.query('ROLLBACK');
+        holder.release();
+      }
+    },
+    TEST_TIMEOUT,
+  );
+
   it('run lock loss: the lock session terminated after batch 0 stops the run before batch 1 (status LockLost), even before the process has read the closed connection', async () => {
     const db = database();
     const schema = 'edges_lost';
@@ -310,25 +356,28 @@ describeWithServer('reliability: edges (issue 11)', () => {
     // it is gone, while this process's event loop is blocked (execFileSync): the backend's FATAL
     // message and the closed socket are still unread when batch 1 is due, as when a proxy keeps
     // the client's connection open. Only a check with the database can tell.
-    let calls = 0;
-    const terminating: SyncStore = {
-      ...store,
-      applyBatch: (actions, context) =>
-        store.applyBatch(actions, context).map((outcomes) => {
-          if (calls++ === 0) terminateBackendSync(db.url, holders.rows[0].pid);
-          return outcomes;
-        }),
-    };
-    const report = (await applyPlan(p, terminating, { runLock: lock, batchSize: 10 }))._unsafeUnwrap();
-    expect(report.status).toBe('LockLost');
-    expect(report.batches).toHaveLength(1);
-    expect(report.counts.Applied).toBe(10); // exactly batch 0
-    expect(report.counts.Skipped).toBe(20); // batches 1 and 2 not attempted
-    const raised = await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".licenses WHERE level = 4`);
-    expect(raised.rows[0].n).toBe(10);
-    expect(await lock.stillHeld?.()).toBe(false);
-    await lock.release();
-    printFigures('edges/run-lock-loss', { status: report.status, batchSize: 10, applied: report.counts.Applied, notAttempted: report.counts.Skipped });
+    try {
+      let calls = 0;
+      const terminating: SyncStore = {
+        ...store,
+        applyBatch: (actions, context) =>
+          store.applyBatch(actions, context).map((outcomes) => {
+            if (calls++ === 0) terminateBackendSync(db.url, holders.rows[0].pid);
+            return outcomes;
+          }),
+      };
+      const report = (await applyPlan(p, terminating, { runLock: lock, batchSize: 10 }))._unsafeUnwrap();
+      expect(report.status).toBe('LockLost');
+      expect(report.batches).toHaveLength(1);
+      expect(report.counts.Applied).toBe(10); // exactly batch 0
+      expect(report.counts.Skipped).toBe(20); // batches 1 and 2 not attempted
+      const raised = await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".licenses WHERE level = 4`);
+      expect(raised.rows[0].n).toBe(10);
+      expect(await lock.stillHeld?.()).toBe(false);
+      printFigures('edges/run-lock-loss', { status: report.status, batchSize: 10, applied: report.counts.Applied, notAttempted: report.counts.Skipped });
+    } finally {
+      await lock.release(); // a failed assertion must not leave the pool waiting for its checkout
+    }
   });
 
   it(
