@@ -53,7 +53,7 @@ export { encodePlanLines, readPlanLines } from './sync/plan-lines.js';
 export { describeAction, renderPlan } from './sync/render-plan.js';
 
 // Sync engine: apply, targeted sync, health, observability.
-export { applyPlan } from './sync/apply.js';
+export { applyPlan, DEFAULT_LOCK_TIMEOUT_MS } from './sync/apply.js';
 export type { ApplyOptions, ApplyReport } from './sync/apply.js';
 export type { ActionStatus, SyncEvent } from './sync/events.js';
 export { syncPair } from './sync/sync-pair.js';

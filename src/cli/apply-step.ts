@@ -2,7 +2,7 @@ import { err, ok, type Result } from 'neverthrow';
 import { applyPlan, describeAction, type ApplyReport, type PlanStream, type RunLock, type SyncAction, type SyncPlan } from '../index.js';
 import type { ActionOutcome } from '../sync/events.js';
 import { isMissingTables, storeFailure, type CliBackend, type CommandContext } from './cli-backend.js';
-import { EXIT, interruptedExitCode, type CliFailure, type ExitCode } from './cli-failure.js';
+import { EXIT, interruptedExitCode, workFailure, type CliFailure, type ExitCode } from './cli-failure.js';
 import type { CliOutput } from './cli-io.js';
 import { errorToJson, formatCount, formatDuration } from './format.js';
 import { formatTable } from '../_internal/format-table.js';
@@ -20,7 +20,6 @@ export async function applyStep(
     readonly outcomeLimit?: number;
     /** The run lock the command took before scanning (applyPlan then takes none). */
     readonly runLock?: RunLock;
-    readonly lockTimeoutMs?: number;
     /** The fingerprint a reviewer approved (`--expect-fingerprint`). */
     readonly expectFingerprint?: string;
   },
@@ -41,7 +40,9 @@ export async function applyStep(
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
       lock: options.waitForLock ? 'wait' : 'try',
       ...(options.runLock ? { runLock: options.runLock } : {}),
-      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+      // The command's server sessions already carry `lock_timeout` (--lock-timeout, default 5 s:
+      // open-database): no SET LOCAL of applyPlan's own, so a batch stays one statement.
+      lockTimeoutMs: 0,
       ...(options.expectFingerprint !== undefined ? { expectFingerprint: options.expectFingerprint } : {}),
       dryRun: options.dryRun ?? false,
       signal: ctx.signal,
@@ -72,6 +73,17 @@ export function applyExitCode(report: ApplyReport, signal?: AbortSignal): ExitCo
   if (report.status === 'Aborted') return signal ? interruptedExitCode(signal) : EXIT.sigint;
   if (c.Stale > 0 || c.Failed > 0 || c.Skipped > 0 || report.status === 'Stopped' || report.status === 'LockLost') return EXIT.attention;
   return EXIT.ok;
+}
+
+/**
+ * The failure of a run that lost its run lock (status `LockLost`): exit 1, naming the lock.
+ * The run stopped before its next batch; what was applied stays committed.
+ */
+export function lockLostFailure(runLock: RunLock | undefined): CliFailure {
+  const scope = runLock ? ` (${runLock.scope})` : '';
+  return workFailure(
+    `the run lock${scope} was lost: its database session ended (a restart, pg_terminate_backend); the run stopped before its next batch, applied batches stay committed. Run again.`,
+  );
 }
 
 /** The action of an outcome: carried by notable outcomes, else looked up in the plan. */

@@ -238,12 +238,15 @@ Finds duplicate rows per (user, specialization) — possible where the tables ha
 key, as the original schema in some eras — and, with --apply, keeps the row with the highest
 level (then the latest update) and MOVES the others to <table>_archive (nothing is deleted),
 re-pointing their history rows to the kept license. One transaction. A DRY RUN (counts only)
-unless --apply. Afterwards, add the unique keys.
+unless --apply. With --apply it takes the run lock first, like sync --apply. Afterwards, add
+the unique keys.
 
 Exit code: 0 when there is nothing to clean or it was cleaned, 1 when a dry run found
-duplicates, 2 on bad usage or configuration.
+duplicates or another run holds the run lock, 2 on bad usage or configuration.
 
   --apply                Move the duplicates (default: count them, change nothing)
+  --wait-for-lock        With --apply: wait for another run to finish instead of exiting with
+                         code 1
 
 ${CONNECTION}
 

@@ -57,7 +57,7 @@ export const COMMAND_SPECS: Readonly<Record<CommandName, { readonly options: Rec
   health: { options: { ...connection, ...output, ...filters, 'list-legacy': { type: 'boolean' } }, positionals: [] },
   'max-level': { options: { ...connection, ...output }, positionals: ['specialization-id'] },
   migrate: { options: { ...connection, ...output }, positionals: [] },
-  'cleanup-duplicates': { options: { ...connection, ...output, apply: { type: 'boolean' } }, positionals: [] },
+  'cleanup-duplicates': { options: { ...connection, ...output, apply: { type: 'boolean' }, 'wait-for-lock': applying['wait-for-lock'] }, positionals: [] },
   watch: { options: { ...connection, ...output, ...policy, 'batch-size': applying['batch-size'], 'resync-interval': { type: 'string' } }, positionals: [] },
   capture: { options: { ...connection, ...output, 'dry-run': { type: 'boolean' }, notify: { type: 'boolean' }, 'filter-updates': { type: 'boolean' } }, positionals: ['install|uninstall'] },
   demo: {

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Pool } from 'pg';
 import { err, ok, type Result } from 'neverthrow';
-import { describeCause } from '../index.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, describeCause } from '../index.js';
 import { busyFailure, configFailure, type CliFailure } from './cli-failure.js';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import type { CliOutput } from './cli-io.js';
@@ -31,15 +31,10 @@ export function isDataDir(dir: string): boolean {
   return existsSync(join(dir, 'PG_VERSION'));
 }
 
-/**
- * The default `lock_timeout` of the command's server sessions: the longest one statement waits
- * for a row lock held by someone else before its batch is rolled back (then retried, then
- * reported). levelsync's own statements hold row locks for milliseconds and an application's
- * transactions for well under a second, so 5 s only ends a wait on a session that is stuck (an
- * idle transaction, a long manual edit), and a stalled batch stalls the run and its run lock for
- * at most a few such waits instead of forever. `--lock-timeout 0` turns it off.
- */
-export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+// The default `lock_timeout` of the command's server sessions is the library's
+// DEFAULT_LOCK_TIMEOUT_MS (5 s, justified there): a statement waits at most that long for a row
+// lock someone else holds, so a stuck session delays a run by a few such waits instead of
+// stalling it forever. `--lock-timeout 0` turns it off.
 
 /**
  * Connects to the target. A server is checked with one query so that a wrong host, port,

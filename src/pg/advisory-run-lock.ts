@@ -174,9 +174,30 @@ async function advisoryLock(
     return err(pgStoreUnavailable(storeName, cause, 'could not take the run lock'));
   }
   let released = false;
+  const ended = session.ended;
   return ok({
     scope: label,
-    ...(session.ended ? { lost: session.ended } : {}),
+    ...(ended
+      ? {
+          lost: ended,
+          // A session advisory lock lives exactly as long as its session (levelsync unlocks only
+          // in release()), so "the session still answers" is "the lock is still held". A round
+          // trip on the lock's own idle session is the cheapest reliable check: `ended` fires
+          // only when the process reads the closed socket, which a terminated backend's FATAL
+          // may not yet have reached (or a proxy may hold open), while a statement on a dead
+          // session fails. Asking pg_locks from the batch's session would cost the same round
+          // trip and need the holder's pid and keys besides.
+          stillHeld: async (): Promise<boolean> => {
+            if (released || ended.aborted) return false;
+            try {
+              await session.run('SELECT 1');
+              return true;
+            } catch {
+              return false;
+            }
+          },
+        }
+      : {}),
     release: async () => {
       if (released) return;
       released = true;

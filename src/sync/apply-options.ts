@@ -41,7 +41,9 @@ export interface ApplyOptions {
   /**
    * A run lock the caller already holds (taken before scanning, so that nothing is planned
    * under another run): `applyPlan` takes no lock of its own, never releases this one, and
-   * stops with status `LockLost` before the next batch when the store reports it lost.
+   * stops with status `LockLost` before the next batch when the lock is lost. Whichever lock the
+   * run holds (this one or its own) is checked before every batch: `RunLock.lost`, then
+   * `RunLock.stillHeld()` where the store offers it (PostgreSQL pools: one round trip).
    */
   readonly runLock?: RunLock;
   /**
@@ -51,9 +53,15 @@ export interface ApplyOptions {
    */
   readonly expectFingerprint?: string;
   /**
-   * Longest wait for one row lock, per statement, in ms (`SET LOCAL lock_timeout`), where the
-   * store owns the transaction; 0 or undefined: the store's session default. A batch that times
-   * out is rolled back and retried like a deadlock (`transientRetries`), then reported failed.
+   * Longest wait for one row lock, per statement, in ms (`SET LOCAL lock_timeout` in the batch's
+   * transaction), where the store owns the transaction (a PostgreSQL pool). Default
+   * {@link DEFAULT_LOCK_TIMEOUT_MS} (5 s), so that a session stuck holding a row lock delays a run
+   * by seconds instead of stalling it (and its run lock) forever. `0`: none of levelsync's own —
+   * the session's `lock_timeout` applies (PostgreSQL's default: no limit). A batch that times out
+   * is rolled back and retried like a deadlock (`transientRetries`), then reported failed.
+   * The SET LOCAL puts each batch in a transaction of its own (BEGIN, set_config, COMMIT: three
+   * round trips besides the batch's statement). To save them, set `lock_timeout` on the pool's
+   * sessions instead (`new pg.Pool({ lock_timeout: 5_000 })`) and pass `0`, as the CLI does.
    */
   readonly lockTimeoutMs?: number;
   /** Where the run logs (silent by default). A logger that throws is ignored: it never stops a run. */
@@ -81,6 +89,15 @@ export interface ApplyOptions {
   /** At most this many notable outcomes are kept (default 1 000); the others are only counted. */
   readonly outcomeLimit?: number;
 }
+
+/**
+ * The default `lockTimeoutMs` of `applyPlan` (and of the `levelsync` command's `--lock-timeout`):
+ * the longest one statement waits for a row lock someone else holds. levelsync's statements and
+ * an application's transactions hold row locks for well under a second, so 5 s is only reached
+ * behind a stuck session (an idle transaction, a long manual edit): the batch is then rolled
+ * back, retried, and reported failed, and the run goes on.
+ */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
 
 /** What {@link applyPlan} did. */
 export interface ApplyReport {

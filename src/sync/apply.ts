@@ -7,7 +7,7 @@ import { parseWith } from '../_internal/zod.js';
 import { safeListener, safeLogger } from '../logger.js';
 import { isWriteAction, type SyncAction } from './action.js';
 import { applyBatch, type BatchContext, type DrawnBatch } from './apply-batch.js';
-import { ApplyOptionsSchema, type ApplyOptions, type ApplyReport } from './apply-options.js';
+import { ApplyOptionsSchema, DEFAULT_LOCK_TIMEOUT_MS, type ApplyOptions, type ApplyReport } from './apply-options.js';
 import type { ActionOutcome, ActionStatus, ApplyStatus, BatchReport } from './events.js';
 import type { ActionRefusal } from './isolate-refusals.js';
 import { comparePairKeys } from './pair-key.js';
@@ -17,6 +17,7 @@ import { streamPlan, type PlanSourceError, type PlanStream } from './plan-stream
 import { formatShard } from './shard.js';
 import type { RunLock, SyncStore } from './sync-store.js';
 
+export { DEFAULT_LOCK_TIMEOUT_MS } from './apply-options.js';
 export type { ApplyOptions, ApplyReport } from './apply-options.js';
 
 // applyPlan: options checked (apply-options), batches drawn from the plan and run here, each
@@ -128,7 +129,7 @@ async function run(
     aliases: new Map(Object.entries(header.aliases)),
     transientRetries: options.transientRetries ?? 2,
     isolateRefusals: options.isolateRefusals !== false,
-    ...(options.lockTimeoutMs ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     runId,
     emit,
     logger,
@@ -175,9 +176,10 @@ async function run(
     pending = { index: batch.index + 1, actions: [], indexes: [] };
     if (batch.actions.length === 0) return;
     if (!stopped() && options.signal?.aborted) status = 'Aborted';
-    if (!stopped() && !dryRun && (held ?? lock)?.lost?.aborted) {
+    const runLock = held ?? lock;
+    if (!stopped() && !dryRun && runLock && !(await runLockHeld(runLock))) {
       status = 'LockLost';
-      logger.error({ runId, batch: batch.index }, `the run lock (${(held ?? lock)!.scope}) was lost: its database session ended; stopping before batch ${batch.index}`);
+      logger.error({ runId, batch: batch.index }, `the run lock (${runLock.scope}) was lost: its database session ended; stopping before batch ${batch.index}`);
     }
     if (stopped()) {
       batch.actions.forEach((action, k) => record(batch.indexes[k]!, action, 'Skipped', batch.index));
@@ -268,6 +270,20 @@ async function run(
   emit({ type: 'run-finished', runId, status, counts, durationMs: report.durationMs });
   logger.info({ runId, status, ...counts, durationMs: report.durationMs }, 'levelsync apply finished');
   return ok(report);
+}
+/**
+ * Whether the run lock is still held, checked before every batch: `lost` when the store has
+ * already seen the session end, else the store's own check (one round trip on the lock's
+ * session); a lock that offers neither cannot be lost behind the process's back.
+ */
+async function runLockHeld(lock: RunLock): Promise<boolean> {
+  if (lock.lost?.aborted) return false;
+  if (!lock.stillHeld) return true;
+  try {
+    return await lock.stillHeld();
+  } catch {
+    return false;
+  }
 }
 function isPlanStream(plan: SyncPlan | PlanStream): plan is PlanStream {
   return 'pages' in plan && 'header' in plan;

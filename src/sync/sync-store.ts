@@ -74,6 +74,15 @@ export interface RunLock {
    * ended, e.g. `pg_terminate_backend`). `applyPlan` checks it before every batch and stops.
    */
   readonly lost?: AbortSignal;
+  /**
+   * When the store can tell: whether the lock is still held right now, confirmed with the
+   * database (PostgreSQL pools: one round trip on the lock's own session). False once the lock's
+   * session has ended, even before `lost` fires: a terminated session's closed connection is
+   * noticed only when the process next reads from it. `applyPlan` calls it before every batch
+   * and stops with `LockLost` on false. Absent where a lock cannot be lost behind the process's
+   * back (in-process locks: the in-memory store, PGlite).
+   */
+  stillHeld?(): Promise<boolean>;
 }
 
 /** What a bulk run covers, for locking. */

@@ -4,13 +4,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ORIGINAL_SYSTEM_MAPPING, createPgMapping, pgPool } from 'levelsync/pg';
+import pg from 'pg';
+import { ORIGINAL_SYSTEM_MAPPING, createPgMapping, createPgSyncStore, pgPool } from 'levelsync/pg';
+import { runLockKeys } from '../../src/pg/advisory-run-lock.js';
 import { createTerminalProgress, renderProgressLine } from '../../src/cli/progress-bar.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { MAX_USER_IDS, parseUsersFile } from '../../src/cli/users-file.js';
 import { createOriginalSchema } from '../support/original-schema.js';
 import { SERVER_URL, dropSchemas, serverPool, uniqueName, urlWithPassword } from './cli-process.js';
 import { memoryBackend, removeTempDirs, run, sampleStore, tempDir } from './in-process.js';
+import { until } from '../reliability/support/cli-spawn.js';
 
 afterAll(removeTempDirs);
 
@@ -88,26 +91,30 @@ describe('cleanup-duplicates', () => {
   describe.skipIf(!SERVER_URL)('on the original system\'s tables without unique keys (PostgreSQL server)', () => {
     const pool = SERVER_URL ? serverPool() : undefined;
     const schema = uniqueName('cli_dups');
+    const lockedSchema = uniqueName('cli_dups_lock');
     afterAll(async () => {
       if (!pool) return;
-      await dropSchemas(pool, [schema]);
+      await dropSchemas(pool, [schema, lockedSchema]);
       await pool.end();
     });
 
-    it('counts without changing anything, then moves the duplicates with --apply', async () => {
+    /** The original's tables without unique keys, with duplicates under its legacy ids: user 1 twice in PLAYER, user 2 twice in COACH. */
+    const seedDuplicates = async (schema: string) => {
       const run0 = pgPool(pool!).run;
       await createOriginalSchema(run0, { schema, uniqueKeys: false });
       await run0(`INSERT INTO "${schema}".users (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')`);
       await run0(`INSERT INTO "${schema}".specializations (id, name, max_levels) VALUES ('PLAYER', 'Player', 8), ('COACH', 'Coach', 8), ('GANCUJU_PLAYER', 'GanCuju Player', 8), ('LFA_COACH', 'LFA Coach', 8)`);
-      // The original's duplicates, under its legacy ids: user 1 twice in PLAYER, user 2 twice in COACH.
       await run0(`INSERT INTO "${schema}".specialization_progress (student_id, specialization_id, current_level, updated_at) VALUES
         (1, 'PLAYER', 2, now() - interval '1 day'), (1, 'PLAYER', 3, now()), (2, 'COACH', 1, now()), (3, 'LFA_COACH', 2, now())`);
       await run0(`INSERT INTO "${schema}".user_licenses (user_id, specialization_type, current_level, max_achieved_level, started_at, updated_at) VALUES
         (1, 'PLAYER', 3, 3, now(), now()), (2, 'COACH', 1, 1, now(), now() - interval '1 day'), (2, 'COACH', 2, 2, now(), now())`);
       await run0(`INSERT INTO "${schema}".license_progressions (user_license_id, from_level, to_level) SELECT id, 1, current_level FROM "${schema}".user_licenses WHERE user_id = 2`);
-      const url = urlWithPassword(SERVER_URL!);
-      const conn = ['--database-url', url, '--mapping', 'original', '--schema', schema];
       const counts = async () => (await run0(`SELECT (SELECT count(*) FROM "${schema}".specialization_progress)::int AS p, (SELECT count(*) FROM "${schema}".user_licenses)::int AS l`)).rows[0];
+      return { run0, counts, conn: ['--database-url', urlWithPassword(SERVER_URL!), '--mapping', 'original', '--schema', schema] };
+    };
+
+    it('counts without changing anything, then moves the duplicates with --apply', async () => {
+      const { run0, counts, conn } = await seedDuplicates(schema);
 
       const dry = await run(['cleanup-duplicates', ...conn, '--json']);
       expect(dry.code, dry.stderr).toBe(1);
@@ -128,6 +135,49 @@ describe('cleanup-duplicates', () => {
       expect(again.code).toBe(0);
       expect(again.stdout).toMatch(/No duplicates/);
       expect(createPgMapping({ schema }, ORIGINAL_SYSTEM_MAPPING).isOk()).toBe(true);
+    }, 120_000);
+
+    it('--apply takes the run lock first: held by another run, it exits 1 at once and moves nothing; --wait-for-lock waits, then cleans', async () => {
+      const { counts, conn } = await seedDuplicates(lockedSchema);
+      const own = new pg.Pool({ connectionString: SERVER_URL, max: 3 });
+      const other = createPgSyncStore(own, { mapping: createPgMapping({ schema: lockedSchema }, ORIGINAL_SYSTEM_MAPPING)._unsafeUnwrap() });
+      // The run key of these tables, as pg_locks shows an advisory bigint key (classid: high half, objid: low half).
+      const key = BigInt.asUintN(64, BigInt(runLockKeys(other.lockNamespace).run));
+      const waitingForKey = async () =>
+        (
+          await own.query(
+            `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 1 AND classid = $1::oid AND objid = $2::oid
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+            [String(key >> 32n), String(key & 0xffffffffn)],
+          )
+        ).rows.length > 0;
+      let held = (await other.acquireRunLock({}))._unsafeUnwrap(); // "another run"
+      try {
+        const refused = await run(['cleanup-duplicates', ...conn, '--apply', '--json']);
+        expect(refused.code, refused.stderr).toBe(1);
+        expect(JSON.parse(refused.stdout)).toMatchObject({ command: 'cleanup-duplicates', error: { kind: 'busy', message: expect.stringMatching(/--wait-for-lock/) }, exitCode: 1 });
+        expect(await counts()).toEqual({ p: 4, l: 3 }); // nothing moved
+        const human = await run(['cleanup-duplicates', ...conn, '--apply']);
+        expect(human.code).toBe(1);
+        expect(human.stderr).toMatch(/Another levelsync run holds the lock.*--wait-for-lock/);
+
+        const waiting = run(['cleanup-duplicates', ...conn, '--apply', '--wait-for-lock', '--json']);
+        await until(waitingForKey, 'cleanup-duplicates to wait for the run lock');
+        expect(await counts()).toEqual({ p: 4, l: 3 }); // still nothing moved while it waits
+        await held.release();
+        const waited = await waiting;
+        expect(waited.code, waited.stderr).toBe(0);
+        expect(JSON.parse(waited.stdout)).toMatchObject({ dryRun: false, progress: { archived: 1 }, licenses: { archived: 1, progressionsRepointed: 1 } });
+        expect(await counts()).toEqual({ p: 3, l: 2 });
+        // The dry run takes no lock: it counts even while another run holds it.
+        held = (await other.acquireRunLock({}))._unsafeUnwrap();
+        const dry = await run(['cleanup-duplicates', ...conn]);
+        expect(dry.code, dry.stderr).toBe(0);
+        console.log(`cli/cleanup-duplicates-run-lock: refusedExit=${refused.code} movedWhileHeld=0 waitedExit=${waited.code} movedAfterWait=2 dryRunWhileHeldExit=${dry.code}`);
+      } finally {
+        await held.release();
+        await own.end();
+      }
     }, 120_000);
   });
 });

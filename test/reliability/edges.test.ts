@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { applyPlan, createMaxLevelResolver, createPlan, encodePlanLines, parsePlan, planFingerprint, scanDesyncs, type SyncPlan } from 'levelsync';
+import { applyPlan, createMaxLevelResolver, DEFAULT_LOCK_TIMEOUT_MS, createPlan, encodePlanLines, parsePlan, planFingerprint, scanDesyncs, type SyncPlan, type SyncStore } from 'levelsync';
 import { createLevelsyncMapping, createPgMaxLevelRepository, createPgSyncStore, migrate, upsertSpecializations } from 'levelsync/pg';
 import { runLevelsync } from '../cli/cli-process.js';
 import { describeWithServer, useTestDatabase } from '../support/postgres-server.js';
@@ -47,6 +49,23 @@ async function state(pool: pg.Pool, schema: string) {
     licenses: await q(`SELECT user_id::text, specialization_id, level, max_achieved_level FROM "${schema}".licenses ORDER BY 1, 2`),
     history: await q(`SELECT count(*)::int AS n FROM "${schema}".license_progressions`),
   };
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Terminates a backend from another process and waits until it has exited
+ * (`pg_terminate_backend(pid, timeout)`), blocking this process meanwhile: nothing here reads
+ * the terminated session's socket until this returns.
+ */
+function terminateBackendSync(url: string, pid: number): void {
+  const script = `const pg = require('pg');
+    const c = new pg.Client({ connectionString: process.argv[1] });
+    c.connect()
+      .then(() => c.query('SELECT pg_terminate_backend($1::int, 10000) AS gone', [Number(process.argv[2])]))
+      .then((r) => c.end().then(() => process.exit(r.rows[0].gone ? 0 : 3)))
+      .catch((e) => { console.error(e); process.exit(2); });`;
+  execFileSync(process.execPath, ['-e', script, url, String(pid)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** A plan as `levelsync plan` writes it (JSON Lines; the trailer carries the plan's own fingerprint field). */
@@ -337,7 +356,53 @@ describeWithServer('reliability: edges (issue 11)', () => {
     TEST_TIMEOUT,
   );
 
-  it('run lock loss: the lock session terminated mid-run stops the run before the next batch (status LockLost)', async () => {
+  it(
+    'lock timeout (library): applyPlan without lockTimeoutMs gives up on a row lock held elsewhere (default 5 s): that batch rolled back, retried, reported failed; the rest applied',
+    async () => {
+      const db = database();
+      const schema = 'edges_timeout_lib';
+      const { store, plan } = await schemaWith(db.pool, schema);
+      await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 4 FROM generate_series(1, 30) u`);
+      await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 3, 3 FROM generate_series(1, 30) u`);
+      const p = await plan();
+      // A session stuck in a transaction holds user 15's license row (batch 1: users 11-20).
+      const holder = await db.pool.connect();
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 15 FOR UPDATE`);
+      try {
+        let retried = 0;
+        const report = (
+          await applyPlan(p, store, {
+            batchSize: 10,
+            onEvent: (event) => {
+              if (event.type === 'batch-retried') retried++;
+            },
+          })
+        )._unsafeUnwrap(); // no lockTimeoutMs: the default; without one this would wait forever
+        const failed = report.batches.filter((b) => b.status === 'Failed');
+        expect(failed.map((b) => b.index)).toEqual([1]);
+        expect(failed[0]!.attempts).toBe(3); // the first try and two transient retries
+        expect(retried).toBe(2);
+        expect(failed[0]!.error?.message).toMatch(/lock timeout/i);
+        expect(report.counts).toMatchObject({ Applied: 20, Failed: 10, Skipped: 0 });
+        expect(report.status).toBe('CompletedWithFailures');
+        const levels = await db.pool.query(`SELECT user_id, level FROM "${schema}".licenses WHERE level = 4 ORDER BY user_id`);
+        expect(levels.rows.map((r) => Number(r.user_id))).toEqual([...Array.from({ length: 10 }, (_, i) => i + 1), ...Array.from({ length: 10 }, (_, i) => i + 21)]);
+        printFigures('edges/lock-timeout-library', {
+          lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
+          attempts: failed[0]!.attempts,
+          applied: report.counts.Applied,
+          failed: report.counts.Failed,
+        });
+      } finally {
+        await holder.query('ROLLBACK');
+        holder.release();
+      }
+    },
+    TEST_TIMEOUT,
+  );
+
+  it('run lock loss: the lock session terminated after batch 0 stops the run before batch 1 (status LockLost), even before the process has read the closed connection', async () => {
     const db = database();
     const schema = 'edges_lost';
     const pool = db.newPool({ max: 4 });
@@ -348,26 +413,95 @@ describeWithServer('reliability: edges (issue 11)', () => {
     const p = await plan();
     const lock = (await store.acquireRunLock({}))._unsafeUnwrap();
     expect(lock.lost).toBeDefined();
+    expect(await lock.stillHeld?.()).toBe(true);
     const holders = await db.pool.query(
       `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     );
     expect(holders.rows).toHaveLength(1);
-    const report = (
-      await applyPlan(p, store, {
-        runLock: lock,
-        batchSize: 10,
-        onProgress: async ({ batch }) => {
-          if (batch === 0) await db.pool.query('SELECT pg_terminate_backend($1)', [holders.rows[0].pid]);
-        },
-      })
-    )._unsafeUnwrap();
-    // The termination is noticed asynchronously: the run stops before some later batch, never runs all three.
-    expect(report.status).toBe('LockLost');
-    expect(report.counts.Applied).toBeLessThan(30);
-    expect(report.counts.Skipped).toBe(30 - report.counts.Applied);
-    await lock.release();
-    printFigures('edges/run-lock-loss', { status: report.status, applied: report.counts.Applied, notAttempted: report.counts.Skipped });
+    // Right after batch 0 commits, another process terminates the lock's session and waits until
+    // it is gone, while this process's event loop is blocked (execFileSync): the backend's FATAL
+    // message and the closed socket are still unread when batch 1 is due, as when a proxy keeps
+    // the client's connection open. Only a check with the database can tell.
+    try {
+      let calls = 0;
+      const terminating: SyncStore = {
+        ...store,
+        applyBatch: (actions, context) =>
+          store.applyBatch(actions, context).map((outcomes) => {
+            if (calls++ === 0) terminateBackendSync(db.url, holders.rows[0].pid);
+            return outcomes;
+          }),
+      };
+      const report = (await applyPlan(p, terminating, { runLock: lock, batchSize: 10 }))._unsafeUnwrap();
+      expect(report.status).toBe('LockLost');
+      expect(report.batches).toHaveLength(1);
+      expect(report.counts.Applied).toBe(10); // exactly batch 0
+      expect(report.counts.Skipped).toBe(20); // batches 1 and 2 not attempted
+      const raised = await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".licenses WHERE level = 4`);
+      expect(raised.rows[0].n).toBe(10);
+      expect(await lock.stillHeld?.()).toBe(false);
+      printFigures('edges/run-lock-loss', { status: report.status, batchSize: 10, applied: report.counts.Applied, notAttempted: report.counts.Skipped });
+    } finally {
+      await lock.release(); // a failed assertion must not leave the pool waiting for its checkout
+    }
   });
+
+  it(
+    'run lock loss (CLI): sync --apply whose run-lock session is terminated mid-run exits 1 naming the lost lock; --json says LockLost',
+    async () => {
+      const db = database();
+      const ownDatabase = `database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+      const figures: Record<string, number | string> = {};
+      for (const json of [false, true]) {
+        const schema = json ? 'edges_lost_cli_json' : 'edges_lost_cli';
+        await schemaWith(db.pool, schema);
+        await db.pool.query(`INSERT INTO "${schema}".progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 4 FROM generate_series(1, 40) u`);
+        await db.pool.query(`INSERT INTO "${schema}".licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 3, 3 FROM generate_series(1, 40) u`);
+        // A row lock on user 15's license holds batch 1 (users 11-20) while the run lock's session is terminated.
+        const holder = await db.pool.connect();
+        try {
+          await holder.query('BEGIN');
+          await holder.query(`SELECT 1 FROM "${schema}".licenses WHERE user_id = 15 FOR UPDATE`);
+          const run = spawnLevelsync(
+            ['sync', '--apply', '--batch-size', '10', '--lock-timeout', '0', ...(json ? ['--json'] : []), '--database-url', db.url, '--schema', schema],
+            { cwd: tempDir() },
+          );
+          await until(async () => {
+            const r = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+            return r.rows.length > 0;
+          }, 'batch 1 to wait for the row lock');
+          const lockHolder = await db.pool.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND ${ownDatabase}`);
+          expect(lockHolder.rows).toHaveLength(1);
+          await db.pool.query('SELECT pg_terminate_backend($1::int, 10000)', [lockHolder.rows[0].pid]);
+          await holder.query('ROLLBACK');
+          const r = await run.done;
+          expect(r.code, r.stderr).toBe(1);
+          const raised = await db.pool.query(`SELECT count(*)::int AS n FROM "${schema}".licenses WHERE level = 4`);
+          // Batches 0 and 1 (under way when the lock went); nothing after: 2 and 3 not attempted
+          // (a streamed plan counts only what it drew before stopping).
+          expect(raised.rows[0].n).toBe(20);
+          if (json) {
+            const doc = JSON.parse(r.stdout);
+            expect(doc).toMatchObject({ command: 'sync', exitCode: 1, report: { status: 'LockLost', counts: { Applied: 20 } } });
+            expect(doc.report.counts.Skipped).toBeGreaterThan(0);
+            expect(doc.error).toMatchObject({ kind: 'failed', message: expect.stringMatching(/the run lock \(all\) was lost/) });
+            figures['jsonStatus'] = doc.report.status;
+          } else {
+            expect(r.stdout).toMatch(/The run lock was lost/);
+            expect(r.stderr).toMatch(/the run lock \(all\) was lost/);
+            expect(r.stdout).toMatch(/applied 20 .* not attempted \d+ .*status LockLost/);
+            figures['exit'] = r.code;
+            figures['applied'] = 20;
+          }
+        } finally {
+          await holder.query('ROLLBACK').catch(() => undefined);
+          holder.release();
+        }
+      }
+      printFigures('edges/run-lock-loss-cli', figures);
+    },
+    TEST_TIMEOUT,
+  );
 
   it(
     'lock first: a second run is refused before it scans; --wait-for-lock waits, then scans (nothing stale after the wait)',

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { err, ok, type Result } from 'neverthrow';
 import type { PlanStream } from '../../index.js';
-import { applyExitCode, applyReportJson, applyStep, printApplyReport } from '../apply-step.js';
+import { applyExitCode, applyReportJson, applyStep, lockLostFailure, printApplyReport } from '../apply-step.js';
 import { withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
 import { usageFailure, type CliFailure } from '../cli-failure.js';
 import { runLockStep } from '../run-lock-step.js';
@@ -49,7 +49,8 @@ async function applyWith(args: CommandArgs, ctx: CommandContext, backend: CliBac
   }
   if (applied.isErr()) return err(applied.error);
   const report = applied.value;
-  const failure = report.error !== undefined ? planSourceFailure(report.error, backend) : undefined;
+  const failure =
+    report.error !== undefined ? planSourceFailure(report.error, backend) : report.status === 'LockLost' ? lockLostFailure(runLock) : undefined;
   const exitCode = failure?.exitCode ?? applyExitCode(report, ctx.signal);
   if (ctx.out.jsonMode) {
     ctx.out.json({

@@ -2,18 +2,29 @@ import { err, ok, type Result } from 'neverthrow';
 import { withBackend, type CommandContext } from '../cli-backend.js';
 import { EXIT, configFailure, type CliFailure } from '../cli-failure.js';
 import type { CommandArgs } from '../cli-options.js';
+import { runLockStep } from '../run-lock-step.js';
 
 /**
  * `levelsync cleanup-duplicates [--apply]`: per (user, specialization), keeps the row with the
  * highest level (then the latest update) and moves the others to `<table>_archive`, re-pointing
- * their history. A dry run (counts only) unless `--apply`.
- * Exit 0: nothing to clean, or cleaned; 1: duplicates found in a dry run; 2: bad usage or configuration.
+ * their history. A dry run (counts only) unless `--apply`, which takes the run lock first.
+ * Exit 0: nothing to clean, or cleaned; 1: duplicates found in a dry run, or another run holds
+ * the run lock; 2: bad usage or configuration.
  */
 export function cleanupDuplicatesCommand(args: CommandArgs, ctx: CommandContext): Promise<Result<number, CliFailure>> {
   return withBackend(args, ctx, { create: false }, async (backend) => {
     if (!backend.cleanupDuplicates) return err(configFailure(`duplicate clean-up is not available on ${backend.target}`));
     const dryRun = !args.apply;
-    const cleaned = await backend.cleanupDuplicates({ dryRun });
+    // A bulk write takes the run lock before it scans, like sync --apply: a run under way is
+    // reported at once (exit 1), or waited for with --wait-for-lock; a dry run only reads.
+    const lock = dryRun ? undefined : await runLockStep(backend, ctx, {}, args.waitForLock);
+    if (lock?.isErr()) return err(lock.error);
+    let cleaned: Awaited<ReturnType<NonNullable<typeof backend.cleanupDuplicates>>>;
+    try {
+      cleaned = await backend.cleanupDuplicates({ dryRun });
+    } finally {
+      if (lock?.isOk()) await lock.value.release().catch(() => undefined);
+    }
     if (cleaned.isErr()) return err(cleaned.error);
     const r = cleaned.value;
     const rows = r.progress.archived + r.licenses.archived;

@@ -1,7 +1,7 @@
 import { err, ok, type Result } from 'neverthrow';
 import { renderPlan } from '../../index.js';
 import { validationError } from '../../errors.js';
-import { applyExitCode, applyReportJson, applyStep, printApplyReport } from '../apply-step.js';
+import { applyExitCode, applyReportJson, applyStep, lockLostFailure, printApplyReport } from '../apply-step.js';
 import { withBackend, type CliBackend, type CommandContext } from '../cli-backend.js';
 import { EXIT, interruptedExitCode, type CliFailure } from '../cli-failure.js';
 import type { RunLock } from '../../index.js';
@@ -58,6 +58,17 @@ async function syncLocked(args: CommandArgs, ctx: CommandContext, backend: CliBa
       printApplyReport(ctx.out, undefined, report, args.limit);
     }
     return ok(exitCode);
+  }
+  if (report.status === 'LockLost') {
+    // Stopped before its next batch, so the plan was not read to its end: the report, then why.
+    const failure = lockLostFailure(runLock);
+    if (ctx.out.jsonMode) {
+      ctx.out.json({ command: 'sync', target: backend.target, mapping: backend.mapping, dryRun, report: applyReportJson(undefined, report), error: { kind: failure.kind, message: failure.message }, exitCode: failure.exitCode });
+    } else {
+      printApplyReport(ctx.out, undefined, report, args.limit);
+      ctx.out.error(failure.message);
+    }
+    return ok(failure.exitCode);
   }
   if (plan === undefined || report.error !== undefined) {
     // The scan failed midway: batches before it stay committed; report them, then the failure.
