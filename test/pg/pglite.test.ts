@@ -11,6 +11,7 @@ import { defineSchemaTools } from './suites/schema-tools.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
 import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
+import { defineUserIdMisuse } from './suites/user-id-misuse.js';
 
 // Every PGlite suite lives in this one file: one PGlite instance (5–18 s to start, ~500 MB),
 // shared by all of them; each suite works in its own schema.
@@ -26,6 +27,7 @@ describe('levelsync/pg on PGlite', () => {
   defineStreamedApply(target, 'pgl', 1200);
   defineHostileValues(target, 'pgl');
   defineSchemaTools(target, 'pgl');
+  defineUserIdMisuse(target, 'pgl');
   defineCallerTransaction(target, 'pgl', async (fn, outcome) => {
     await db()
       .transaction(async (tx) => {

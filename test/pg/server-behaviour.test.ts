@@ -9,6 +9,7 @@ import { defineSchemaTools } from './suites/schema-tools.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
 import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
+import { defineUserIdMisuse } from './suites/user-id-misuse.js';
 
 describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
   const database = useTestDatabase('behaviour');
@@ -20,6 +21,7 @@ describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
   defineStreamedApply(target, 'srv', 5000);
   defineHostileValues(target, 'srv');
   defineSchemaTools(target, 'srv');
+  defineUserIdMisuse(target, 'srv');
   defineCallerTransaction(target, 'srv', async (fn, outcome) => {
     const client = await database().pool.connect();
     try {
