@@ -30,6 +30,7 @@ export type { MaxLevelResolver, Resolution } from './max-level/resolution.js';
 
 // Sync engine: scan and diff.
 export { comparePairKeys } from './sync/pair-key.js';
+export type { PairKey } from './sync/pair-key.js';
 export type { SyncPair } from './sync/pair.js';
 export { shardOf } from './sync/shard.js';
 export type { Shard } from './sync/shard.js';

@@ -19,15 +19,16 @@ import {
   SpecializationIdSchema,
   applyPlan,
   checkHealth,
-  comparePairKeys,
   createMaxLevelResolver,
   createPlan,
   describeAction,
   isInformational,
+  openDesyncScan,
   scanDesyncs,
   syncPair,
   type Desync,
   type MaxLevelResolver,
+  type PairKey,
   type StoreError,
   type SyncPairReport,
   type ValidationError,
@@ -79,8 +80,17 @@ const IssuesQuery = z.strictObject({
   cursor: z.string().min(1, { error: 'is not a cursor from this API' }).optional(),
 });
 
-/** The position after which a page starts: the last issue of the previous page. */
-const Cursor = z.tuple([z.union([z.number(), z.string()]), z.string(), z.string()]);
+/**
+ * Where the next page starts and what the listing counted: the key of the last pair of the
+ * previous page (user id, canonical specialization id), `total` as the first page counted it,
+ * and the specialization filter the listing was started with.
+ */
+const Cursor = z.tuple([z.union([z.number().int(), z.string().min(1)]), SpecializationIdSchema, z.number().int().min(0), SpecializationIdSchema.nullable()]);
+interface ListingCursor {
+  readonly after: PairKey;
+  readonly total: number;
+  readonly specialization: string | null;
+}
 
 const READ = ['admin', 'instructor'] as const;
 
@@ -115,19 +125,52 @@ function unwrap<T>(result: Result<T, StoreError | ValidationError>): T {
   throw new ApiError(503, error.message);
 }
 
-/** Issue order: the pair key (user, then specialization), then the kind. Stable between requests. */
-function compareIssues(a: { userId: Desync['userId']; specializationId: string; kind: string }, b: { userId: Desync['userId']; specializationId: string; kind: string }): number {
-  return comparePairKeys(a, b) || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0);
-}
-
-const encodeCursor = (d: Desync) => Buffer.from(JSON.stringify([d.userId, d.specializationId, d.kind])).toString('base64url');
-function decodeCursor(text: string): { userId: Desync['userId']; specializationId: string; kind: string } {
+const encodeCursor = (c: ListingCursor) =>
+  Buffer.from(JSON.stringify([c.after.userId, c.after.specializationId, c.total, c.specialization])).toString('base64url');
+function decodeCursor(text: string): ListingCursor {
   try {
-    const [userId, specializationId, kind] = Cursor.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
-    return { userId, specializationId, kind };
+    const [userId, specializationId, total, specialization] = Cursor.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+    return { after: { userId, specializationId }, total, specialization };
   } catch {
     throw new ApiError(400, 'cursor is not a cursor from this API', 'cursor');
   }
+}
+
+/**
+ * One page of a listing: the issues of the first `limit` pairs (in key order, then kind order) of
+ * a desync stream, and whether a pair follows. Stops reading once it has seen the pair after the
+ * page: breaking out of the stream closes the store's cursor.
+ */
+async function readPage(pages: AsyncIterable<Result<readonly Desync[], StoreError>>, limit: number, counts?: { total: number; issueCount: number; byKind: Record<string, number> }) {
+  const issues: Desync[] = [];
+  let pairs = 0;
+  let last: PairKey | undefined;
+  let more = false;
+  scan: for await (const page of pages) {
+    for (const d of unwrap(page)) {
+      // Legacy-id notes are no work (the scan lists none unless asked): never an issue.
+      if (isInformational(d)) continue;
+      const newPair = last === undefined || d.userId !== last.userId || d.specializationId !== last.specializationId;
+      if (newPair) {
+        last = { userId: d.userId, specializationId: d.specializationId };
+        if (counts) counts.total++;
+        if (pairs === limit) {
+          more = true;
+          // The first page reads on to count; any other stops at the pair after the page.
+          if (!counts) break scan;
+        } else if (pairs < limit) {
+          pairs++;
+        }
+      }
+      if (counts) {
+        counts.issueCount++;
+        counts.byKind[d.kind] = (counts.byKind[d.kind] ?? 0) + 1;
+      }
+      if (!more) issues.push(d);
+    }
+  }
+  const end = issues.at(-1);
+  return { issues, more, lastKey: end === undefined ? undefined : { userId: end.userId, specializationId: end.specializationId } };
 }
 
 /**
@@ -139,6 +182,10 @@ export function createAdminApp(options: AdminApiOptions): Hono<Env> {
   const resolver: MaxLevelResolver = createMaxLevelResolver({ repositories: [createPgMaxLevelRepository(options.pool, { mapping })] });
   // The store knows the catalog: rows under legacy ids (PLAYER, COACH) belong to their canonical pair.
   const store: PgSyncStore = createPgSyncStore(options.pool, { mapping, catalog: resolver.catalog });
+  // For the pages after the first: a page needs at most MAX_PAGE_SIZE + 1 pairs, so FETCH no
+  // more rows than that at a time; and no legacy-id counts (without `summarizeLegacyIds` the scan
+  // counts legacy-id use from the pairs it reads, instead of a GROUP BY over the tables per page).
+  const { summarizeLegacyIds: _countedByTheFirstPage, ...pageStore } = createPgSyncStore(options.pool, { mapping, catalog: resolver.catalog, fetchSize: MAX_PAGE_SIZE + 1 });
   const authenticate = options.authenticate ?? headerAuthentication;
   let bulkRunning = false;
 
@@ -187,37 +234,44 @@ export function createAdminApp(options: AdminApiOptions): Hono<Env> {
   });
 
   // GET /admin/sync/desync-issues?specialization=&limit=100&cursor=
-  // `total`: pairs needing work. Rows stored under a legacy id (PLAYER, COACH) are no issue: they
-  // are counted in `legacyIds`. Issues come in a stable order; `nextCursor` fetches the next page.
+  // A page holds the issues of `limit` pairs (a pair can have two), in key order, then kind order.
+  // The first page (no cursor) counts: `total` = pairs needing work, `issueCount`, `byKind`, and
+  // `legacyIds` (rows stored under PLAYER, COACH: a summary, no issue). `nextCursor` is the key of
+  // the page's last pair: the next page reads only the pairs after it (keyset paging in the
+  // store's query) and stops after limit + 1 pairs; it repeats `total` from the cursor.
   app.get('/admin/sync/desync-issues', readers('Only admins and instructors can view sync issues'), zValidator('query', IssuesQuery, fieldError('')), async (c) => {
     const query = c.req.valid('query');
-    const specializationIds = query.specialization === undefined ? undefined : [await knownSpecialization(query.specialization, 'specialization')];
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const scan = unwrap(await scanDesyncs(store, { resolver, ...(specializationIds ? { specializationIds } : {}) }));
+    const specialization = query.specialization === undefined ? null : await knownSpecialization(query.specialization, 'specialization');
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (cursor && cursor.specialization !== specialization) throw new ApiError(400, 'cursor belongs to a listing with another specialization filter', 'cursor');
+    const scope = specialization === null ? {} : { specializationIds: [specialization] };
 
-    const byKind: Record<string, number> = {};
-    const pairs = new Set<string>();
-    const issues: Desync[] = [];
-    for (const d of scan.desyncs) {
-      if (isInformational(d)) continue;
-      byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
-      pairs.add(`${String(d.userId)}\u0000${d.specializationId}`);
-      issues.push(d);
+    if (cursor) {
+      const scan = unwrap(await openDesyncScan(pageStore, { resolver, ...scope, after: cursor.after, pageSize: query.limit + 1 }));
+      const page = await readPage(scan.pages, query.limit);
+      return c.json({
+        total: cursor.total,
+        limit: query.limit,
+        issues: page.issues,
+        nextCursor: page.more && page.lastKey ? encodeCursor({ ...cursor, after: page.lastKey }) : null,
+      });
     }
-    issues.sort(compareIssues);
-    const start = after === undefined ? 0 : firstAfter(issues, after);
-    const page = issues.slice(start, start + query.limit);
-    const more = start + query.limit < issues.length;
+
+    // One pass over the differing pairs, streamed: memory holds a store page and this page.
+    const scan = unwrap(await openDesyncScan(store, { resolver, ...scope }));
+    const counts = { total: 0, issueCount: 0, byKind: {} as Record<string, number> };
+    const page = await readPage(scan.pages, query.limit, counts);
+    const summary = scan.summary();
     return c.json({
-      total: pairs.size,
-      issueCount: issues.length,
-      byKind,
+      total: counts.total,
+      issueCount: counts.issueCount,
+      byKind: counts.byKind,
       // One entry per stored legacy id: { storedId, canonicalId, progressRows, licenseRows, pairs, deprecatedAfter }.
-      legacyIds: scan.legacyIds,
-      warnings: scan.warnings,
+      legacyIds: summary.legacyIds,
+      warnings: summary.warnings,
       limit: query.limit,
-      issues: page,
-      nextCursor: more && page.length > 0 ? encodeCursor(page[page.length - 1]!) : null,
+      issues: page.issues,
+      nextCursor: page.more && page.lastKey ? encodeCursor({ after: page.lastKey, total: counts.total, specialization }) : null,
     });
   });
 
@@ -282,18 +336,6 @@ export function createAdminApp(options: AdminApiOptions): Hono<Env> {
     return c.json({ error: 'Internal error' }, 500);
   });
   return app;
-}
-
-/** The index of the first issue after `cursor` (binary search over the sorted issues). */
-function firstAfter(issues: readonly Desync[], cursor: { userId: Desync['userId']; specializationId: string; kind: string }): number {
-  let lo = 0;
-  let hi = issues.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareIssues(issues[mid]!, cursor) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

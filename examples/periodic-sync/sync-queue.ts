@@ -10,7 +10,16 @@
 import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import { createMaxLevelResolver, type SyncEvent, type SyncPolicyInput } from 'levelsync';
-import { LEVELSYNC_MAPPING, createPgMaxLevelRepository, createPgSyncStore, type PgConnectionInput, type PgMapping } from 'levelsync/pg';
+import {
+  LEVELSYNC_MAPPING,
+  ORIGINAL_SYSTEM_MAPPING,
+  createLevelsyncMapping,
+  createPgMapping,
+  createPgMaxLevelRepository,
+  createPgSyncStore,
+  type PgConnectionInput,
+  type PgMapping,
+} from 'levelsync/pg';
 import { runSyncJob, type SyncJobLog } from './sync-job.js';
 
 export const SWEEP_QUEUE = 'levelsync-sweep';
@@ -34,6 +43,12 @@ export interface SyncQueueOptions {
   readonly bossSchema?: string;
   /** Where the levels are: a `pg.Pool` (or anything `levelsync/pg` accepts). */
   readonly pool: PgConnectionInput;
+  /**
+   * Where the levels are (default levelsync's own schema). `ORIGINAL_SYSTEM_MAPPING` for the
+   * original system's tables: rows under the legacy ids PLAYER and COACH belong to the pairs of
+   * GANCUJU_PLAYER and LFA_COACH (the resolver's catalog) and keep the id they are stored under.
+   * {@link mappingFromEnv} reads it from `SYNC_MAPPING` / `SYNC_SCHEMA`.
+   */
   readonly mapping?: PgMapping;
   readonly policy?: SyncPolicyInput;
   /** Folder of the JSON job logs, one per shard run. */
@@ -147,6 +162,30 @@ export async function startSyncQueue(options: SyncQueueOptions): Promise<SyncQue
       await boss.stop({ graceful: true, close: true, timeout: timeoutMs, wait: true });
     },
   };
+}
+
+/**
+ * The tables a worker process syncs, from its environment: `SYNC_MAPPING=original` for the
+ * original system's tables (`ORIGINAL_SYSTEM_MAPPING`: `specialization_progress`,
+ * `user_licenses`, `license_progressions`, `specializations.max_levels`, integer user ids), unset
+ * or `levelsync` for levelsync's own; `SYNC_SCHEMA` names their schema (default `public` for the
+ * original's, `levelsync` for levelsync's).
+ */
+export function mappingFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): PgMapping {
+  const kind = env['SYNC_MAPPING'] ?? 'levelsync';
+  const schema = env['SYNC_SCHEMA'];
+  const mapping =
+    kind === 'original'
+      ? createPgMapping({ schema: schema ?? 'public' }, ORIGINAL_SYSTEM_MAPPING)
+      : kind === 'levelsync'
+        ? schema === undefined
+          ? null
+          : createLevelsyncMapping({ schema })
+        : undefined;
+  if (mapping === undefined) throw new TypeError(`SYNC_MAPPING must be levelsync or original (got ${JSON.stringify(kind)})`);
+  if (mapping === null) return LEVELSYNC_MAPPING;
+  if (mapping.isErr()) throw new TypeError(`SYNC_SCHEMA: ${mapping.error.message}`);
+  return mapping.value;
 }
 
 /** A UUID derived from (sweep, shard): the same shard of the same sweep is one job, however often it is sent. */

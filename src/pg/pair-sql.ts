@@ -6,6 +6,7 @@
  * @internal
  * @module
  */
+import type { UserId } from '../domain/records.js';
 import type { Shard } from '../sync/shard.js';
 import type { MappingNames } from './mapping/names.js';
 import { SqlParams } from './sql-params.js';
@@ -20,6 +21,8 @@ export interface PairFilter {
   /** User ids in the column's form (see `toColumnUserId`). */
   readonly userIds?: readonly unknown[];
   readonly shard?: Shard;
+  /** Only pairs whose key comes after this one in key order (user id in the column's form). */
+  readonly after?: { readonly userId: UserId; readonly specializationId: string };
 }
 
 /** A statement ready to run. */
@@ -53,6 +56,7 @@ export class PairSql {
   private readonly specFilter: string | undefined;
   private readonly userFilter: string | undefined;
   private readonly shardFilter: { readonly count: string; readonly index: string } | undefined;
+  private readonly afterKey: { readonly userId: string; readonly specializationId: string; readonly safe: boolean } | undefined;
   readonly userType: string;
 
   constructor(
@@ -67,6 +71,13 @@ export class PairSql {
     this.userFilter = filter.userIds ? this.params.add(filter.userIds, `${this.userType}[]`) : undefined;
     this.shardFilter = filter.shard
       ? { count: this.params.add(filter.shard.count, 'int8'), index: this.params.add(filter.shard.index, 'int8') }
+      : undefined;
+    this.afterKey = filter.after
+      ? {
+          userId: this.params.add(filter.after.userId, this.userType),
+          specializationId: this.params.add(filter.after.specializationId, 'text'),
+          safe: typeof filter.after.userId === 'number',
+        }
       : undefined;
   }
 
@@ -102,7 +113,30 @@ export class PairSql {
     if (this.shardFilter) {
       out.push(`(('x' || substr(md5(t.${m.userId}::text), 1, 8))::bit(32)::bigint % ${this.shardFilter.count}) = ${this.shardFilter.index}`);
     }
+    if (this.afterKey) out.push(this.afterCondition(`t.${m.userId}`, this.canonical(`t.${m.specializationId}`), this.afterKey));
     return out;
+  }
+
+  /**
+   * A row's pair (user, canonical id) comes after the key in the order of {@link orderBy}: on
+   * each row, before any join (a pair's key is its rows' key), with a plain `user >= key` first
+   * so that an index on the user id can serve it.
+   */
+  private afterCondition(user: string, canon: string, key: { readonly userId: string; readonly specializationId: string; readonly safe: boolean }): string {
+    const laterSpec = `${canon} COLLATE "C" > ${key.specializationId}`;
+    switch (this.names.userIdType) {
+      case 'text':
+        return `${user} COLLATE "C" >= ${key.userId} AND (${user} COLLATE "C" > ${key.userId} OR ${laterSpec})`;
+      case 'bigint': {
+        // Ids within ±2^53 numerically, then the others by their decimal text (see orderBy).
+        const beyond = `${user} NOT BETWEEN -9007199254740991 AND 9007199254740991`;
+        return key.safe
+          ? `(${user} >= ${key.userId} OR ${user} < -9007199254740991) AND (${beyond} OR ${user} > ${key.userId} OR ${laterSpec})`
+          : `${beyond} AND (${user}::text COLLATE "C" > ${key.userId}::text COLLATE "C" OR (${user} = ${key.userId} AND ${laterSpec}))`;
+      }
+      default:
+        return `${user} >= ${key.userId} AND (${user} > ${key.userId} OR ${laterSpec})`;
+    }
   }
 
   where(side: Side, extra: readonly string[] = []): string {

@@ -13,6 +13,7 @@ import { safeListener, safeLogger, type Logger } from '../logger.js';
 import type { PlanScope } from './plan.js';
 import { ShardSchema, type Shard } from './shard.js';
 import { specializationRowCheck, type SpecializationRowCheck, type SpecializationRows } from './specialization-rows.js';
+import type { PairKey } from './pair-key.js';
 import type { PairQuery, SyncStore } from './sync-store.js';
 
 /** Options of {@link scanDesyncs}. */
@@ -23,6 +24,12 @@ export interface ScanOptions {
   readonly userIds?: readonly UserId[];
   readonly shard?: Shard;
   readonly pageSize?: number;
+  /**
+   * Start after this pair key (keyset paging of a listing: the last key of the previous page).
+   * Only the pairs after it are read, and the legacy-id counts cover those pairs. Not part of
+   * `scope`: a plan made from such a scan covers only the pairs after the key.
+   */
+  readonly after?: PairKey;
   /** Let the store find the differing pairs itself when it can (default true). */
   readonly nativeDiff?: boolean;
   /**
@@ -65,6 +72,7 @@ const ScanOptionsSchema = z.object({
   userIds: z.array(UserIdSchema).min(1).max(100_000).optional(),
   shard: ShardSchema.optional(),
   pageSize: z.number().int().min(1).max(100_000).optional(),
+  after: z.object({ userId: UserIdSchema, specializationId: SpecializationIdSchema }).optional(),
 });
 
 /** What a scan knows besides its desyncs; complete once its pages have been read. */
@@ -166,6 +174,7 @@ async function openScan(store: SyncStore, options: ScanOptions, parsed: z.output
     ...scope,
     ...(store.aliases === undefined ? { aliases } : {}),
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    ...(parsed.after ? { after: { userId: parsed.after.userId, specializationId: catalog.canonicalId(parsed.after.specializationId) } } : {}),
   };
   const listLegacy = options.listLegacy === true;
   const native = options.nativeDiff !== false && store.scanDifferingPairs !== undefined;

@@ -24,6 +24,12 @@ export interface PairQuery {
   readonly aliases?: ReadonlyMap<string, string>;
   /** Pairs per page (default chosen by the store, typically 1 000–10 000). */
   readonly pageSize?: number;
+  /**
+   * Only the pairs whose key comes after this one in key order (`comparePairKeys`): keyset
+   * paging, a page starting where the previous one ended without reading the pairs before it.
+   * `specializationId` is compared as given (a canonical id, as pairs carry).
+   */
+  readonly after?: PairKey;
 }
 
 /** A query for the pairs that differ, given the maximum level of each canonical id. */

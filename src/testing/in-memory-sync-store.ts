@@ -107,15 +107,25 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
   }
 
   function checkedQuery<Q extends PairQuery>(query: Q, subject: string): { ok: true; query: Q } | { ok: false; error: StoreError } {
-    if (!query.userIds) return { ok: true, query };
+    if (!query.userIds && !query.after) return { ok: true, query };
     const ids: UserId[] = [];
     const issues: ValidationIssue[] = [];
-    query.userIds.forEach((u, i) => {
+    query.userIds?.forEach((u, i) => {
       const c = storedUserId(u, `userIds[${i}]`);
       if (c.ok) ids.push(c.value);
       else issues.push(c.issue);
     });
-    return issues.length > 0 ? { ok: false, error: validationError(subject, issues) } : { ok: true, query: { ...query, userIds: ids } };
+    const after = query.after ? storedUserId(query.after.userId, 'after.userId') : undefined;
+    if (after && !after.ok) issues.push(after.issue);
+    if (issues.length > 0) return { ok: false, error: validationError(subject, issues) };
+    return {
+      ok: true,
+      query: {
+        ...query,
+        ...(query.userIds ? { userIds: ids } : {}),
+        ...(query.after && after?.ok ? { after: { userId: after.value, specializationId: query.after.specializationId } } : {}),
+      },
+    };
   }
 
   function allPairs(query: PairQuery): SyncPair[] {
@@ -140,6 +150,7 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
       if (specs && !specs.has(g.key.specializationId)) continue;
       if (users && !users.has(userIdKey(g.key.userId))) continue;
       if (query.shard && shardOf(g.key.userId, query.shard.count) !== query.shard.index) continue;
+      if (query.after && comparePairKeys(g.key, query.after) <= 0) continue;
       pairs.push({
         userId: g.key.userId,
         specializationId: g.key.specializationId,

@@ -86,6 +86,39 @@ export function scanTests({ settings, u, seed, everyPairKey, open, scan }: SyncS
       expect(parts.sort(comparePairKeys)).toEqual(all);
     }),
 
+    conformanceTest('scanPairs({ after }) yields exactly the pairs after the key, from any key, with the other filters', async () => {
+      const { store } = await open();
+      const all = await scan(store);
+      for (let i = 0; i < all.length; i++) {
+        const key = { userId: all[i]!.userId, specializationId: all[i]!.specializationId };
+        const rest = await scan(store, { after: key, pageSize: 2 });
+        expect(rest.map((p) => [p.userId, p.specializationId]), `after ${String(key.userId)}/${key.specializationId}`).toEqual(everyPairKey.slice(i + 1));
+      }
+      // A key no pair has: the pairs after its position; a legacy id sorts as the string it is.
+      const between = await scan(store, { after: { userId: u[1]!, specializationId: 'J' } });
+      expect(between.map((p) => [p.userId, p.specializationId])).toEqual(everyPairKey.filter(([id, spec]) => id !== u[1] || spec > 'J'));
+      const coach = await scan(store, { after: { userId: u[2]!, specializationId: 'LFA_COACH' }, specializationIds: ['LFA_COACH'] });
+      expect(coach.map((p) => p.userId)).toEqual([u[4], u[11]]);
+      expect((await store.countPairs({ aliases: ALIASES, after: { userId: u[6]!, specializationId: 'GANCUJU_PLAYER' } }))._unsafeUnwrap()).toBe(
+        all.filter((p) => comparePairKeys(p, { userId: u[6]!, specializationId: 'GANCUJU_PLAYER' }) > 0).length,
+      );
+      if (store.scanDifferingPairs) {
+        const after = { userId: u[2]!, specializationId: 'LFA_COACH' };
+        const expected = all.filter((p) => comparePairKeys(p, after) > 0 && diffPair(p, { maxLevelOf: (x) => MAX_LEVELS.get(x) }).length > 0);
+        const got = (await collect(store.scanDifferingPairs({ aliases: ALIASES, maxLevels: MAX_LEVELS, after, pageSize: 2 }))).flat();
+        expect(got).toEqual(expected);
+      }
+    }),
+
+    conformanceTest('scanPairs({ after }) refuses a key whose user id is not of the store\'s kind, naming after.userId', async () => {
+      const { store } = await open();
+      const wrong = settings.userIds === 'string' ? 7 : 'seven';
+      const pages = [];
+      for await (const page of store.scanPairs({ after: { userId: wrong, specializationId: 'LFA_COACH' } })) pages.push(page);
+      expect(pages).toHaveLength(1);
+      expect(pages[0]!._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError', field: 'after.userId' });
+    }),
+
     conformanceTest('countPairs() counts the pairs scanPairs() yields, with the same filters', async () => {
       const { store } = await open();
       expect((await store.countPairs({ aliases: ALIASES }))._unsafeUnwrap()).toBe(everyPairKey.length);

@@ -2,7 +2,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ORIGINAL_SYSTEM_MAPPING, createPgMapping, createPgSyncStore } from 'levelsync/pg';
-import { createAdminApi, createAdminApp } from '../../examples/admin-api/admin-api.js';
+import { MAX_PAGE_SIZE, createAdminApi, createAdminApp } from '../../examples/admin-api/admin-api.js';
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
+import { countingPGlite, countingPool } from '../support/counting-client.js';
 import { createOriginalSchema } from '../support/original-schema.js';
 import { SAMPLE, levels, reset, useExampleDatabase } from './example-database.js';
 
@@ -152,6 +155,66 @@ describe('examples/admin-api', () => {
     expect(seen.slice(0, 3)).toEqual(['1/LFA_COACH/LevelMismatch', '2/LFA_COACH/LevelMismatch', '3/LFA_COACH/LevelMismatch']);
     expect(seen.at(-1)).toBe('10000/LFA_COACH/LevelMismatch');
   }, 300_000);
+
+  /** `count` LevelMismatch pairs (user u, LFA_COACH), users 1…count. */
+  const mismatches = async (count: number) => {
+    await reset(database().run, {});
+    await database().run(`INSERT INTO levelsync.progress (user_id, specialization_id, level) SELECT u, 'LFA_COACH', 3 FROM generate_series(1, ${count}) u`);
+    await database().run(`INSERT INTO levelsync.licenses (user_id, specialization_id, level, max_achieved_level) SELECT u, 'LFA_COACH', 2, 2 FROM generate_series(1, ${count}) u`);
+  };
+  const keyOf = (issue: { userId: number; specializationId: string }) => `${issue.userId}/${issue.specializationId}`;
+
+  it('a page started from a cursor reads no pair at or before the cursor, and stops reading after the page', async () => {
+    await mismatches(5_000);
+    const counting = database().kind === 'server' ? countingPool(database().connection as pg.Pool) : countingPGlite(database().connection as PGlite);
+    const app = createAdminApp({ pool: counting.connection });
+    const get = async (query: string) => (await (await app.request(`/admin/sync/desync-issues?${query}`, { headers: { 'x-user': 'admin:1' } })).json()) as any;
+    let cursor: string = (await get('limit=100')).nextCursor;
+    for (let page = 2; page <= 20; page++) cursor = (await get(`limit=100&cursor=${cursor}`)).nextCursor;
+    // Pages 1–20 hold users 1…2000: the next page starts after user 2000.
+    counting.reset();
+    const page = await get(`limit=100&cursor=${cursor}`);
+    expect(page.issues.map(keyOf)).toEqual(Array.from({ length: 100 }, (_, i) => `${2001 + i}/LFA_COACH`));
+    expect(page.total).toBe(5_000);
+    const fetched = counting.statements.filter((s) => /^FETCH /.test(s.text)).flatMap((s) => s.rows ?? []);
+    const users = fetched.map((row) => Number(row['u']));
+    expect(users.length).toBeGreaterThan(100);
+    expect(Math.min(...users)).toBe(2001);
+    // One FETCH (of at most MAX_PAGE_SIZE + 1 rows) holds the page and the pair after it; the
+    // 3 000 pairs after the cursor are not all read.
+    expect(users.length).toBeLessThanOrEqual(MAX_PAGE_SIZE + 1);
+  });
+
+  it('a desync inserted between pages: no issue twice, none skipped, one after the cursor listed', async () => {
+    await mismatches(1_000);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r: { status: number; json: any } = await call('GET', `/admin/sync/desync-issues?limit=100${cursor ? `&cursor=${cursor}` : ''}`, 'admin:1');
+      seen.push(...r.json.issues.map(keyOf));
+      cursor = r.json.nextCursor;
+      if (++pages === 3) {
+        // Before the cursor (user 50: an earlier key), and after it (user 700, another specialization).
+        await database().run(`INSERT INTO levelsync.progress (user_id, specialization_id, level) VALUES (50, 'INTERNSHIP', 2), (700, 'INTERNSHIP', 2)`);
+      }
+    } while (cursor !== null && pages < 50);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toContain('700/INTERNSHIP');
+    expect(seen).not.toContain('50/INTERNSHIP');
+    expect(seen.filter((k) => k.endsWith('/LFA_COACH'))).toHaveLength(1_000);
+    expect(seen.indexOf('700/INTERNSHIP')).toBe(seen.indexOf('700/LFA_COACH') - 1);
+  });
+
+  it('a cursor is tied to its listing: another specialization filter is a 400 naming cursor', async () => {
+    await mismatches(5);
+    const first = await call('GET', '/admin/sync/desync-issues?limit=2', 'admin:1');
+    expect(first.json).toMatchObject({ total: 5, issueCount: 5, byKind: { LevelMismatch: 5 } });
+    const other = await call('GET', `/admin/sync/desync-issues?limit=2&specialization=INTERNSHIP&cursor=${first.json.nextCursor}`, 'admin:1');
+    expect(other).toMatchObject({ status: 400, json: { field: 'cursor' } });
+    const next = await call('GET', `/admin/sync/desync-issues?limit=2&cursor=${first.json.nextCursor}`, 'admin:1');
+    expect(next.json).toEqual({ total: 5, limit: 2, issues: [expect.objectContaining({ userId: 3 }), expect.objectContaining({ userId: 4 })], nextCursor: expect.any(String) });
+  });
 
   it('415 for a body not sent as JSON, rather than a quiet dry run', async () => {
     const before = await levels(database().run);

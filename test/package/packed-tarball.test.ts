@@ -121,6 +121,18 @@ describe('the packed tarball, installed in a fresh project', () => {
     expect(existsSync(join(consumer, 'out', 'consumer.cjs'))).toBe(true);
   });
 
+  it("type-checks levelsync's own declarations with skipLibCheck off (tsconfig.declarations.json)", () => {
+    const tsc = join('node_modules', 'typescript', 'bin', 'tsc');
+    const listed = run(process.execPath, [tsc, '-p', 'tsconfig.declarations.json', '--listFilesOnly'], consumer)
+      .split('\n')
+      .map((f) => relative(consumer, f.trim()).split('\\').join('/'))
+      .filter((f) => f.startsWith('node_modules/levelsync/'));
+    const shipped = packedFiles.filter((f) => /\.d\.c?ts$/.test(f)).map((f) => `node_modules/levelsync/${f}`);
+    expect(shipped.length).toBeGreaterThanOrEqual(5);
+    expect(listed.sort()).toEqual(shipped.sort());
+    run(process.execPath, [tsc, '-p', 'tsconfig.declarations.json'], consumer);
+  });
+
   it('requires every entry point from CommonJS', () => {
     const out = JSON.parse(run(process.execPath, [join('out', 'consumer.cjs')], consumer)) as Record<string, unknown>;
     expect(out).toEqual({ coach: 'LFA_COACH', schema: 'levelsync', pgExports: 'function', testingExports: 'function' });

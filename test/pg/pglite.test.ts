@@ -12,6 +12,7 @@ import { defineSpecializationRows } from './suites/specialization-rows.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
 import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
+import { defineUserIdMisuse } from './suites/user-id-misuse.js';
 
 // Every PGlite suite lives in this one file: one PGlite instance (5–18 s to start, ~500 MB),
 // shared by all of them; each suite works in its own schema.
@@ -28,6 +29,7 @@ describe('levelsync/pg on PGlite', () => {
   defineHostileValues(target, 'pgl');
   defineSchemaTools(target, 'pgl');
   defineSpecializationRows(target, 'pgl');
+  defineUserIdMisuse(target, 'pgl');
   defineCallerTransaction(target, 'pgl', async (fn, outcome) => {
     await db()
       .transaction(async (tx) => {

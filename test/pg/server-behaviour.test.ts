@@ -10,6 +10,7 @@ import { defineSpecializationRows } from './suites/specialization-rows.js';
 import { defineStatementBudget } from './suites/statement-budget.js';
 import { defineStreamedApply } from './suites/streamed-apply.js';
 import type { PgTestTarget } from './suites/target.js';
+import { defineUserIdMisuse } from './suites/user-id-misuse.js';
 
 describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
   const database = useTestDatabase('behaviour');
@@ -22,6 +23,7 @@ describeWithServer('levelsync/pg on PostgreSQL: behaviour', () => {
   defineHostileValues(target, 'srv');
   defineSchemaTools(target, 'srv');
   defineSpecializationRows(target, 'srv', () => database().url);
+  defineUserIdMisuse(target, 'srv');
   defineCallerTransaction(target, 'srv', async (fn, outcome) => {
     const client = await database().pool.connect();
     try {

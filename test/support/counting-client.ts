@@ -6,6 +6,8 @@ import { pglite, pgPool, type PgConnection, type SqlQueryable } from 'levelsync/
 export interface LoggedStatement {
   readonly text: string;
   readonly values: readonly unknown[] | undefined;
+  /** The rows it returned, once it has (a FETCH's rows are what a cursor read). */
+  readonly rows?: readonly Record<string, unknown>[];
 }
 
 /** A connection that records every statement it runs (its pool checkouts and transactions included). */
@@ -18,9 +20,12 @@ export interface CountingConnection {
 
 function counting(target: SqlQueryable, log: LoggedStatement[]): SqlQueryable {
   return {
-    query: (text: string, values?: unknown[]) => {
-      log.push({ text, values });
-      return target.query(text, values);
+    query: async (text: string, values?: unknown[]) => {
+      const entry: { text: string; values: unknown[] | undefined; rows?: readonly Record<string, unknown>[] } = { text, values };
+      log.push(entry);
+      const result = await target.query(text, values);
+      entry.rows = result.rows as readonly Record<string, unknown>[];
+      return result;
     },
   };
 }

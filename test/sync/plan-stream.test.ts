@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   applyPlan,
+  comparePairKeys,
   createPlan,
   createPlanStream,
   encodePlanLines,
@@ -194,6 +195,24 @@ describe('streamed plans', () => {
     expect(report.counts.Applied).toBeGreaterThan(0);
     expect(s.snapshot().progressions.length).toBeGreaterThan(0);
     expect(plan.trailer()).toBeUndefined(); // the plan never finished: no fingerprint to claim
+  });
+  it('openDesyncScan({ after }) streams only the desyncs after the key (an alias key read as its canonical id)', async () => {
+    const s = mixed();
+    const all = (await scanDesyncs(s, { resolver: testResolver() }))._unsafeUnwrap().desyncs;
+    const read = async (after: { userId: number; specializationId: string }) => {
+      const scan = (await openDesyncScan(s, { resolver: testResolver(), pageSize: 5, after }))._unsafeUnwrap();
+      const out = [];
+      for await (const page of scan.pages) out.push(...page._unsafeUnwrap());
+      return { out, pairsRead: scan.summary().pairsRead };
+    };
+    for (const after of [{ userId: 12, specializationId: 'INTERNSHIP' }, { userId: 12, specializationId: 'PLAYER' }, { userId: 0, specializationId: 'A' }]) {
+      const canonical = { ...after, specializationId: after.specializationId === 'PLAYER' ? 'GANCUJU_PLAYER' : after.specializationId };
+      const { out } = await read(after);
+      expect(out).toEqual(all.filter((d) => comparePairKeys(d, canonical) > 0));
+    }
+    expect((await read({ userId: 40, specializationId: 'ZZ' })).pairsRead).toBe(0);
+    const bad = await openDesyncScan(s, { resolver: testResolver(), after: { userId: 1.5, specializationId: 'LFA_COACH' } });
+    expect(bad._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError', field: expect.stringMatching(/^after\.userId/) });
   });
 });
 

@@ -28,6 +28,7 @@ const PairQuerySchema = z.object({
   shard: ShardSchema.optional(),
   aliases: z.instanceof(Map, { error: 'must be a Map of alias → canonical id' }).optional(),
   pageSize: z.number().int().min(1).max(1_000_000).optional(),
+  after: z.object({ userId: z.unknown(), specializationId: z.string({ error: 'must be a string' }) }).optional(),
 });
 
 export const DifferingQuerySchema = PairQuerySchema.extend({
@@ -64,10 +65,17 @@ export function pairFilterOf(
     if (issues.length > 0) return err(validationError(subject, issues));
     userIds = converted;
   }
+  let after: PairFilter['after'];
+  if (query.after) {
+    const c = columnUserId(query.after.userId, 'after.userId');
+    if (!c.ok) return err(validationError(subject, [c.issue]));
+    after = { userId: c.value, specializationId: query.after.specializationId };
+  }
   return ok({
     aliases: query.aliases ?? storeAliases,
     ...(query.specializationIds ? { specializationIds: query.specializationIds } : {}),
     ...(userIds ? { userIds } : {}),
     ...(query.shard ? { shard: query.shard } : {}),
+    ...(after ? { after } : {}),
   });
 }

@@ -2,9 +2,10 @@
 // jobs. Reports on stdout, one line each: `ready`, `shard <k> <status>` per shard run. With
 // `QUEUE_WORKER_FREEZE=1` it prints `frozen <k>` after the first batch of a shard has committed
 // and then stops dead (its event loop blocked), for the test to kill it with SIGKILL mid-shard.
+// The tables come from SYNC_MAPPING / SYNC_SCHEMA, as in examples/periodic-sync/main.ts.
 import { writeSync } from 'node:fs';
 import pg from 'pg';
-import { startSyncQueue } from '../../../examples/periodic-sync/sync-queue.js';
+import { mappingFromEnv, startSyncQueue } from '../../../examples/periodic-sync/sync-queue.js';
 
 const say = (line: string) => writeSync(1, `${line}\n`);
 const env = (name: string): string => {
@@ -18,6 +19,7 @@ const pool = new pg.Pool({ connectionString: env('DATABASE_URL'), max: 4 });
 const queue = await startSyncQueue({
   connectionString: env('DATABASE_URL'),
   pool,
+  mapping: mappingFromEnv(),
   logDir: env('SYNC_LOG_DIR'),
   cron: process.env['SYNC_CRON'] ?? null,
   shards: Number(env('SYNC_SHARDS')),

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applyPlan, createMaxLevelResolver, createPlan, parsePlan, scanDesyncs, syncPair } from 'levelsync';
+import { applyPlan, comparePairKeys, createMaxLevelResolver, createPlan, parsePlan, scanDesyncs, syncPair } from 'levelsync';
 import { createLevelsyncMapping, createPgSyncStore, migrate, upsertSpecializations, type PgMapping } from 'levelsync/pg';
 import { seedMapped } from '../../support/pg-store-harness.js';
 import type { PgTestTarget } from './target.js';
@@ -77,6 +77,21 @@ export function defineBigUserIds(target: PgTestTarget, prefix: string): void {
       const scoped = (await scanDesyncs(store, { resolver, userIds: [INT8_MAX, BEYOND, 5] }))._unsafeUnwrap();
       expect(scoped.pairsRead).toBe(0);
       expect((await store.countPairs({ userIds: [INT8_MAX, BEYOND, '5'] }))._unsafeUnwrap()).toBe(3);
+    });
+
+    it('scanPairs({ after }) starts after any key, ids beyond 2^53 (decimal strings, after every number) included', async () => {
+      const store = createPgSyncStore(target.connection(), { mapping });
+      const all: { userId: unknown; specializationId: string }[] = [];
+      for await (const page of store.scanPairs({})) all.push(...page._unsafeUnwrap());
+      const keys = all.map((p) => `${String(p.userId)}/${p.specializationId}`);
+      expect(keys).toEqual(['5/LFA_COACH', '-9223372036854775808/INTERNSHIP', '9007199254740992/LFA_COACH', `${BEYOND}/LFA_COACH`, `${INT8_MAX}/GANCUJU_PLAYER`]);
+      const starts = [...all.map((p) => ({ userId: p.userId, specializationId: p.specializationId })), { userId: 4, specializationId: 'ZZZ' }, { userId: BEYOND, specializationId: 'A' }];
+      for (const after of starts) {
+        const rest: string[] = [];
+        for await (const page of store.scanPairs({ after: after as never, pageSize: 2 })) rest.push(...page._unsafeUnwrap().map((p) => `${String(p.userId)}/${p.specializationId}`));
+        const from = keys.findIndex((k, i) => comparePairKeys(all[i] as never, after as never) > 0);
+        expect(rest, `after ${String(after.userId)}/${after.specializationId}`).toEqual(from < 0 ? [] : keys.slice(from));
+      }
     });
 
     it('syncPair() and readPair() take the decimal string and find exactly that user', async () => {

@@ -67,7 +67,12 @@ interface Scenario {
   readonly maxLevels: [string, number][];
   readonly layout: number;
   readonly listLegacy: boolean;
-  readonly filter: { specializationIds?: string[]; userIds?: number[]; shard?: { index: number; count: number } };
+  readonly filter: {
+    specializationIds?: string[];
+    userIds?: number[];
+    shard?: { index: number; count: number };
+    after?: { userId: number; specializationId: string };
+  };
 }
 
 /**
@@ -100,6 +105,14 @@ function scenario(options: { readonly nullLicenseLevels: boolean; readonly uniqu
     {
       arbitrary: fc.integer({ min: 1, max: 4 }).chain((count) => fc.record({ shard: fc.record({ index: fc.integer({ min: 0, max: count - 1 }), count: fc.constant(count) }) })),
       weight: 1,
+    },
+    // Keyset paging: any key, a pair's or not, canonical or legacy, alone or with another filter.
+    {
+      arbitrary: fc.record(
+        { after: fc.record({ userId: fc.integer({ min: 0, max: 6 }), specializationId: fc.constantFrom(...CANONICAL_IDS, 'A', 'LFA_COACH_') }), specializationIds: fc.subarray([...CANONICAL_IDS], { minLength: 1 }) },
+        { requiredKeys: ['after'] },
+      ),
+      weight: 2,
     },
   );
   const maxLevels = fc
