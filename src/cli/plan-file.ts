@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { err, ok, type Result } from 'neverthrow';
-import { describeCause, encodePlanLines, parsePlan, readPlanLines, type PlanStream } from '../index.js';
+import { describeCause, encodePlanLines, parsePlan, readPlanLines, type PlanStream, type ReadPlanLinesOptions } from '../index.js';
+import { validationError } from '../errors.js';
 import type { PlanParseError } from '../errors.js';
 import { streamPlan, type PlanSourceError } from '../sync/plan-stream.js';
 import { configFailure, usageFailure, type CliFailure } from './cli-failure.js';
@@ -78,7 +79,7 @@ export async function writePlanFile(path: string, plan: PlanStream): Promise<Res
  * stream returned is the second pass. A plan saved as one JSON document (`JSON.stringify(plan)`)
  * is read whole (up to 64 MiB). Any problem is a usage error and nothing is applied.
  */
-export async function openPlanFile(path: string, cwd: string): Promise<Result<PlanStream, CliFailure>> {
+export async function openPlanFile(path: string, cwd: string, options: ReadPlanLinesOptions = {}): Promise<Result<PlanStream, CliFailure>> {
   const file = resolve(cwd, path);
   const shown = displayPath(file, cwd);
   const refused = (error: PlanParseError) => {
@@ -101,11 +102,16 @@ export async function openPlanFile(path: string, cwd: string): Promise<Result<Pl
     }
     const plan = parsePlan(readFileSync(file, 'utf8'));
     if (plan.isErr()) return refused(plan.error);
+    const checkUserId = options.store?.checkUserId;
+    if (checkUserId) {
+      const issues = plan.value.actions.flatMap((action, i) => checkUserId(action.userId, `actions[${i}].userId`) ?? []).slice(0, 20);
+      if (issues.length > 0) return refused(validationError('plan', issues));
+    }
     return ok(streamPlan(plan.value));
   }
   const lines = () => createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   try {
-    const plan = await readPlanLines(lines);
+    const plan = await readPlanLines(lines, options);
     if (plan.isErr()) return refused(plan.error);
     return ok(plan.value);
   } catch (cause) {

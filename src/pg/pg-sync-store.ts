@@ -239,6 +239,11 @@ export function createPgSyncStore(client: PgConnectionInput, options: PgSyncStor
       });
     },
 
+    checkUserId(value: unknown, field: string) {
+      const converted = columnUserId(value, field);
+      return converted.ok ? null : converted.issue;
+    },
+
     readPair(key: PairKey, readOptions = {}) {
       const valid = parseWith(PairKeySchema, key, 'pair key');
       if (valid.isErr()) return new ResultAsync(Promise.resolve(err(valid.error)));

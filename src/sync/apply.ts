@@ -59,8 +59,8 @@ export function batchActions(actions: readonly SyncAction[], size: number): numb
  * Every action is checked against the plan's own maxima and policy before its batch is sent.
  *
  * Fails as a whole, before writing anything, for invalid options, an inconsistent plan in memory
- * (a write above the recorded maximum, an action that does not match its expected state…), a
- * held run lock, or a lock that cannot be taken. A streamed plan that fails midway (its scan
+ * (a write above the recorded maximum, an action that does not match its expected state, a
+ * user id of a type the store does not take — `SyncStore.checkUserId`…), a held run lock, or a lock that cannot be taken. A streamed plan that fails midway (its scan
  * failed, an action fails the checks) stops the run: status `Stopped`, the reason in `error`.
  *
  * A throwing `logger` or `onEvent` never rejects the returned promise (see `onEvent`).
@@ -96,6 +96,14 @@ export function applyPlan(
   if (isPlanStream(plan)) return new ResultAsync(run(plan, undefined, store, { outcomes: 'notable', ...options }));
   // A plan built or edited in code gets the same checks as a parsed plan file, before any write.
   const issues = checkPlanConsistency(plan);
+  // Every user id as this store takes it, before any write (a plan from a service that spelled
+  // ids as numbers for a text mapping, or "0030" for an integer one).
+  if (store.checkUserId) {
+    for (let i = 0; i < plan.actions.length && issues.length < 20; i++) {
+      const issue = store.checkUserId(plan.actions[i]!.userId, `actions[${i}].userId`);
+      if (issue) issues.push(issue);
+    }
+  }
   if (issues.length > 0) return new ResultAsync(Promise.resolve(err(validationError('plan', issues))));
   const batches = batchActions(plan.actions, options.batchSize ?? 1_000).length;
   return new ResultAsync(run(streamPlan(plan), batches, store, { outcomes: 'all', ...options }));
@@ -211,6 +219,8 @@ async function run(
         const index = seen++;
         const issues: ValidationIssue[] = [];
         checkPlanAction(action, context, `actions[${index}].`, issues);
+        const idIssue = store.checkUserId?.(action.userId, `actions[${index}].userId`);
+        if (idIssue) issues.push(idIssue);
         if (issues.length > 0) {
           sourceError = validationError('plan', issues);
           seen--;

@@ -10,6 +10,7 @@ import { createLineHasher, stableStringify, type LineHasher } from '../_internal
 import { toIssues } from '../_internal/zod.js';
 import { ACTION_KINDS, type ActionKind, type SyncAction } from './action.js';
 import { comparePairKeys } from './pair-key.js';
+import type { SyncStore } from './sync-store.js';
 import {
   ActionSchema,
   FingerprintSchema,
@@ -132,15 +133,35 @@ export interface VerifiedPlanFile {
  * if (plan.isOk()) await applyPlan(plan.value, store);
  * ```
  */
-export async function readPlanLines(open: () => AsyncIterable<string> | Iterable<string>): Promise<Result<PlanStream, PlanParseError>> {
-  const verified = await verifyPlanLines(open());
+export async function readPlanLines(
+  open: () => AsyncIterable<string> | Iterable<string>,
+  options: ReadPlanLinesOptions = {},
+): Promise<Result<PlanStream, PlanParseError>> {
+  const verified = await verifyPlanLines(open(), options);
   if (verified.isErr()) return err(verified.error);
   const file = verified.value;
   return ok({ header: file.header, pages: secondPass(open, file), trailer: () => file.trailer });
 }
 
+/** Options of {@link readPlanLines}. */
+export interface ReadPlanLinesOptions {
+  /**
+   * The store the plan will be applied to: every action's user id is checked as it takes them
+   * (`SyncStore.checkUserId`) in the first pass, so a file with an id of the wrong type is
+   * refused before anything is written (the error names the line).
+   */
+  readonly store?: Pick<SyncStore, 'checkUserId'>;
+}
+
 /** The first pass of {@link readPlanLines}: validates every line, the summary and the fingerprint. */
-export async function verifyPlanLines(lines: AsyncIterable<string> | Iterable<string>): Promise<Result<VerifiedPlanFile, PlanParseError>> {
+export async function verifyPlanLines(
+  lines: AsyncIterable<string> | Iterable<string>,
+  options: ReadPlanLinesOptions = {},
+): Promise<Result<VerifiedPlanFile, PlanParseError>> {
+  const checkUserId = options.store?.checkUserId;
+  // Reported once the file is known intact (as the policy checks are): an accidental edit of an
+  // id stays a fingerprint mismatch.
+  let userIdIssue: ValidationIssue | undefined;
   const reader = new PlanLineReader();
   const chunkDigests: string[] = [];
   let chunk = createHash('sha256');
@@ -148,6 +169,10 @@ export async function verifyPlanLines(lines: AsyncIterable<string> | Iterable<st
   for await (const line of lines) {
     const item = reader.feed(line);
     if (item.isErr()) return err(item.error);
+    if (item.value !== null && checkUserId && userIdIssue === undefined) {
+      const issue = checkUserId(item.value.userId, 'userId');
+      if (issue) userIdIssue = { field: `line ${reader.lineNumber}`, message: `userId ${issue.message}` };
+    }
     chunk.update(line, 'utf8');
     chunk.update('\n');
     if (++inChunk === CHUNK_LINES) {
@@ -159,6 +184,7 @@ export async function verifyPlanLines(lines: AsyncIterable<string> | Iterable<st
   if (inChunk > 0) chunkDigests.push(chunk.digest('hex'));
   const ended = reader.end();
   if (ended.isErr()) return err(ended.error);
+  if (userIdIssue !== undefined) return err(validationError('plan file', [userIdIssue]));
   return ok({ ...ended.value, lines: reader.lineNumber, chunkDigests });
 }
 

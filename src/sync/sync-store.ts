@@ -1,6 +1,6 @@
 import type { Result, ResultAsync } from 'neverthrow';
 import type { UserId } from '../domain/records.js';
-import type { StoreError } from '../errors.js';
+import type { StoreError, ValidationIssue } from '../errors.js';
 import type { WriteAction } from './action.js';
 import type { LegacyIdUsage } from './legacy-ids.js';
 import type { PairKey } from './pair-key.js';
@@ -144,6 +144,13 @@ export interface SyncStore {
    * (`SpecializationRowMissing`); a store without it gets no such prediction.
    */
   specializationRows?(): ResultAsync<SpecializationRows, StoreError>;
+  /**
+   * Null when `value` is a user id this store takes (as it is, or converted exactly: a decimal
+   * string on an integer store), else the issue naming `field`. `applyPlan` checks every action
+   * with it before the first write, so a plan with a user id of the wrong type is refused as a
+   * whole (`ValidationError` naming `actions[i].userId`) instead of failing a batch.
+   */
+  checkUserId?(value: unknown, field: string): ValidationIssue | null;
   /** The number of pairs matching the query (both sides, orphans included). */
   countPairs(query: PairQuery): ResultAsync<number, StoreError>;
   /** One pair, or null when neither side has a record. `lock` asks to lock its rows until the caller's transaction ends. */

@@ -281,6 +281,10 @@ export function createInMemorySyncStore(seed?: SyncStoreSeed, options: InMemoryS
       if (!q.ok) return errAsync(q.error);
       return okAsync(countLegacyIdUse(allPairs(q.query), q.query.aliases ?? storeAliases));
     },
+    checkUserId(value: unknown, field: string) {
+      const converted = storedUserId(value, field);
+      return converted.ok ? null : converted.issue;
+    },
     specializationRows() {
       // Every creation is checked against the seeded specializations (its "foreign key").
       return okAsync({ table: 'specializations', ids: [...known].sort(compareCodePoints), enforced: { progress: true, license: true } });

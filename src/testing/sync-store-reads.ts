@@ -39,6 +39,11 @@ export function readTests({ settings, u, open, seed }: SyncStoreFixture): Confor
       expect(applied._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError' });
       expect(applied._unsafeUnwrapErr().message).toMatch(/actions\[0\]\.userId/);
       expect(await snapshot()).toEqual(before);
+      // checkUserId (optional): the same rule, asked before a plan is applied.
+      if (store.checkUserId) {
+        expect(store.checkUserId(wrong, 'actions[7].userId')).toMatchObject({ field: 'actions[7].userId' });
+        expect(store.checkUserId(u[1], 'userId')).toBeNull();
+      }
     }),
 
     conformanceTest(

@@ -1,9 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInMemorySyncStore } from 'levelsync/testing';
+import { planFingerprint, readPlanLines, type SyncPlan } from 'levelsync';
+import { collectPlan } from '../../src/sync/plan-stream.js';
 import { createLevelsyncMapping, createPgSyncStore, migrate, upsertSpecializations } from 'levelsync/pg';
 import { EXIT } from '../../src/cli/cli-failure.js';
 import { spawnLevelsync, until } from '../reliability/support/cli-spawn.js';
@@ -74,6 +76,31 @@ describe('exit codes (docs/cli.md), in process', () => {
     expect([badFlag, badValue, badPlan]).toEqual([EXIT.usage, EXIT.usage, EXIT.usage]);
     expect(store.snapshot()).toEqual(before);
     printFigures('exit-codes/2-usage', { badFlagExit: badFlag, badValueExit: badValue, badPlanExit: badPlan, expected: EXIT.usage });
+  });
+
+  it('2: a plan file whose user ids the store does not take ("02" on an integer store), refused before any write', async () => {
+    const store = sampleStore();
+    const before = store.snapshot();
+    const cwd = tempDir();
+    expect((await run(['plan', '--out', 'p.jsonl'], { openBackend: memoryBackend(store).open, cwd })).code).toBe(0);
+    const lines = readFileSync(join(cwd, 'p.jsonl'), 'utf8').split('\n').filter((l) => l !== '');
+    const plan = (await collectPlan((await readPlanLines(() => lines))._unsafeUnwrap()))._unsafeUnwrap();
+    // A hand-written (or another service's) plan: every user id spelled with a leading zero, re-fingerprinted.
+    const { fingerprint: _old, ...rest } = plan;
+    const edited = { ...rest, actions: plan.actions.map((a) => ({ ...a, userId: `0${String(a.userId)}` })) } as unknown as Omit<SyncPlan, 'fingerprint'>;
+    expect(edited.actions.length).toBeGreaterThan(1);
+    writeFileSync(join(cwd, 'edited.json'), JSON.stringify({ ...edited, fingerprint: planFingerprint(edited) }));
+    const r = await run(['apply', 'edited.json'], { openBackend: memoryBackend(store).open, cwd });
+    expect(r.code, r.stderr).toBe(EXIT.usage);
+    expect(r.stderr).toMatch(/actions\[0\]\.userId/);
+    expect(store.snapshot()).toEqual(before);
+    // The same as JSON Lines: refused in the first read, naming the line.
+    const linesFile = lines.map((l) => l.replace(/"userId":(\d+)/, '"userId":"0$1"')).join('\n');
+    writeFileSync(join(cwd, 'edited.jsonl'), `${linesFile}\n`);
+    const rl = await run(['apply', 'edited.jsonl'], { openBackend: memoryBackend(store).open, cwd });
+    expect(rl.code, rl.stderr).toBe(EXIT.usage);
+    expect(store.snapshot()).toEqual(before);
+    printFigures('exit-codes/2-user-id-type', { documentExit: r.code, linesExit: rl.code, expected: EXIT.usage, actions: edited.actions.length });
   });
 
   it('70: an internal error (a bug), distinct from "work remains"', async () => {

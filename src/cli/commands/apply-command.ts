@@ -22,7 +22,13 @@ export async function applyCommand(args: CommandArgs, ctx: CommandContext): Prom
   if (args.expectFingerprint !== undefined && fingerprint !== args.expectFingerprint) {
     return err(usageFailure(`plan file ${path} is not the approved plan: its fingerprint is ${fingerprint ?? 'unknown'}, --expect-fingerprint is ${args.expectFingerprint}; nothing was applied`));
   }
-  return withBackend(args, ctx, { create: false }, (backend) => applyWith(args, ctx, backend, plan.value, displayPath(resolve(ctx.environment.cwd, path), ctx.environment.cwd)));
+  return withBackend(args, ctx, { create: false }, async (backend) => {
+    // Read again, now that the store is known: every user id as the store takes it, before the
+    // first write (the first read refused a damaged file without opening the database).
+    const checked = backend.store.checkUserId ? await openPlanFile(path, ctx.environment.cwd, { store: backend.store }) : plan;
+    if (checked.isErr()) return err(checked.error);
+    return applyWith(args, ctx, backend, checked.value, displayPath(resolve(ctx.environment.cwd, path), ctx.environment.cwd));
+  });
 }
 
 async function applyWith(args: CommandArgs, ctx: CommandContext, backend: CliBackend, plan: PlanStream, file: string): Promise<Result<number, CliFailure>> {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { applyPlan, createMaxLevelResolver, createPlan, parsePlan, planFingerprint, scanDesyncs, syncPair, type SyncPlan } from 'levelsync';
+import { applyPlan, createMaxLevelResolver, createPlan, encodePlanLines, parsePlan, planFingerprint, readPlanLines, scanDesyncs, syncPair, type SyncPlan } from 'levelsync';
 import { ORIGINAL_SYSTEM_MAPPING, createLevelsyncMapping, createPgMapping, createPgMaxLevelRepository, createPgSyncStore, migrate, type PgMapping } from 'levelsync/pg';
 import { createOriginalSchema } from '../../support/original-schema.js';
 import { seedMapped } from '../../support/pg-store-harness.js';
@@ -92,27 +92,35 @@ export function defineUserIdMisuse(target: PgTestTarget, prefix: string): void {
       expect((await state(original)).history).toBe(1);
     });
 
-    it("a plan file with a user id that is not a decimal integer on the integer mapping: the batch fails with a ValidationError naming actions[0].userId, nothing written", async () => {
+    it('a plan with a user id that is not a decimal integer on the integer mapping is refused as a whole (ValidationError naming actions[0].userId), nothing written', async () => {
       const { store, resolver } = open(original);
       const plan = createPlan((await scanDesyncs(store, { resolver }))._unsafeUnwrap())._unsafeUnwrap();
       const parsed = parsePlan(planFileWithUserId(plan, '030'))._unsafeUnwrap();
-      // The store refuses the batch before any statement; applyPlan reports it as the batch's error.
-      const report = (await applyPlan(parsed, store))._unsafeUnwrap();
-      expect(report).toMatchObject({ status: 'CompletedWithFailures', counts: { Applied: 0, Failed: 1 } });
-      expect(report.batches[0]!.error).toMatchObject({ _tag: 'ValidationError', field: 'actions[0].userId' });
+      const refused = await applyPlan(parsed, store);
+      expect(refused._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError', field: 'actions[0].userId' });
+      expect(await state(original)).toEqual({ license: [{ sid: 'PLAYER', level: 3, max: 3 }], history: 0 });
+      // The same plan as a JSON Lines file read with the store: refused in the first pass, naming the line.
+      const lines: string[] = [];
+      for await (const chunk of encodePlanLines(parsed)) lines.push(...chunk._unsafeUnwrap().split('\n').filter((l) => l !== ''));
+      const read = await readPlanLines(() => lines, { store });
+      expect(read._unsafeUnwrapErr()).toMatchObject({ _tag: 'ValidationError', field: `line ${lines.findIndex((l) => l.includes('"userId":"030"')) + 1}` });
+      expect(lines.findIndex((l) => l.includes('"userId":"030"'))).toBeGreaterThan(0);
+      expect(read._unsafeUnwrapErr().message).toMatch(/userId/);
+      // Read without the store, applied as a stream: the run stops before the batch holding it.
+      const streamed = (await applyPlan((await readPlanLines(() => lines))._unsafeUnwrap(), store))._unsafeUnwrap();
+      expect(streamed).toMatchObject({ status: 'Stopped', counts: { Applied: 0 } });
+      expect(streamed.error).toMatchObject({ _tag: 'ValidationError', field: 'actions[0].userId' });
       expect(await state(original)).toEqual({ license: [{ sid: 'PLAYER', level: 3, max: 3 }], history: 0 });
     });
 
-    it('a plan file with a number user id on a text mapping: the batch fails with a ValidationError naming actions[0].userId, nothing written', async () => {
+    it('a plan with a number user id on a text mapping is refused as a whole (ValidationError naming actions[0].userId), nothing written', async () => {
       const { store, resolver } = open(text);
       const plan = createPlan((await scanDesyncs(store, { resolver }))._unsafeUnwrap())._unsafeUnwrap();
       expect(plan.actions.map((a) => [a.userId, a.kind])).toEqual([['30', 'SetLicenseLevel']]);
       const parsed = parsePlan(planFileWithUserId(plan, 30))._unsafeUnwrap();
-      // The store refuses the batch before any statement; applyPlan reports it as the batch's error.
-      const report = (await applyPlan(parsed, store))._unsafeUnwrap();
-      expect(report).toMatchObject({ status: 'CompletedWithFailures', counts: { Applied: 0, Failed: 1 } });
-      expect(report.batches[0]!.error).toMatchObject({ _tag: 'ValidationError', field: 'actions[0].userId' });
-      expect(report.batches[0]!.error!.message).toMatch(/must be a string/);
+      const refused = (await applyPlan(parsed, store))._unsafeUnwrapErr();
+      expect(refused).toMatchObject({ _tag: 'ValidationError', field: 'actions[0].userId' });
+      expect(refused.message).toMatch(/must be a string/);
       expect(await state(text)).toEqual({ license: [{ sid: 'PLAYER', level: 3, max: 3 }], history: 0 });
       // syncPair with the number: refused the same way, never "not found".
       const synced = await syncPair(store, { userId: 30, specializationId: 'PLAYER' }, { resolver });
