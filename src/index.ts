@@ -50,11 +50,11 @@ export type { CreatePlanOptions, SyncPlan } from './sync/plan.js';
 export { parsePlan } from './sync/parse-plan.js';
 export { createPlanStream } from './sync/plan-stream.js';
 export type { PlanStream } from './sync/plan-stream.js';
-export { encodePlanLines, readPlanLines, type ReadPlanLinesOptions } from './sync/plan-lines.js';
+export { encodePlanLines, readPlanLines } from './sync/plan-lines.js';
 export { describeAction, renderPlan } from './sync/render-plan.js';
 
 // Sync engine: apply, targeted sync, health, observability.
-export { applyPlan, DEFAULT_LOCK_TIMEOUT_MS } from './sync/apply.js';
+export { applyPlan } from './sync/apply.js';
 export type { ApplyOptions, ApplyReport } from './sync/apply.js';
 export type { ActionStatus, SyncEvent } from './sync/events.js';
 export { syncPair } from './sync/sync-pair.js';
