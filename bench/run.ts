@@ -249,7 +249,10 @@ try {
   const detect_s = median(detectTimes);
   const floor_detect_s = median(floorDetects);
   const chunkForBound = Math.min(batchSize, chunkSize);
-  const statement_bound = 2 * Math.ceil(repairsN / chunkForBound) + 5;
+  // Per chunk: the apply statement and at most one more (a batch's transaction); per batch on a
+  // pool with applyPlan's defaults: the run-lock check (SELECT 1 on the lock's session) and the
+  // lock timeout's BEGIN / set_config / COMMIT. Still O(batches), never O(rows).
+  const statement_bound = 6 * Math.ceil(repairsN / chunkForBound) + 5;
   const apply_statements = withLevelsync ? Math.max(...levelsyncRuns.map((r) => r.applyStatements)) : Number.NaN;
   const peak_rss_mib = withLevelsync ? Math.max(...levelsyncRuns.map((r) => r.peakRssMiB)) : Number.NaN;
   // The CLI contender (issue 10): bench/cli-figures.ts.
