@@ -20,11 +20,10 @@ import {
   applyPlan,
   checkHealth,
   createMaxLevelResolver,
-  createPlan,
+  createPlanStream,
   describeAction,
   isInformational,
   openDesyncScan,
-  scanDesyncs,
   syncPair,
   type Desync,
   type MaxLevelResolver,
@@ -187,7 +186,6 @@ export function createAdminApp(options: AdminApiOptions): Hono<Env> {
   // counts legacy-id use from the pairs it reads, instead of a GROUP BY over the tables per page).
   const { summarizeLegacyIds: _countedByTheFirstPage, ...pageStore } = createPgSyncStore(options.pool, { mapping, catalog: resolver.catalog, fetchSize: MAX_PAGE_SIZE + 1 });
   const authenticate = options.authenticate ?? headerAuthentication;
-  let bulkRunning = false;
 
   const requireRole = (roles: readonly Principal['role'][], message: string) =>
     async (c: Context<Env>, next: () => Promise<void>) => {
@@ -303,23 +301,38 @@ export function createAdminApp(options: AdminApiOptions): Hono<Env> {
 
   app.post('/admin/sync/all', requireRole(['admin'], 'Only admins can perform bulk sync'), zValidator('json', SyncAllBody, fieldError('')), async (c) => {
     const body = c.req.valid('json');
-    if (!body.dry_run && bulkRunning) throw new ApiError(409, 'A bulk sync is already running in this process; try again when it has finished');
-    bulkRunning ||= !body.dry_run;
+    // Lock first: a real run takes the run lock before it reads a single pair, so a second run
+    // (here, another instance, `levelsync sync --apply`, a periodic job) gets its 409 at once,
+    // and nothing is planned from data another run is still changing. A dry run writes nothing
+    // and takes no lock (as `levelsync sync` without --apply): it can run beside a real run, and
+    // then reports what is left to do at that moment.
+    const runLock = body.dry_run ? undefined : unwrap(await store.acquireRunLock({}, { wait: false }));
     try {
-      const scan = unwrap(await scanDesyncs(store, { resolver }));
-      const plan = unwrap(createPlan(scan, { policy: { direction: body.direction } }));
-      const report = unwrap(await applyPlan(plan, store, { dryRun: body.dry_run, actor: c.get('principal').id, lock: 'try' }));
+      // Streamed: the scan feeds the plan and the plan feeds applyPlan batch by batch, so memory
+      // holds a batch and a store page, never the whole drift.
+      const scan = unwrap(await openDesyncScan(store, { resolver }));
+      const plan = unwrap(createPlanStream(scan, { policy: { direction: body.direction } }));
+      const report = unwrap(await applyPlan(plan, store, { dryRun: body.dry_run, actor: c.get('principal').id, ...(runLock ? { runLock } : {}) }));
+      // Known once the plan has been read to its end: the counts, warnings and fingerprint.
+      const trailer = plan.trailer();
+      if (report.error !== undefined || report.status === 'LockLost' || trailer === undefined) {
+        // The scan failed midway, or the lock's session ended: the batches before stay committed.
+        const error = report.error?.message ?? (report.status === 'LockLost' ? 'The run lock was lost (its database session ended); stopped before the next batch' : 'The plan ended early');
+        return c.json({ error, dryRun: report.dryRun, status: report.status, counts: report.counts }, 503);
+      }
+      const { desyncs, actions } = trailer.summary;
       return c.json({
         dryRun: report.dryRun,
         direction: body.direction,
-        totalIssues: scan.desyncs.filter((d) => !isInformational(d)).length,
-        plan: { fingerprint: plan.fingerprint, summary: plan.summary.actions, warnings: plan.warnings },
+        // Legacy-id notes are no work (the scan lists none unless asked): never an issue.
+        totalIssues: desyncs.total - desyncs.LegacySpecializationId,
+        plan: { fingerprint: trailer.fingerprint, summary: actions, warnings: trailer.warnings },
         status: report.status,
         counts: report.counts,
         ...(report.dryRun ? { message: 'Dry run complete. No changes made.' } : {}),
       });
     } finally {
-      if (!body.dry_run) bulkRunning = false;
+      await runLock?.release().catch(() => undefined);
     }
   });
 

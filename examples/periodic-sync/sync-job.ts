@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import {
   applyPlan,
   createMaxLevelResolver,
-  createPlan,
+  createPlanStream,
   describeCause,
-  isInformational,
-  scanDesyncs,
+  openDesyncScan,
   type MaxLevelResolver,
   type Shard,
   type SyncEvent,
@@ -23,14 +22,15 @@ import { LEVELSYNC_MAPPING, createPgMaxLevelRepository, createPgSyncStore, type 
 export interface SyncJobLog {
   /**
    * `success`: every write applied (stale ones are left for the next run); `partial_failure`: a
-   * batch failed and was rolled back; `skipped`: another instance holds the run lock;
-   * `error`: the run could not scan or plan.
+   * batch failed and was rolled back; `skipped`: another instance holds the run lock (taken
+   * before the scan: nothing scanned, nothing written); `error`: the run could not take the
+   * lock, scan or plan (batches committed before a scan failed midway stay, and are counted).
    */
   readonly status: 'success' | 'partial_failure' | 'skipped' | 'error';
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly durationSeconds: number;
-  /** Desyncs found, legacy-id notes excluded. */
+  /** Desyncs found, legacy-id notes excluded (0 when `skipped`: nothing was scanned). */
   readonly issuesFound: number;
   readonly applied: number;
   readonly stale: number;
@@ -62,7 +62,7 @@ export interface SyncJobOptions {
 }
 
 /**
- * Runs the sync once: scan → plan → apply, then writes the job log. Never throws for an
+ * Runs the sync once: run lock, then scan → plan → apply streamed, then writes the job log. Never throws for an
  * expected failure: the log (also returned) says what happened.
  *
  * ```ts
@@ -92,33 +92,58 @@ export async function runSyncJob(options: SyncJobOptions): Promise<SyncJobLog> {
     return log;
   };
   const empty = { issuesFound: 0, applied: 0, stale: 0, failed: 0, flagged: 0, planFingerprint: null, warnings: [] };
+  const scope = options.shard ? { shard: options.shard } : {};
 
   try {
-    const scan = await scanDesyncs(store, { resolver, ...(options.shard ? { shard: options.shard } : {}) });
-    if (scan.isErr()) return finish({ ...empty, status: 'error', message: scan.error.message });
-    const issuesFound = scan.value.desyncs.filter((d) => !isInformational(d)).length;
-    if (issuesFound === 0) return finish({ ...empty, status: 'success', warnings: scan.value.warnings, message: 'No desync issues' });
-
-    const plan = createPlan(scan.value, { policy: options.policy ?? {}, now: () => started });
-    if (plan.isErr()) return finish({ ...empty, issuesFound, status: 'error', message: plan.error.message });
-    const applied = await applyPlan(plan.value, store, { lock: 'try', ...(options.batchSize ? { batchSize: options.batchSize } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
-    if (applied.isErr()) {
-      const skipped = applied.error._tag === 'RunInProgress';
-      return finish({ ...empty, issuesFound, planFingerprint: plan.value.fingerprint, status: skipped ? 'skipped' : 'error', warnings: plan.value.warnings, message: applied.error.message });
+    // Lock first: the run lock (of the shard, when there is one) before a single pair is read,
+    // so that a second instance is skipped at once instead of after its scan, and nothing is
+    // planned from data another run is still changing.
+    const lock = await store.acquireRunLock(scope, { wait: false });
+    if (lock.isErr()) {
+      const skipped = lock.error._tag === 'RunInProgress';
+      return finish({ ...empty, status: skipped ? 'skipped' : 'error', message: skipped ? `${lock.error.message} (nothing scanned)` : lock.error.message });
     }
-    const c = applied.value.counts;
-    const status = c.Failed > 0 || applied.value.status !== 'Completed' ? 'partial_failure' : 'success';
-    return finish({
-      status,
-      issuesFound,
-      applied: c.Applied,
-      stale: c.Stale,
-      failed: c.Failed,
-      flagged: c.Flagged,
-      planFingerprint: plan.value.fingerprint,
-      warnings: plan.value.warnings,
-      message: `${c.Applied} applied, ${c.Stale} stale, ${c.Failed} failed, ${c.Flagged} flagged for review`,
-    });
+    try {
+      // Streamed: the scan feeds the plan and the plan feeds applyPlan batch by batch, so memory
+      // holds a batch and a store page, never the whole drift. applyPlan uses the lock held
+      // here (and stops before its next batch if the lock's session ends).
+      const scan = await openDesyncScan(store, { resolver, ...scope });
+      if (scan.isErr()) return finish({ ...empty, status: 'error', message: scan.error.message });
+      const plan = createPlanStream(scan.value, { policy: options.policy ?? {}, now: () => started });
+      if (plan.isErr()) return finish({ ...empty, status: 'error', message: plan.error.message });
+      const applied = await applyPlan(plan.value, store, {
+        runLock: lock.value,
+        ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      });
+      if (applied.isErr()) return finish({ ...empty, status: 'error', message: applied.error.message });
+      const report = applied.value;
+      const c = report.counts;
+      const done = { applied: c.Applied, stale: c.Stale, failed: c.Failed, flagged: c.Flagged };
+      // Known once the plan has been read to its end: the counts, warnings and fingerprint.
+      const trailer = plan.value.trailer();
+      if (report.error !== undefined || trailer === undefined) {
+        // The scan failed midway: the batches before it stay committed, and are counted.
+        const message = report.error?.message ?? 'the plan ended early';
+        return finish({ ...empty, ...done, issuesFound: scan.value.summary().desyncCount, status: 'error', message: `${message} (${c.Applied} applied before it stopped)` });
+      }
+      // Legacy-id notes are no work (the scan lists none unless asked): never an issue.
+      const issuesFound = trailer.summary.desyncs.total - trailer.summary.desyncs.LegacySpecializationId;
+      if (issuesFound === 0) return finish({ ...empty, status: 'success', warnings: trailer.warnings, message: 'No desync issues' });
+      const status = c.Failed > 0 || report.status !== 'Completed' ? 'partial_failure' : 'success';
+      return finish({
+        status,
+        issuesFound,
+        ...done,
+        planFingerprint: trailer.fingerprint,
+        warnings: trailer.warnings,
+        message:
+          `${c.Applied} applied, ${c.Stale} stale, ${c.Failed} failed, ${c.Flagged} flagged for review` +
+          (report.status === 'LockLost' ? '; stopped: the run lock was lost (its database session ended)' : ''),
+      });
+    } finally {
+      await lock.value.release().catch(() => undefined);
+    }
   } catch (cause) {
     // A bug or a driver that threw: still leave a log line, never a secret.
     return finish({ ...empty, status: 'error', message: describeCause(cause) });

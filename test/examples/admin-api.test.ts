@@ -127,6 +127,30 @@ describe('examples/admin-api', () => {
     expect((await call('POST', '/admin/sync/all', 'admin:1', { dry_run: false })).status).toBe(200);
   });
 
+  it('409 from a held run lock before any scan: no statement reads a table, nothing written', async () => {
+    const counting = database().kind === 'server' ? countingPool(database().connection as pg.Pool) : countingPGlite(database().connection as PGlite);
+    const app = createAdminApp({ pool: counting.connection });
+    // Another run: on the server its own pool (another session); PGlite has one session, where
+    // the run lock is the store's in-process table of that database.
+    const holder = createPgSyncStore(database().kind === 'server' ? database().other() : counting.connection);
+    const held = (await holder.acquireRunLock({}))._unsafeUnwrap();
+    const before = await levels(database().run);
+    counting.reset();
+    try {
+      const r = await app.request('/admin/sync/all', { method: 'POST', headers: { 'x-user': 'admin:1', 'content-type': 'application/json' }, body: '{"dry_run": false}' });
+      expect(r.status).toBe(409);
+      expect(((await r.json()) as { error: string }).error).toMatch(/Another levelsync run holds the lock/);
+    } finally {
+      await held.release();
+    }
+    const texts = counting.statements.map((s) => s.text);
+    const reads = texts.filter((t) => /\b(progress|licenses|license_progressions|specializations)\b/.test(t));
+    console.log(`bulk sync under a held lock: ${texts.length} statement(s) [${texts.map((t) => t.replace(/\s+/g, ' ').slice(0, 50)).join(' | ')}], ${reads.length} reading a table`);
+    expect(reads).toEqual([]);
+    if (database().kind === 'server') expect(texts.some((t) => /pg_try_advisory_lock/.test(t))).toBe(true);
+    expect(await levels(database().run)).toEqual(before);
+  });
+
   it('reports health, counting orphans on both sides', async () => {
     const r = await call('GET', '/admin/health', 'admin:1');
     expect(r.status).toBe(200);

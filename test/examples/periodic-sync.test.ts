@@ -4,6 +4,9 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLevelsyncMapping, createPgSyncStore } from 'levelsync/pg';
 import { runSyncJob, type SyncJobLog } from '../../examples/periodic-sync/sync-job.js';
 import { removeTempDirs, tempDir } from '../cli/in-process.js';
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
+import { countingPGlite, countingPool } from '../support/counting-client.js';
 import { SAMPLE, levels, reset, useExampleDatabase } from './example-database.js';
 
 describe('examples/periodic-sync', () => {
@@ -55,12 +58,40 @@ describe('examples/periodic-sync', () => {
     const before = await levels(database().run);
     try {
       const log = await runSyncJob({ pool: database().connection, logDir, now });
-      expect(log).toMatchObject({ status: 'skipped', issuesFound: 4, applied: 0 });
+      // Lock first: skipped before the scan, so no issue was counted.
+      expect(log).toMatchObject({ status: 'skipped', issuesFound: 0, applied: 0, planFingerprint: null });
       expect(log.message).toMatch(/Another levelsync run holds the lock/);
     } finally {
       await held.release();
     }
     expect(await levels(database().run)).toEqual(before);
+  });
+
+  it('a shard whose run lock another session holds is skipped before its scan: no statement reads a table', async () => {
+    const counting = database().kind === 'server' ? countingPool(database().connection as pg.Pool) : countingPGlite(database().connection as PGlite);
+    const shard = { index: 1, count: 2 };
+    // Another instance on the same shard: on the server its own pool (another session); PGlite
+    // has one session, where the run lock is the store's in-process table of that database.
+    const holder = createPgSyncStore(database().kind === 'server' ? database().other() : counting.connection);
+    const held = (await holder.acquireRunLock({ shard }))._unsafeUnwrap();
+    const before = await levels(database().run);
+    counting.reset();
+    try {
+      const log = await runSyncJob({ pool: counting.connection, shard, logDir, now });
+      expect(log).toMatchObject({ status: 'skipped', issuesFound: 0, applied: 0 });
+      expect(log.message).toMatch(/Another levelsync run holds the lock for shard 2\/2/);
+      expect(readLog(log).status).toBe('skipped');
+    } finally {
+      await held.release();
+    }
+    const texts = counting.statements.map((s) => s.text);
+    const reads = texts.filter((t) => /\b(progress|licenses|license_progressions|specializations)\b/.test(t));
+    console.log(`shard job under a held lock: ${texts.length} statement(s) [${texts.map((t) => t.replace(/\s+/g, ' ').slice(0, 50)).join(' | ')}], ${reads.length} reading a table`);
+    expect(reads).toEqual([]);
+    if (database().kind === 'server') expect(texts.some((t) => /pg_try_advisory_lock/.test(t))).toBe(true);
+    expect(await levels(database().run)).toEqual(before);
+    // Once the lock is free, the same shard runs.
+    expect((await runSyncJob({ pool: counting.connection, shard, logDir, now })).status).toBe('success');
   });
 
   it('error, with a log, when the tables cannot be read', async () => {
