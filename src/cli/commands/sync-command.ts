@@ -59,20 +59,13 @@ async function syncLocked(args: CommandArgs, ctx: CommandContext, backend: CliBa
     }
     return ok(exitCode);
   }
-  if (report.status === 'LockLost') {
-    // Stopped before its next batch, so the plan was not read to its end: the report, then why.
-    const failure = lockLostFailure(runLock);
-    if (ctx.out.jsonMode) {
-      ctx.out.json({ command: 'sync', target: backend.target, mapping: backend.mapping, dryRun, report: applyReportJson(undefined, report), error: { kind: failure.kind, message: failure.message }, exitCode: failure.exitCode });
-    } else {
-      printApplyReport(ctx.out, undefined, report, args.limit);
-      ctx.out.error(failure.message);
-    }
-    return ok(failure.exitCode);
-  }
-  if (plan === undefined || report.error !== undefined) {
-    // The scan failed midway: batches before it stay committed; report them, then the failure.
-    const failure = planSourceFailure(report.error ?? validationError('plan', [{ field: '(root)', message: 'the plan ended early' }]), backend);
+  // The run stopped before its end (the run lock was lost before a batch, or the scan failed
+  // midway): batches before it stay committed; the report, then why.
+  if (report.status === 'LockLost' || plan === undefined || report.error !== undefined) {
+    const failure =
+      report.status === 'LockLost'
+        ? lockLostFailure(runLock)
+        : planSourceFailure(report.error ?? validationError('plan', [{ field: '(root)', message: 'the plan ended early' }]), backend);
     if (ctx.out.jsonMode) {
       ctx.out.json({ command: 'sync', target: backend.target, mapping: backend.mapping, dryRun, report: applyReportJson(undefined, report), error: { kind: failure.kind, message: failure.message }, exitCode: failure.exitCode });
     } else {
