@@ -191,7 +191,7 @@ describeWithServer('continuous mode on PostgreSQL (original schema, legacy ids P
 
     const left = await fullDiffNeedingWork(pool, mapping);
     expect(left.map((d) => `${d.userId}/${d.specializationId}`)).toEqual(['300/LFA_COACH']);
-    expect((await reconciler.resync())._unsafeUnwrap().applied).toBe(1);
+    expect((await reconciler.resync())._unsafeUnwrap()).toEqual({ desyncs: 1, applied: 1 });
     expect(await fullDiffNeedingWork(pool, mapping)).toEqual([]);
     // The resync's write goes through the ordinary store, so capture queues its pair once: the
     // reconciler reads it, finds it in sync, writes nothing and queues nothing (no endless loop).

@@ -12,9 +12,10 @@ import { applyPlan } from '../../sync/apply.js';
 import { diffPair } from '../../sync/diff.js';
 import { safeLogger } from '../../logger.js';
 import { pairKeyId, type PairKey } from '../../sync/pair-key.js';
-import { createPlan, planPair } from '../../sync/plan.js';
+import { planPair } from '../../sync/plan.js';
+import { createPlanStream } from '../../sync/plan-stream.js';
 import { policyFor, resolvePolicy, type SyncPolicy } from '../../sync/policy.js';
-import { scanDesyncs } from '../../sync/scan.js';
+import { openDesyncScan } from '../../sync/scan.js';
 import { quoteIdentifier as q } from '../identifier.js';
 import { LEVELSYNC_MAPPING, requireMapping, type PgMapping } from '../pg-mapping.js';
 import { createPgSyncStore, type PgSyncStore } from '../pg-sync-store.js';
@@ -212,19 +213,27 @@ export function createReconciler(client: PgConnectionInput, options: ReconcilerO
     if (lock.isErr()) return err(lock.error);
     try {
       emit({ type: 'resync-started' });
-      const scan = await scanDesyncs(poolStore, { resolver, logger });
+      // Streamed (scan → plan → apply page by page): a resync on a mass-drift day holds a batch
+      // and a store page, never the whole drift. Under the run lock taken above, which applyPlan
+      // confirms before every batch.
+      const scan = await openDesyncScan(poolStore, { resolver, logger });
       if (scan.isErr()) return err(scan.error);
-      const plan = createPlan(scan.value, { policy });
+      const plan = createPlanStream(scan.value, { policy });
       if (plan.isErr()) return err(plan.error);
-      if (plan.value.actions.length === 0) {
-        emit({ type: 'resync-finished', desyncs: scan.value.desyncs.length, applied: 0, durationMs: Date.now() - started });
-        return ok({ desyncs: scan.value.desyncs.length, applied: 0 });
-      }
-      const report = await applyPlan(plan.value, poolStore, { lock: 'none', actor: options.actor ?? null, now: clock, logger });
+      const report = await applyPlan(plan.value, poolStore, { runLock: lock.value, actor: options.actor ?? null, now: clock, logger });
       if (report.isErr()) return err(report.error);
+      const stoppedBy = report.value.error;
+      if (stoppedBy !== undefined) {
+        // A scan's pages fail with store errors only; a plan file's own errors cannot occur here.
+        return err(stoppedBy._tag === 'StoreUnavailable' || stoppedBy._tag === 'RunInProgress' || stoppedBy._tag === 'ValidationError' ? stoppedBy : pgStoreUnavailable(poolStore.name, stoppedBy, 'a resync stopped midway'));
+      }
+      if (report.value.status === 'LockLost') {
+        return err(pgStoreUnavailable(poolStore.name, new Error('its database session ended'), 'lost the run lock during a resync (batches before stay committed)'));
+      }
+      const desyncs = plan.value.trailer()?.summary.desyncs.total ?? 0;
       const applied = report.value.counts.Applied;
-      emit({ type: 'resync-finished', desyncs: scan.value.desyncs.length, applied, durationMs: Date.now() - started });
-      return ok({ desyncs: scan.value.desyncs.length, applied });
+      emit({ type: 'resync-finished', desyncs, applied, durationMs: Date.now() - started });
+      return ok({ desyncs, applied });
     } finally {
       await lock.value.release();
     }
